@@ -1,0 +1,131 @@
+import type { Ciphertext } from 'node-seal/throws';
+import type { CkksContext } from '../ckks/context.ts';
+import { sealCall } from '../ckks/errors.ts';
+import type { EvaluationKeys } from '../ckks/keys.ts';
+import { addAll, addConst, dotConst, mul, mulConst } from '../ckks/ops.ts';
+import { inferenceDepth } from '../ckks/presets.ts';
+import { Scope } from '../ckks/scope.ts';
+import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
+
+export type Scaling = 'folded' | 'explicit';
+
+/** What the evaluator needs to know of a model: public parameters only, never data or keys. */
+export interface EncryptedLrPlan {
+  readonly weights: readonly number[];
+  readonly bias: number;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  readonly sigmoid: { readonly interval: number; readonly coefficients: readonly number[] };
+  readonly scaling: Scaling;
+}
+
+export class DepthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DepthError';
+  }
+}
+
+export function checkDepth(ctx: CkksContext, plan: EncryptedLrPlan): void {
+  const degree = plan.sigmoid.coefficients.length - 1;
+  const need = inferenceDepth(degree, plan.scaling);
+  if (need > ctx.topLevel) {
+    throw new DepthError(
+      `a degree-${degree} sigmoid with ${plan.scaling} scaling needs ${need} CKKS levels; preset ` +
+        `"${ctx.preset.name}" has ${ctx.topLevel} (use the "deep" preset, fold the scaler or a lower degree)`,
+    );
+  }
+}
+
+/**
+ * Encrypted logistic-regression inference on column-packed features: returns the serialized ciphertext of
+ * sigmoid_poly(w.x + b) for every slot. Runs with evaluation keys only.
+ */
+export function evaluateLogistic(
+  ctx: CkksContext,
+  keys: EvaluationKeys,
+  features: readonly Uint8Array[],
+  plan: EncryptedLrPlan,
+): Uint8Array {
+  if (features.length !== plan.weights.length) {
+    throw new Error(`model has ${plan.weights.length} features, batch has ${features.length} columns`);
+  }
+  checkDepth(ctx, plan);
+  return sealCall(ctx.seal, 'encrypted prediction', () => {
+    using scope = new Scope();
+    const x = features.map((b, j) => scope.track(loadCiphertext(ctx, b, `feature column ${j + 1}`)));
+    const t = linearPredictor(ctx, scope, x, plan);
+    const p = polynomial(ctx, scope, t, keys, scaledCoefficients(plan));
+    return saveCiphertext(ctx, p);
+  });
+}
+
+/*
+ * t = (w.x + b) / a, where a is the sigmoid's fitting interval: dividing by a (free, folded into the
+ * weights) keeps every power t^k within [-1, 1] and the polynomial's coefficients near 1, so no constant is
+ * encoded with only a few bits of precision (c_7 on [-16,16] is ~1e-8 in z; ~1e-1 in t).
+ */
+function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: EncryptedLrPlan): Ciphertext {
+  const a = plan.sigmoid.interval;
+  let inputs = x;
+  let weights: number[];
+  let bias: number;
+  if (plan.scaling === 'explicit') {
+    // Homomorphic standard scaling: (x - mu) * (1/sd), one level.
+    inputs = x.map((ct, j) => {
+      addConst(ctx, ct, -plan.mean[j]!);
+      return mulConst(ctx, scope, ct, 1 / plan.std[j]!, ctx.scale);
+    });
+    weights = plan.weights.map((w) => w / a);
+    bias = plan.bias / a;
+  } else {
+    // Folded: w_j/sd_j on the raw values and the means moved into the bias; saves the scaling level.
+    weights = plan.weights.map((w, j) => w / plan.std[j]! / a);
+    bias = (plan.bias - plan.weights.reduce((s, w, j) => s + (w * plan.mean[j]!) / plan.std[j]!, 0)) / a;
+  }
+  const t = dotConst(ctx, scope, inputs, weights, ctx.scale);
+  addConst(ctx, t, bias);
+  return t;
+}
+
+/** Coefficients of the sigmoid polynomial in t = z / a: d_k = c_k a^k. */
+function scaledCoefficients(plan: EncryptedLrPlan): number[] {
+  const a = plan.sigmoid.interval;
+  return plan.sigmoid.coefficients.map((c, k) => c * a ** k);
+}
+
+/**
+ * sum_k d_k t^k with every term landing at the same level-independent scale (the context scale).
+ * Term k >= 2 is (d_k t) * t^(k-1): folding the coefficient into the shallow factor costs no extra level.
+ * Powers come from a square-and-multiply tree, so t^(k-1) has depth ceil(log2(k-1)).
+ */
+function polynomial(ctx: CkksContext, scope: Scope, t: Ciphertext, keys: EvaluationKeys, d: number[]): Ciphertext {
+  const target = ctx.scale;
+  const powers = new Map<number, Ciphertext>([[1, t]]);
+  const power = (e: number): Ciphertext => {
+    const cached = powers.get(e);
+    if (cached) return cached;
+    const high = 2 ** Math.floor(Math.log2(e));
+    const p = high === e ? mul(ctx, scope, power(e / 2), power(e / 2), keys.relin) : mul(ctx, scope, power(high), power(e - high), keys.relin);
+    powers.set(e, p);
+    return p;
+  };
+  const terms: Ciphertext[] = [];
+  const tLevel = ctx.levelOf(t);
+  d.forEach((c, k) => {
+    if (k === 0 || c === 0) return;
+    if (k === 1) {
+      terms.push(mulConst(ctx, scope, t, c, target));
+      return;
+    }
+    const pk = power(k - 1);
+    const level = Math.min(tLevel - 1, ctx.levelOf(pk));
+    // Choose the scale of c*t so that (c*t) * t^(k-1), rescaled at `level`, has exactly the target scale.
+    const ct = mulConst(ctx, scope, t, c, (target * ctx.primeAt(level)) / pk.scale());
+    terms.push(mul(ctx, scope, ct, pk, keys.relin));
+  });
+  if (terms.length === 0) throw new Error('sigmoid polynomial has no non-constant term');
+  const sum = addAll(ctx, scope, terms);
+  addConst(ctx, sum, d[0] ?? 0);
+  return sum;
+}
