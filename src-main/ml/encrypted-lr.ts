@@ -39,14 +39,14 @@ export function checkDepth(ctx: CkksContext, plan: EncryptedLrPlan): void {
 
 /**
  * Encrypted logistic-regression inference on column-packed features: returns the serialized ciphertext of
- * sigmoid_poly(w.x + b) for every slot. Runs with evaluation keys only.
+ * sigmoid_poly(w.x + b) for every slot, and the level it ended at. Runs with evaluation keys only.
  */
 export function evaluateLogistic(
   ctx: CkksContext,
   keys: EvaluationKeys,
   features: readonly Uint8Array[],
   plan: EncryptedLrPlan,
-): Uint8Array {
+): { bytes: Uint8Array; level: number } {
   if (features.length !== plan.weights.length) {
     throw new Error(`model has ${plan.weights.length} features, batch has ${features.length} columns`);
   }
@@ -56,7 +56,7 @@ export function evaluateLogistic(
     const x = features.map((b, j) => scope.track(loadCiphertext(ctx, b, `feature column ${j + 1}`)));
     const t = linearPredictor(ctx, scope, x, plan);
     const p = polynomial(ctx, scope, t, keys, scaledCoefficients(plan));
-    return saveCiphertext(ctx, p);
+    return { bytes: saveCiphertext(ctx, p), level: ctx.levelOf(p) };
   });
 }
 
