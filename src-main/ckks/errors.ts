@@ -20,6 +20,9 @@ export class KeySetMismatchError extends Error {
   }
 }
 
+// TypeScript's DOM/ES libs do not declare WebAssembly.Exception (exception handling proposal) yet.
+const WasmException = (WebAssembly as unknown as { Exception?: abstract new (...args: never[]) => object }).Exception;
+
 /**
  * Runs a SEAL call and turns a thrown `WebAssembly.Exception` (whose payload is only readable through
  * `getExceptionMessage`, as a [type, message] pair) into a SealError with a readable message.
@@ -28,7 +31,7 @@ export function sealCall<T>(seal: Seal, operation: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof WebAssembly.Exception) {
+    if (WasmException && e instanceof WasmException) {
       const [type, message] = (seal as unknown as { getExceptionMessage(e: unknown): [string, string] })
         .getExceptionMessage(e);
       throw new SealError(operation, type, message);

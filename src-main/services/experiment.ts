@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { presetByName } from '../ckks/presets.ts';
+import { readAll, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
+import type { Scaling } from '../ml/encrypted-lr.ts';
+import { linear, predictProba } from '../ml/logistic.ts';
+import { classificationMetrics, type Metrics } from '../ml/metrics.ts';
+import { transform } from '../ml/scaler.ts';
+import { evalPoly } from '../ml/sigmoid-poly.ts';
+import { stratifiedSplit } from '../ml/split.ts';
+import { PassphraseVault } from '../vault/passphrase.ts';
+import { importRecords } from './import.ts';
+import { createKeySet, KeyHolder } from './keys.ts';
+import { predictBatches } from './predict.ts';
+import type { JobHooks } from './progress.ts';
+import { decryptRun } from './results.ts';
+import { buildModel, type SigmoidDegree, saveModel } from './train.ts';
+import { Workspace } from './workspace.ts';
+
+export interface ExperimentOptions {
+  ingest?: IngestOptions;
+  /** 0 evaluates in-sample on every row (for cohorts too small to split, like the 19-patient pilot). */
+  testFraction?: number;
+  seed?: number;
+  preset?: string;
+  sigmoidDegree?: SigmoidDegree;
+  scaling?: Scaling;
+}
+
+export interface ExperimentReport {
+  file: string;
+  n_train: number;
+  n_test: number;
+  in_sample: boolean;
+  features: string[];
+  metrics: Metrics;
+  plaintext_metrics: Metrics;
+  fidelity: { max_abs_prob_error: number; label_agreement: number };
+  timings_ms: { keygen: number; encrypt: number; predict: number; decrypt: number };
+  params: {
+    preset: string;
+    poly_modulus_degree: number;
+    coeff_modulus_bits: number[];
+    security_bits: number;
+    sigmoid_degree: number;
+    sigmoid_interval: number;
+    sigmoid_max_error: number;
+    scaling: Scaling;
+  };
+  notes: string[];
+}
+
+function take(columns: Float64Array[], idx: Uint32Array): Float64Array[] {
+  return columns.map((c) => Float64Array.from(idx, (i) => c[i]!));
+}
+
+/**
+ * The whole pipeline on one labeled file, in a throwaway workspace (real SQLite file, real passphrase vault,
+ * real CKKS): split, train in plaintext, encrypt the test split, predict on ciphertexts, decrypt, evaluate,
+ * and compare with the plaintext model on the same rows.
+ */
+export async function runExperiment(file: string, opts: ExperimentOptions = {}, hooks: JobHooks = {}): Promise<ExperimentReport> {
+  const preset = presetByName(opts.preset ?? 'standard');
+  const scaling = opts.scaling ?? 'folded';
+  const testFraction = opts.testFraction ?? 0.3;
+  const { plan, data } = await readAll(file, opts.ingest ?? {});
+  if (!data.labels) throw new Error(`${basename(file)}: no label column found; name it with --label COLUMN`);
+  const labeled = Uint32Array.from(data.labels.keys()).filter((i) => !Number.isNaN(data.labels![i]!));
+  const y = Float64Array.from(labeled, (i) => data.labels![i]!);
+  const x = take(data.values, labeled);
+  const inSample = testFraction === 0;
+  const split = inSample
+    ? { train: Uint32Array.from(y.keys()), test: Uint32Array.from(y.keys()) }
+    : stratifiedSplit(y, testFraction, opts.seed ?? 42);
+  const features = plan.features.map((f) => ({ name: f.name, unit: f.unit }));
+  const model = buildModel(features, take(x, split.train), Float64Array.from(split.train, (i) => y[i]!), {
+    sigmoidDegree: opts.sigmoidDegree ?? 3,
+    source: basename(file),
+  });
+  const xTest = take(x, split.test);
+  const yTest = Float64Array.from(split.test, (i) => y[i]!);
+
+  const dir = mkdtempSync(join(tmpdir(), 'homopai-run-'));
+  try {
+    using ws = Workspace.open(dir);
+    // A throwaway workspace gets a throwaway passphrase: the secret key is still only ever on disk sealed.
+    const vault = new PassphraseVault(dir, randomBytes(24).toString('base64'));
+    hooks.onProgress?.({ phase: 'generating keys', done: 0, total: null });
+    const { keygenMs } = await createKeySet(ws, preset.name, vault);
+
+    const rows = split.test.length;
+    const chunk: RecordChunk = {
+      rowNumbers: Uint32Array.from(split.test, (i) => labeled[i]! + 2),
+      hospitalIds: Array.from(split.test, (i) => data.hospitalIds[labeled[i]!]!),
+      patientIds: Array.from(split.test, (i) => data.patientIds[labeled[i]!]!),
+      values: xTest,
+      labels: yTest,
+    };
+    async function* one(): AsyncGenerator<RecordChunk, { dropped: number; sha256: string }> {
+      yield chunk;
+      return { dropped: 0, sha256: '' };
+    }
+    const imported = await importRecords(
+      ws,
+      { name: `${basename(file)} (test split)`, features, labeled: true, notes: plan.notes, chunks: one() },
+      hooks,
+    );
+    saveModel(ws, model);
+    const predicted = await predictBatches(ws, model, [imported.batchId], scaling, hooks);
+    const holder = await KeyHolder.unlock(ws, vault);
+    const t0 = performance.now();
+    const decrypted = await decryptRun(ws, holder, predicted.runId);
+    const decryptMs = performance.now() - t0;
+    holder.lock();
+
+    const pEnc = Float64Array.from(decrypted, (d) => d.probability);
+    const xsTest = transform(model.scaler, xTest);
+    const z = linear(xsTest, model);
+    const pExact = predictProba(xsTest, model);
+    let maxErr = 0;
+    let agree = 0;
+    for (let i = 0; i < rows; i++) {
+      const pPoly = Math.min(1, Math.max(0, evalPoly(model.sigmoid, z[i]!)));
+      maxErr = Math.max(maxErr, Math.abs(pEnc[i]! - pPoly));
+      if (pEnc[i]! >= 0.5 === pExact[i]! >= 0.5) agree++;
+    }
+    return {
+      file: basename(file),
+      n_train: split.train.length,
+      n_test: rows,
+      in_sample: inSample,
+      features: features.map((f) => f.name),
+      metrics: classificationMetrics(yTest, pEnc),
+      plaintext_metrics: classificationMetrics(yTest, pExact),
+      fidelity: { max_abs_prob_error: maxErr, label_agreement: agree / rows },
+      timings_ms: { keygen: keygenMs, encrypt: imported.encryptMs, predict: predicted.evalMs, decrypt: decryptMs },
+      params: {
+        preset: preset.name,
+        poly_modulus_degree: preset.polyModulusDegree,
+        coeff_modulus_bits: [...preset.coeffModulusBits],
+        security_bits: preset.securityBits,
+        sigmoid_degree: model.sigmoid.degree,
+        sigmoid_interval: model.sigmoid.interval,
+        sigmoid_max_error: model.sigmoid.maxError,
+        scaling,
+      },
+      notes: plan.notes,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

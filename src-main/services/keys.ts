@@ -1,0 +1,108 @@
+import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
+import { presetByName } from '../ckks/presets.ts';
+import { insertKeySet, type KeySetRow } from '../store/keysets.ts';
+import type { SecretKeyVault } from '../vault/vault.ts';
+import { contextFor } from './contexts.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface KeySetInfo {
+  fingerprint: string;
+  shortFingerprint: string;
+  preset: string;
+  polyModulusDegree: number;
+  coeffModulusBits: number[];
+  scaleBits: number;
+  levels: number;
+  securityBits: number;
+  custody: string;
+  createdAt: string;
+  publicKeyBytes: number;
+  relinKeyBytes: number;
+}
+
+export function keySetInfo(k: KeySetRow): KeySetInfo {
+  return {
+    fingerprint: k.fingerprint,
+    shortFingerprint: shortFingerprint(k.fingerprint),
+    preset: k.preset,
+    polyModulusDegree: k.polyModulusDegree,
+    coeffModulusBits: k.coeffModulusBits,
+    scaleBits: k.scaleBits,
+    levels: k.coeffModulusBits.length - 2,
+    securityBits: 128,
+    custody: k.custody,
+    createdAt: k.createdAt,
+    publicKeyBytes: k.publicKey.byteLength,
+    relinKeyBytes: k.relinKeys.byteLength,
+  };
+}
+
+/**
+ * Generates a key set: public, relinearization (and Galois) keys go into the store, the secret key only into
+ * the vault. The secret key buffer is zeroed once the vault has it.
+ */
+export async function createKeySet(
+  ws: Workspace,
+  presetName: string,
+  vault: SecretKeyVault,
+  galoisSteps: readonly number[] = [],
+): Promise<{ info: KeySetInfo; keygenMs: number }> {
+  const preset = presetByName(presetName);
+  const ctx = await contextFor(preset.name);
+  const t0 = performance.now();
+  const ks = generateKeySet(ctx, galoisSteps);
+  const keygenMs = performance.now() - t0;
+  try {
+    await vault.store(ks.fingerprint, ks.secretKey);
+  } finally {
+    ks.secretKey.fill(0);
+  }
+  const row = {
+    fingerprint: ks.fingerprint,
+    preset: preset.name,
+    polyModulusDegree: preset.polyModulusDegree,
+    coeffModulusBits: [...preset.coeffModulusBits],
+    scaleBits: preset.scaleBits,
+    publicKey: ks.publicKey,
+    relinKeys: ks.relinKeys,
+    galoisKeys: ks.galoisKeys,
+    galoisSteps: [...ks.galoisSteps],
+    custody: vault.custody,
+    createdAt: new Date().toISOString(),
+  };
+  insertKeySet(ws.db, row);
+  return { info: keySetInfo({ ...row, active: true }), keygenMs };
+}
+
+/**
+ * The unlocked secret key, in memory only, for the key holder's decryptions. `lock()` zeroes it; nothing
+ * else keeps a copy.
+ */
+export class KeyHolder {
+  readonly fingerprint: string;
+  private secret: Uint8Array | null;
+
+  private constructor(fingerprint: string, secret: Uint8Array) {
+    this.fingerprint = fingerprint;
+    this.secret = secret;
+  }
+
+  static async unlock(ws: Workspace, vault: SecretKeyVault): Promise<KeyHolder> {
+    const k = ws.requireKeySet();
+    return new KeyHolder(k.fingerprint, await vault.load(k.fingerprint));
+  }
+
+  get unlocked(): boolean {
+    return this.secret !== null;
+  }
+
+  secretKey(): Uint8Array {
+    if (!this.secret) throw new Error('the key set is locked: unlock it to decrypt');
+    return this.secret;
+  }
+
+  lock(): void {
+    this.secret?.fill(0);
+    this.secret = null;
+  }
+}

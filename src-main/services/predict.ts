@@ -1,0 +1,94 @@
+import { KeySetMismatchError } from '../ckks/errors.ts';
+import { EvaluationKeys, shortFingerprint } from '../ckks/keys.ts';
+import { type EncryptedLrPlan, evaluateLogistic, type Scaling } from '../ml/encrypted-lr.ts';
+import type { Model } from '../ml/model.ts';
+import { type BatchRow, getBatch } from '../store/batches.ts';
+import { blocksOf } from '../store/ciphertexts.ts';
+import { inTransaction } from '../store/db.ts';
+import { createRun, insertPredictionBlock } from '../store/predictions.ts';
+import { contextFor } from './contexts.ts';
+import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface PredictResult {
+  runId: number;
+  patients: number;
+  blocks: number;
+  evalMs: number;
+}
+
+export function planOf(model: Model, scaling: Scaling): EncryptedLrPlan {
+  return {
+    weights: model.weights,
+    bias: model.bias,
+    mean: model.scaler.mean,
+    std: model.scaler.std,
+    sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients },
+    scaling,
+  };
+}
+
+/** Refuses, before any SEAL call, a batch under another key set or without the model's features. */
+function checkBatch(ws: Workspace, batchId: number, fingerprint: string, model: Model): BatchRow {
+  const batch = getBatch(ws.db, batchId);
+  if (!batch) throw new Error(`no batch ${batchId} in this workspace`);
+  if (batch.keyFingerprint !== fingerprint) {
+    throw new KeySetMismatchError(
+      `batch ${batchId} was encrypted under key set ${shortFingerprint(batch.keyFingerprint)}, but the active key set ` +
+        `is ${shortFingerprint(fingerprint)}: its ciphertexts cannot be computed on or decrypted with these keys`,
+    );
+  }
+  const have = new Set(batch.features.map((f) => f.name));
+  const missing = model.features.filter((f) => !have.has(f.name)).map((f) => f.name);
+  if (missing.length > 0) {
+    throw new Error(`batch ${batchId} lacks the model's feature(s) ${missing.join(', ')} (it has ${[...have].join(', ')})`);
+  }
+  return batch;
+}
+
+/**
+ * The evaluator: encrypted inference over stored batches with the public context and evaluation keys only.
+ * The encrypted prediction vectors are stored as a run, in one transaction.
+ */
+export async function predictBatches(
+  ws: Workspace,
+  model: Model,
+  batchIds: readonly number[],
+  scaling: Scaling = 'folded',
+  hooks: JobHooks = {},
+): Promise<PredictResult> {
+  const keySet = ws.requireKeySet();
+  const batches = batchIds.map((id) => checkBatch(ws, id, keySet.fingerprint, model));
+  const total = batches.reduce((s, b) => s + b.rows, 0);
+  const ctx = await contextFor(keySet.preset);
+  using keys = new EvaluationKeys(ctx, keySet.relinKeys, null);
+  const plan = planOf(model, scaling);
+  let evalMs = 0;
+  let done = 0;
+  let blocks = 0;
+  return inTransaction(ws.db, async () => {
+    const runId = createRun(ws.db, {
+      modelId: model.id,
+      keyFingerprint: keySet.fingerprint,
+      scaling,
+      batchIds: [...batchIds],
+      patients: total,
+      createdAt: new Date().toISOString(),
+    });
+    for (const batch of batches) {
+      for (const b of blocksOf(ws.db, batch.id)) {
+        throwIfCancelled(hooks, 'the prediction');
+        const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
+        const t0 = performance.now();
+        const out = evaluateLogistic(ctx, keys, features, plan);
+        evalMs += performance.now() - t0;
+        insertPredictionBlock(ws.db, { runId, batchId: batch.id, block: b.block, slots: b.slots, ...out });
+        done += b.slots;
+        blocks++;
+        hooks.onProgress?.({ phase: 'predicting', done, total });
+        await breathe();
+      }
+    }
+    return { runId, patients: total, blocks, evalMs };
+  });
+}

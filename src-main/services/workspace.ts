@@ -1,0 +1,53 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type Db, openDatabase } from '../store/db.ts';
+import { activeKeySet, type KeySetRow } from '../store/keysets.ts';
+
+/** The per-user folder Electron's app.getPath('userData') uses, so the CLI and the app share a workspace. */
+export function appDataDir(): string {
+  const home = homedir();
+  switch (process.platform) {
+    case 'win32':
+      return join(process.env['APPDATA'] ?? join(home, 'AppData', 'Roaming'), 'HomoPAI');
+    case 'darwin':
+      return join(home, 'Library', 'Application Support', 'HomoPAI');
+    default:
+      return join(process.env['XDG_CONFIG_HOME'] ?? join(home, '.config'), 'HomoPAI');
+  }
+}
+
+export function defaultWorkspaceDir(): string {
+  return join(appDataDir(), 'workspace');
+}
+
+export class NoKeySetError extends Error {
+  constructor() {
+    super('this workspace has no key set yet: create one first (homopai init, or "Create key set" in the app)');
+    this.name = 'NoKeySetError';
+  }
+}
+
+/** One folder: the SQLite ciphertext store plus the vault files of its key sets. */
+export class Workspace implements Disposable {
+  readonly dir: string;
+  readonly db: Db;
+
+  private constructor(dir: string, db: Db) {
+    this.dir = dir;
+    this.db = db;
+  }
+
+  static open(dir: string = defaultWorkspaceDir()): Workspace {
+    return new Workspace(dir, openDatabase(dir));
+  }
+
+  requireKeySet(): KeySetRow {
+    const k = activeKeySet(this.db);
+    if (!k) throw new NoKeySetError();
+    return k;
+  }
+
+  [Symbol.dispose](): void {
+    if (this.db.open) this.db.close();
+  }
+}

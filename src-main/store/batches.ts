@@ -1,0 +1,155 @@
+import type { Db } from './db.ts';
+
+export interface FeatureMeta {
+  name: string;
+  unit: string;
+}
+
+export interface NewBatch {
+  keyFingerprint: string;
+  origin: 'csv' | 'bundle';
+  sourceName: string;
+  features: FeatureMeta[];
+  createdAt: string;
+}
+
+export interface BatchRow extends NewBatch {
+  id: number;
+  sourceSha256: string;
+  rows: number;
+  dropped: number;
+  labeledRows: number;
+}
+
+interface RawBatch {
+  id: number;
+  key_fingerprint: string;
+  origin: 'csv' | 'bundle';
+  source_name: string;
+  source_sha256: string;
+  rows: number;
+  dropped: number;
+  features: string;
+  labeled_rows: number;
+  created_at: string;
+}
+
+function fromRaw(r: RawBatch): BatchRow {
+  return {
+    id: r.id,
+    keyFingerprint: r.key_fingerprint,
+    origin: r.origin,
+    sourceName: r.source_name,
+    sourceSha256: r.source_sha256,
+    rows: r.rows,
+    dropped: r.dropped,
+    features: JSON.parse(r.features) as FeatureMeta[],
+    labeledRows: r.labeled_rows,
+    createdAt: r.created_at,
+  };
+}
+
+/** Creates the batch row first (counts filled in by finishBatch) so blocks can reference it as they stream in. */
+export function createBatch(db: Db, b: NewBatch): number {
+  const info = db
+    .prepare(
+      `INSERT INTO batches (key_fingerprint, origin, source_name, source_sha256, rows, dropped, features,
+        labeled_rows, created_at) VALUES (?, ?, ?, '', 0, 0, ?, 0, ?)`,
+    )
+    .run(b.keyFingerprint, b.origin, b.sourceName, JSON.stringify(b.features), b.createdAt);
+  return Number(info.lastInsertRowid);
+}
+
+/** The source file's hash is known only once the stream has ended, so it is written here with the counts. */
+export function finishBatch(
+  db: Db,
+  id: number,
+  done: { rows: number; dropped: number; labeledRows: number; sourceSha256: string },
+): void {
+  db.prepare('UPDATE batches SET rows = ?, dropped = ?, labeled_rows = ?, source_sha256 = ? WHERE id = ?').run(
+    done.rows,
+    done.dropped,
+    done.labeledRows,
+    done.sourceSha256,
+    id,
+  );
+}
+
+export function hospitalId(db: Db, name: string, now: string): number {
+  db.prepare('INSERT OR IGNORE INTO hospitals (name, created_at) VALUES (?, ?)').run(name, now);
+  return (db.prepare('SELECT id FROM hospitals WHERE name = ?').get(name) as { id: number }).id;
+}
+
+export interface PatientMeta {
+  hospital: string;
+  patientId: string;
+  labeled: boolean;
+}
+
+export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): void {
+  const ids = new Map<string, number>();
+  const stmt = db.prepare(
+    'INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  patients.forEach((p, slot) => {
+    let h = ids.get(p.hospital);
+    if (h === undefined) {
+      h = hospitalId(db, p.hospital, now);
+      ids.set(p.hospital, h);
+    }
+    stmt.run(batchId, block, slot, h, p.patientId, p.labeled ? 1 : 0);
+  });
+}
+
+export function getBatch(db: Db, id: number): BatchRow | null {
+  const r = db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as RawBatch | undefined;
+  return r ? fromRaw(r) : null;
+}
+
+export function listBatches(db: Db): BatchRow[] {
+  return (db.prepare('SELECT * FROM batches ORDER BY id').all() as RawBatch[]).map(fromRaw);
+}
+
+export interface PatientRow {
+  batchId: number;
+  block: number;
+  slot: number;
+  hospital: string;
+  patientId: string;
+  labeled: boolean;
+}
+
+export function patientsOfBatch(db: Db, batchId: number): PatientRow[] {
+  return (
+    db
+      .prepare(
+        `SELECT p.batch_id, p.block, p.slot, h.name AS hospital, p.patient_id, p.labeled
+         FROM patients p JOIN hospitals h ON h.id = p.hospital_id
+         WHERE p.batch_id = ? ORDER BY p.block, p.slot`,
+      )
+      .all(batchId) as {
+      batch_id: number;
+      block: number;
+      slot: number;
+      hospital: string;
+      patient_id: string;
+      labeled: number;
+    }[]
+  ).map((r) => ({
+    batchId: r.batch_id,
+    block: r.block,
+    slot: r.slot,
+    hospital: r.hospital,
+    patientId: r.patient_id,
+    labeled: r.labeled === 1,
+  }));
+}
+
+export function hospitalSummary(db: Db): { name: string; patients: number; batches: number }[] {
+  return db
+    .prepare(
+      `SELECT h.name AS name, COUNT(*) AS patients, COUNT(DISTINCT p.batch_id) AS batches
+       FROM patients p JOIN hospitals h ON h.id = p.hospital_id GROUP BY h.id ORDER BY h.name`,
+    )
+    .all() as { name: string; patients: number; batches: number }[];
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './db.ts';
+
+export type CiphertextKind = 'feature' | 'label';
+
+export interface StoredCiphertext {
+  batchId: number;
+  block: number;
+  kind: CiphertextKind;
+  columnName: string;
+  slots: number;
+  level: number;
+  bytes: Uint8Array;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function insertCiphertext(db: Db, c: StoredCiphertext): void {
+  db.prepare(
+    `INSERT INTO ciphertexts (batch_id, block, kind, column_name, slots, level, bytes, sha256)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, c.bytes, sha256Hex(c.bytes));
+}
+
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** Blocks of a batch in order, each with its ciphertexts keyed by column, checked against their SHA-256. */
+export function* blocksOf(db: Db, batchId: number): Generator<{ block: number; slots: number; columns: Map<string, StoredCiphertext> }> {
+  const blocks = db
+    .prepare('SELECT DISTINCT block FROM ciphertexts WHERE batch_id = ? ORDER BY block')
+    .pluck()
+    .all(batchId) as number[];
+  const stmt = db.prepare('SELECT * FROM ciphertexts WHERE batch_id = ? AND block = ?');
+  for (const block of blocks) {
+    const columns = new Map<string, StoredCiphertext>();
+    let slots = 0;
+    for (const r of stmt.all(batchId, block) as {
+      batch_id: number;
+      block: number;
+      kind: CiphertextKind;
+      column_name: string;
+      slots: number;
+      level: number;
+      bytes: Buffer;
+      sha256: string;
+    }[]) {
+      if (sha256Hex(r.bytes) !== r.sha256) {
+        throw new IntegrityError(
+          `ciphertext of batch ${batchId}, block ${block}, column "${r.column_name}" does not match its checksum`,
+        );
+      }
+      slots = r.slots;
+      columns.set(r.column_name, {
+        batchId: r.batch_id,
+        block: r.block,
+        kind: r.kind,
+        columnName: r.column_name,
+        slots: r.slots,
+        level: r.level,
+        bytes: r.bytes,
+      });
+    }
+    yield { block, slots, columns };
+  }
+}
+
+export function batchStorage(db: Db): Map<number, { bytes: number; ciphertexts: number; level: number }> {
+  const rows = db
+    .prepare(
+      'SELECT batch_id, SUM(LENGTH(bytes)) AS bytes, COUNT(*) AS n, MIN(level) AS level FROM ciphertexts GROUP BY batch_id',
+    )
+    .all() as { batch_id: number; bytes: number; n: number; level: number }[];
+  return new Map(rows.map((r) => [r.batch_id, { bytes: r.bytes, ciphertexts: r.n, level: r.level }]));
+}

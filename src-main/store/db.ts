@@ -1,0 +1,58 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIGRATIONS } from './migrations.ts';
+
+export type Db = Database.Database;
+
+export const DB_FILE = 'homopai.db';
+
+/** Opens (creating if needed) a workspace database and brings its schema up to date. */
+export function openDatabase(dir: string): Db {
+  mkdirSync(dir, { recursive: true });
+  const db = new Database(join(dir, DB_FILE));
+  try {
+    // WAL: readers (the app's views) never block the importer; FULL sync so a commit survives power loss.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Temp b-trees in memory: sorts over patient metadata must not spill anything to /tmp.
+    db.pragma('temp_store = MEMORY');
+    migrate(db);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `workspace database schema v${current} is newer than this HomoPAI (v${MIGRATIONS.length}); upgrade the app`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/**
+ * Runs async work inside one SQLite transaction (better-sqlite3's `transaction()` is synchronous only):
+ * all of it commits, or on any error or cancellation none of it does.
+ */
+export async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await work();
+    db.exec('COMMIT');
+    return result;
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Schema versions, applied in order and recorded in PRAGMA user_version. Append only: a shipped migration
+ * is never edited. Nothing here holds a plaintext vital or label: those exist only inside ciphertext blobs.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE key_sets (
+    fingerprint TEXT PRIMARY KEY,
+    preset TEXT NOT NULL,
+    poly_modulus_degree INTEGER NOT NULL,
+    coeff_modulus_bits TEXT NOT NULL,
+    scale_bits INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    relin_keys BLOB NOT NULL,
+    galois_keys BLOB,
+    galois_steps TEXT NOT NULL DEFAULT '[]',
+    custody TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE hospitals (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    key_fingerprint TEXT NOT NULL REFERENCES key_sets(fingerprint),
+    origin TEXT NOT NULL CHECK (origin IN ('csv', 'bundle')),
+    source_name TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    dropped INTEGER NOT NULL,
+    features TEXT NOT NULL,
+    labeled_rows INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE patients (
+    batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    block INTEGER NOT NULL,
+    slot INTEGER NOT NULL,
+    hospital_id INTEGER NOT NULL REFERENCES hospitals(id),
+    patient_id TEXT NOT NULL,
+    labeled INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, block, slot)
+  ) WITHOUT ROWID;
+  CREATE INDEX patients_by_hospital ON patients(hospital_id);
+  CREATE TABLE ciphertexts (
+    id INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    block INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('feature', 'label')),
+    column_name TEXT NOT NULL,
+    slots INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    UNIQUE (batch_id, block, column_name)
+  );
+  CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    json TEXT NOT NULL
+  );
+  CREATE TABLE prediction_runs (
+    id INTEGER PRIMARY KEY,
+    model_id TEXT NOT NULL REFERENCES models(id),
+    key_fingerprint TEXT NOT NULL REFERENCES key_sets(fingerprint),
+    scaling TEXT NOT NULL,
+    batch_ids TEXT NOT NULL,
+    patients INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE prediction_blocks (
+    run_id INTEGER NOT NULL REFERENCES prediction_runs(id) ON DELETE CASCADE,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    block INTEGER NOT NULL,
+    slots INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (run_id, batch_id, block)
+  );
+  CREATE TABLE bench_runs (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    json TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,68 @@
+import type { Db } from './db.ts';
+import { sha256Hex, IntegrityError } from './ciphertexts.ts';
+
+export interface PredictionRun {
+  id: number;
+  modelId: string;
+  keyFingerprint: string;
+  scaling: string;
+  batchIds: number[];
+  patients: number;
+  createdAt: string;
+}
+
+export function createRun(db: Db, r: Omit<PredictionRun, 'id'>): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO prediction_runs (model_id, key_fingerprint, scaling, batch_ids, patients, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.modelId, r.keyFingerprint, r.scaling, JSON.stringify(r.batchIds), r.patients, r.createdAt).lastInsertRowid,
+  );
+}
+
+/** Encrypted prediction vectors are kept; their decryption lives only in the key holder's memory. */
+export function insertPredictionBlock(
+  db: Db,
+  b: { runId: number; batchId: number; block: number; slots: number; level: number; bytes: Uint8Array },
+): void {
+  db.prepare(
+    `INSERT INTO prediction_blocks (run_id, batch_id, block, slots, level, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(b.runId, b.batchId, b.block, b.slots, b.level, b.bytes, sha256Hex(b.bytes));
+}
+
+export function getRun(db: Db, id: number): PredictionRun | null {
+  const r = db.prepare('SELECT * FROM prediction_runs WHERE id = ?').get(id) as
+    | { id: number; model_id: string; key_fingerprint: string; scaling: string; batch_ids: string; patients: number; created_at: string }
+    | undefined;
+  return r
+    ? {
+        id: r.id,
+        modelId: r.model_id,
+        keyFingerprint: r.key_fingerprint,
+        scaling: r.scaling,
+        batchIds: JSON.parse(r.batch_ids) as number[],
+        patients: r.patients,
+        createdAt: r.created_at,
+      }
+    : null;
+}
+
+export function listRuns(db: Db): PredictionRun[] {
+  return (db.prepare('SELECT id FROM prediction_runs ORDER BY id DESC').pluck().all() as number[]).map(
+    (id) => getRun(db, id)!,
+  );
+}
+
+export function predictionBlocks(db: Db, runId: number): { batchId: number; block: number; slots: number; bytes: Uint8Array }[] {
+  const rows = db
+    .prepare('SELECT batch_id, block, slots, bytes, sha256 FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
+    .all(runId) as { batch_id: number; block: number; slots: number; bytes: Buffer; sha256: string }[];
+  return rows.map((r) => {
+    if (sha256Hex(r.bytes) !== r.sha256) {
+      throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} does not match its checksum`);
+    }
+    return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes };
+  });
+}
