@@ -3,6 +3,7 @@ import type { GaloisKeys, PublicKey, RelinKeys, SecretKey } from 'node-seal/thro
 import type { CkksContext } from './context.ts';
 import { sealCall } from './errors.ts';
 import type { PresetName } from './presets.ts';
+import { plainBytes } from './serialize.ts';
 
 /** A freshly generated key set, serialized (SEAL zstd). `secretKey` must go straight into a vault. */
 export interface KeySetBytes {
@@ -80,7 +81,7 @@ interface Loadable {
 
 function loadInto<T extends Loadable>(ctx: CkksContext, key: T, bytes: Uint8Array, what: string): T {
   try {
-    sealCall(ctx.seal, `loading ${what}`, () => key.loadFromArray(ctx.context, bytes));
+    sealCall(ctx.seal, `loading ${what}`, () => key.loadFromArray(ctx.context, plainBytes(bytes)));
     return key;
   } catch (e) {
     key.delete();

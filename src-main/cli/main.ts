@@ -1,1 +1,301 @@
-console.log('homopai');
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PRESETS } from '../ckks/presets.ts';
+import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
+import type { Scaling } from '../ml/encrypted-lr.ts';
+import { listBatches } from '../store/batches.ts';
+import { listRuns } from '../store/predictions.ts';
+import { runBench, saveBench, type BenchFigures } from '../services/bench.ts';
+import { runExperiment } from '../services/experiment.ts';
+import { importCsv } from '../services/import.ts';
+import { createKeySet, KeyHolder } from '../services/keys.ts';
+import { predictBatches } from '../services/predict.ts';
+import type { Progress } from '../services/progress.ts';
+import { samplePath } from '../services/resources.ts';
+import { decryptRun, evaluateRun } from '../services/results.ts';
+import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
+import { defaultWorkspaceDir, Workspace } from '../services/workspace.ts';
+import { PassphraseVault } from '../vault/passphrase.ts';
+import { readPassphrase } from './prompt.ts';
+import { toCsv } from '../reports/csv-export.ts';
+
+const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
+
+Usage: homopai <command> [options]
+
+Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
+  init      [--preset standard|deep]            create a key set; the secret key is sealed in a passphrase vault
+  import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
+  train     FILE [ingest options] [--sigmoid-degree 3|5|7]
+                                                train a plaintext model on the key holder's labeled CSV
+  predict   [--model ID] [--batches 1,2|all] [--scaling folded|explicit] [--out FILE.csv]
+                                                encrypted prediction; the key holder decrypts the results
+  evaluate  [--run ID]                          metrics of a run against the encrypted labels (aggregates only)
+  bench     [--patients 19,4096,100000] [--preset P] [--scaling S]
+
+One-shot commands (temporary workspace):
+  demo      [--json]                            the whole pipeline on the bundled 19-patient pilot
+  run FILE  [ingest options] [--test-fraction 0.3] [--seed N] [--preset P] [--sigmoid-degree D]
+            [--scaling folded|explicit] [--json]   split, train, encrypt, predict on ciphertexts, decrypt, evaluate
+
+Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
+                --schema auto|vitals|generic  --hospital NAME
+Common: --json (one JSON object on stdout)  --help
+The vault passphrase is read from HOMOPAI_PASSPHRASE or prompted for; never pass it as an argument.
+Progress goes to stderr; on error the exit code is 1 with a one-line reason.`;
+
+const OPTIONS = {
+  workspace: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' },
+  features: { type: 'string' },
+  label: { type: 'string' },
+  positive: { type: 'string' },
+  missing: { type: 'string' },
+  schema: { type: 'string' },
+  hospital: { type: 'string' },
+  'sigmoid-degree': { type: 'string' },
+  scaling: { type: 'string' },
+  model: { type: 'string' },
+  batches: { type: 'string' },
+  run: { type: 'string' },
+  out: { type: 'string' },
+  patients: { type: 'string' },
+  'test-fraction': { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+class UsageError extends Error {}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function num(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+  return n;
+}
+
+function ingestOptions(v: Values): IngestOptions {
+  const o: IngestOptions = {};
+  if (v.features) o.features = v.features.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v.label) o.label = v.label;
+  if (v.positive) o.positive = v.positive;
+  const missing = oneOf('missing', v.missing, ['reject', 'drop'] as const);
+  if (missing) o.missing = missing;
+  const schema = oneOf('schema', v.schema, ['auto', 'vitals', 'generic'] as const);
+  if (schema) o.schema = schema;
+  if (v.hospital) o.hospital = v.hospital;
+  return o;
+}
+
+function sigmoidDegree(v: Values): SigmoidDegree | undefined {
+  const d = num('sigmoid-degree', v['sigmoid-degree']);
+  if (d === undefined) return undefined;
+  if (![3, 5, 7].includes(d)) throw new UsageError('--sigmoid-degree must be 3, 5 or 7');
+  return d as SigmoidDegree;
+}
+
+function scaling(v: Values): Scaling | undefined {
+  return oneOf('scaling', v.scaling, ['folded', 'explicit'] as const);
+}
+
+function fileArg(positionals: string[], command: string): string {
+  const f = positionals[1];
+  if (!f) throw new UsageError(`${command} needs a FILE argument`);
+  return f;
+}
+
+/** Progress on stderr: one line per phase when piped, a rewritten line on a terminal. */
+function progressPrinter(): (p: Progress) => void {
+  let last = '';
+  return (p) => {
+    const line = `${p.phase}: ${p.done.toLocaleString('en')}${p.total ? ` / ${p.total.toLocaleString('en')}` : ''}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
+    else if (p.phase !== last) process.stderr.write(`${line}\n`);
+    last = p.phase;
+  };
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+
+async function vault(ws: Workspace, purpose: string): Promise<PassphraseVault> {
+  return new PassphraseVault(ws.dir, await readPassphrase(purpose));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const command = positionals[0];
+  if (v.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const json = v.json ?? false;
+  const onProgress = progressPrinter();
+  const openWs = (): Workspace => Workspace.open(v.workspace ?? defaultWorkspaceDir());
+
+  switch (command) {
+    case 'demo':
+    case 'run': {
+      const file = command === 'demo' ? samplePath() : fileArg(positionals, 'run');
+      const { report } = await runExperiment(
+        file,
+        {
+          ingest: ingestOptions(v),
+          testFraction: command === 'demo' ? 0 : (num('test-fraction', v['test-fraction']) ?? 0.3),
+          seed: num('seed', v.seed) ?? 42,
+          preset: v.preset ?? 'standard',
+          sigmoidDegree: sigmoidDegree(v) ?? 3,
+          scaling: scaling(v) ?? 'folded',
+        },
+        { onProgress },
+      );
+      print(json, report, () => {
+        const m = report.metrics;
+        const p = report.plaintext_metrics;
+        return [
+          `${report.file}: trained on ${report.n_train}, evaluated on ${report.n_test} encrypted patients${report.in_sample ? ' (in-sample)' : ''}`,
+          `features: ${report.features.join(', ')}`,
+          `encrypted  accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${m.auc.toFixed(4)}`,
+          `plaintext  accuracy ${pct(p.accuracy)}  precision ${pct(p.precision)}  recall ${pct(p.recall)}  F1 ${pct(p.f1)}  AUC ${p.auc.toFixed(4)}`,
+          `confusion (encrypted): TP ${m.confusion.tp}  FP ${m.confusion.fp}  TN ${m.confusion.tn}  FN ${m.confusion.fn}`,
+          `fidelity: max |p_enc - p_poly| = ${report.fidelity.max_abs_prob_error.toExponential(2)}, label agreement with exact sigmoid ${pct(report.fidelity.label_agreement)}`,
+          `timings: keygen ${report.timings_ms.keygen.toFixed(0)} ms, encrypt ${report.timings_ms.encrypt.toFixed(0)} ms, predict ${report.timings_ms.predict.toFixed(0)} ms, decrypt ${report.timings_ms.decrypt.toFixed(0)} ms`,
+          `params: ${report.params.preset} (N=${report.params.poly_modulus_degree}, ${report.params.security_bits}-bit), degree-${report.params.sigmoid_degree} sigmoid on [-${report.params.sigmoid_interval}, ${report.params.sigmoid_interval}], ${report.params.scaling} scaling`,
+        ].join('\n');
+      });
+      return;
+    }
+    case 'init': {
+      using ws = openWs();
+      const preset = oneOf('preset', v.preset, Object.keys(PRESETS) as (keyof typeof PRESETS)[]) ?? 'standard';
+      const { info, keygenMs } = await createKeySet(ws, preset, await vault(ws, 'to seal the new secret key'));
+      print(json, { ...info, keygen_ms: keygenMs }, () =>
+        `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms\nworkspace: ${ws.dir}`,
+      );
+      return;
+    }
+    case 'import': {
+      using ws = openWs();
+      const r = await importCsv(ws, fileArg(positionals, 'import'), ingestOptions(v), { onProgress });
+      print(json, r, () =>
+        [
+          `imported ${r.rows} patients from ${r.file} as batch ${r.batchId} (${r.blocks} ciphertext block(s), ${r.dropped} rows dropped)`,
+          `hospitals: ${r.hospitals.join(', ')}`,
+          `features: ${r.features.map((f) => `${f.name} [${f.unit}]`).join(', ')}; labeled rows: ${r.labeledRows}`,
+          ...r.notes.map((n) => `note: ${n}`),
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'train': {
+      using ws = openWs();
+      const model = await trainFromCsv(fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
+      saveModel(ws, model);
+      print(json, model, () =>
+        [
+          `model ${model.id} trained on ${model.training.rows} rows (${model.training.positives} at-risk)`,
+          ...model.features.map((f, j) => `  ${f.name.padEnd(20)} weight ${model.weights[j]!.toFixed(4)}`),
+          `  bias ${model.bias.toFixed(4)}; degree-${model.sigmoid.degree} sigmoid on [-${model.sigmoid.interval}, ${model.sigmoid.interval}] (max error ${model.sigmoid.maxError.toFixed(4)})`,
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'predict': {
+      using ws = openWs();
+      const model = loadModel(ws, v.model);
+      const batchIds =
+        !v.batches || v.batches === 'all' ? listBatches(ws.db).map((b) => b.id) : v.batches.split(',').map((s) => Number(s.trim()));
+      if (batchIds.length === 0) throw new Error('this workspace has no batches: import a CSV first');
+      const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
+      const holder = await KeyHolder.unlock(ws, await vault(ws, 'to decrypt the predictions'));
+      const preds = await decryptRun(ws, holder, run.runId);
+      holder.lock();
+      if (v.out) {
+        writeFileSync(v.out, toCsv(['batch_id', 'hospital', 'patient_id', 'probability', 'at_risk'], preds.map((p) => [p.batchId, p.hospital, p.patientId, p.probability.toFixed(6), p.atRisk ? 1 : 0])));
+      }
+      print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, predictions: preds }, () =>
+        [
+          `run ${run.runId}: ${run.patients} patients predicted on ciphertexts in ${run.evalMs.toFixed(0)} ms${v.out ? `; written to ${v.out}` : ''}`,
+          ...preds.slice(0, 50).map((p) => `  ${p.hospital.padEnd(12)} ${p.patientId.padEnd(14)} ${p.probability.toFixed(4)} ${p.atRisk ? 'AT RISK' : ''}`),
+          ...(preds.length > 50 ? [`  … ${preds.length - 50} more (use --out FILE.csv)`] : []),
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'evaluate': {
+      using ws = openWs();
+      const runId = num('run', v.run) ?? listRuns(ws.db)[0]?.id;
+      if (runId === undefined) throw new Error('this workspace has no prediction runs: run homopai predict first');
+      const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
+      const e = await evaluateRun(ws, holder, runId);
+      holder.lock();
+      print(json, e, () => {
+        const m = e.metrics;
+        return [
+          `run ${runId}: ${e.labeled} labeled patients`,
+          `accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${m.auc.toFixed(4)}`,
+          `confusion: TP ${m.confusion.tp}  FP ${m.confusion.fp}  TN ${m.confusion.tn}  FN ${m.confusion.fn}`,
+        ].join('\n');
+      });
+      return;
+    }
+    case 'bench': {
+      const sizes = (v.patients ?? '19,4096,100000').split(',').map((s) => num('patients', s.trim())!);
+      const results: BenchFigures[] = [];
+      for (const patients of sizes) {
+        results.push(await runBench({ patients, preset: v.preset ?? 'standard', scaling: scaling(v) ?? 'folded' }, { onProgress }));
+      }
+      if (v.workspace) {
+        using ws = openWs();
+        for (const r of results) saveBench(ws, r);
+      }
+      print(json, results.length === 1 ? results[0] : results, () => benchTable(results));
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}" (see homopai --help)`);
+  }
+}
+
+export function benchTable(rows: BenchFigures[]): string {
+  const cols: [string, (r: BenchFigures) => string][] = [
+    ['patients', (r) => r.patients.toLocaleString('en')],
+    ['keygen ms', (r) => r.keygen_ms.toFixed(0)],
+    ['import ms', (r) => r.import_ms.toFixed(0)],
+    ['enc µs/value', (r) => r.encrypt_us_per_value.toFixed(2)],
+    ['e2e pat/s', (r) => Math.round(r.predict_patients_per_s).toLocaleString('en')],
+    ['eval pat/s', (r) => Math.round(r.eval_patients_per_s).toLocaleString('en')],
+    ['decrypt ms', (r) => r.decrypt_ms.toFixed(0)],
+    ['B/patient', (r) => r.bytes_per_patient.toFixed(0)],
+    ['HE/plain', (r) => r.he_to_plain_ratio.toFixed(0)],
+    ['heap MiB', (r) => `${(r.wasm_heap_bytes_before / 2 ** 20).toFixed(0)}→${(r.wasm_heap_bytes_after / 2 ** 20).toFixed(0)}`],
+    ['peak RSS MiB', (r) => (r.peak_rss_bytes / 2 ** 20).toFixed(0)],
+  ];
+  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
+  const widths = cols.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells.map((c) => c.map((x, i) => x.padStart(widths[i]!)).join('  ')).join('\n');
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof CsvValidationError) {
+    for (const i of e.issues) process.stderr.write(`${i.file}: ${i.message}\n`);
+    if (e.totalIssues > e.issues.length) process.stderr.write(`… and ${e.totalIssues - e.issues.length} more\n`);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`homopai: ${message.split('\n')[0]}\n`);
+  process.exitCode = 1;
+}

@@ -7,6 +7,7 @@ import { readAll, type IngestOptions, type RecordChunk } from '../ingest/index.t
 import type { Scaling } from '../ml/encrypted-lr.ts';
 import { linear, predictProba } from '../ml/logistic.ts';
 import { classificationMetrics, type Metrics } from '../ml/metrics.ts';
+import type { Model } from '../ml/model.ts';
 import { transform } from '../ml/scaler.ts';
 import { evalPoly } from '../ml/sigmoid-poly.ts';
 import { stratifiedSplit } from '../ml/split.ts';
@@ -56,12 +57,18 @@ function take(columns: Float64Array[], idx: Uint32Array): Float64Array[] {
   return columns.map((c) => Float64Array.from(idx, (i) => c[i]!));
 }
 
+export interface Experiment {
+  report: ExperimentReport;
+  /** The model trained on the training split, ready to be saved into a workspace. */
+  model: Model;
+}
+
 /**
  * The whole pipeline on one labeled file, in a throwaway workspace (real SQLite file, real passphrase vault,
  * real CKKS): split, train in plaintext, encrypt the test split, predict on ciphertexts, decrypt, evaluate,
  * and compare with the plaintext model on the same rows.
  */
-export async function runExperiment(file: string, opts: ExperimentOptions = {}, hooks: JobHooks = {}): Promise<ExperimentReport> {
+export async function runExperiment(file: string, opts: ExperimentOptions = {}, hooks: JobHooks = {}): Promise<Experiment> {
   const preset = presetByName(opts.preset ?? 'standard');
   const scaling = opts.scaling ?? 'folded';
   const testFraction = opts.testFraction ?? 0.3;
@@ -126,7 +133,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
       maxErr = Math.max(maxErr, Math.abs(pEnc[i]! - pPoly));
       if (pEnc[i]! >= 0.5 === pExact[i]! >= 0.5) agree++;
     }
-    return {
+    const report: ExperimentReport = {
       file: basename(file),
       n_train: split.train.length,
       n_test: rows,
@@ -148,6 +155,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
       },
       notes: plan.notes,
     };
+    return { report, model };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

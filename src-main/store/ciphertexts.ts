@@ -79,3 +79,11 @@ export function batchStorage(db: Db): Map<number, { bytes: number; ciphertexts: 
     .all() as { batch_id: number; bytes: number; n: number; level: number }[];
   return new Map(rows.map((r) => [r.batch_id, { bytes: r.bytes, ciphertexts: r.n, level: r.level }]));
 }
+
+/** Bytes at rest of all feature ciphertexts and the size of one, for sizes reported by the benchmark. */
+export function featureStorage(db: Db): { total: number; one: number } {
+  const r = db
+    .prepare("SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total, COALESCE(MAX(LENGTH(bytes)), 0) AS one FROM ciphertexts WHERE kind = 'feature'")
+    .get() as { total: number; one: number };
+  return r;
+}

@@ -56,3 +56,4 @@ export async function inTransaction<T>(db: Db, work: () => Promise<T>): Promise<
     throw e;
   }
 }
+

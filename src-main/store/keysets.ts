@@ -39,7 +39,7 @@ function fromRaw(r: RawKeySet): KeySetRow {
     scaleBits: r.scale_bits,
     publicKey: r.public_key,
     relinKeys: r.relin_keys,
-    galoisKeys: r.galois_keys,
+    galoisKeys: r.galois_keys ? r.galois_keys : null,
     galoisSteps: JSON.parse(r.galois_steps) as number[],
     custody: r.custody,
     createdAt: r.created_at,

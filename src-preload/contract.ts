@@ -1,0 +1,299 @@
+/**
+ * The one typed API between the renderer and the main process: channel names, request and response schemas.
+ * Shared by the preload (which exposes it), the IPC adapter (which validates every payload against it), the
+ * renderer (which calls it) and the e2e test bridge. No Node import: it is bundled into the renderer too.
+ *
+ * Privacy rule: no response carries a plaintext vital or label. The only per-patient values are decrypted
+ * prediction probabilities, returned to the unlocked key holder (predictions.decrypt).
+ */
+import { z } from 'zod';
+
+export const Role = z.enum(['clinician', 'researcher', 'auditor']);
+export type Role = z.infer<typeof Role>;
+export const Custody = z.enum(['keychain', 'passphrase']);
+export const PresetName = z.enum(['standard', 'deep']);
+export const Scaling = z.enum(['folded', 'explicit']);
+export const SigmoidDegree = z.union([z.literal(3), z.literal(5), z.literal(7)]);
+
+const Passphrase = z.string().min(1).max(1024);
+
+export const PresetInfo = z.object({
+  name: PresetName,
+  summary: z.string(),
+  polyModulusDegree: z.number(),
+  coeffModulusBits: z.array(z.number()),
+  levels: z.number(),
+  securityBits: z.number(),
+});
+
+export const KeySetInfo = z.object({
+  fingerprint: z.string(),
+  shortFingerprint: z.string(),
+  preset: z.string(),
+  polyModulusDegree: z.number(),
+  coeffModulusBits: z.array(z.number()),
+  scaleBits: z.number(),
+  levels: z.number(),
+  securityBits: z.number(),
+  custody: z.string(),
+  createdAt: z.string(),
+  publicKeyBytes: z.number(),
+  relinKeyBytes: z.number(),
+});
+
+export const SessionStatus = z.object({
+  workspace: z.string(),
+  keySet: KeySetInfo.nullable(),
+  unlocked: z.boolean(),
+  role: Role.nullable(),
+  keychainAvailable: z.boolean(),
+  keychainProblem: z.string().nullable(),
+});
+
+export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional() });
+
+export const ImportOptions = z.object({
+  schema: z.enum(['auto', 'vitals', 'generic']).optional(),
+  features: z.array(z.string()).optional(),
+  label: z.string().optional(),
+  positive: z.string().optional(),
+  missing: z.enum(['reject', 'drop']).optional(),
+  hospital: z.string().max(200).optional(),
+});
+
+export const ImportPreview = z.object({
+  file: z.string(),
+  schema: z.enum(['vitals', 'generic']),
+  delimiter: z.string(),
+  features: z.array(FeatureInfo),
+  label: z.object({ source: z.string(), positive: z.string().nullable() }).nullable(),
+  hospitalColumn: z.string().nullable(),
+  patientColumn: z.string().nullable(),
+  notes: z.array(z.string()),
+});
+
+export const RowIssue = z.object({ file: z.string(), row: z.number(), column: z.string().nullable(), message: z.string() });
+
+export const ImportResult = z.object({
+  batchId: z.number(),
+  file: z.string(),
+  rows: z.number(),
+  dropped: z.number(),
+  labeledRows: z.number(),
+  blocks: z.number(),
+  hospitals: z.array(z.string()),
+  features: z.array(FeatureInfo),
+  notes: z.array(z.string()),
+  encryptMs: z.number(),
+});
+
+/** An import either lands whole or is rejected with its row-level issues; nothing is stored then. */
+export const ImportOutcome = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: ImportResult }),
+  z.object({ ok: z.literal(false), file: z.string(), issues: z.array(RowIssue), totalIssues: z.number() }),
+]);
+
+export const BatchInfo = z.object({
+  id: z.number(),
+  origin: z.string(),
+  sourceName: z.string(),
+  sourceSha256: z.string(),
+  rows: z.number(),
+  dropped: z.number(),
+  labeledRows: z.number(),
+  features: z.array(FeatureInfo),
+  keyFingerprint: z.string(),
+  createdAt: z.string(),
+  ciphertexts: z.number(),
+  ciphertextBytes: z.number(),
+  level: z.number(),
+  integrity: z.enum(['ok', 'damaged']),
+});
+
+export const PatientMeta = z.object({
+  batchId: z.number(),
+  block: z.number(),
+  slot: z.number(),
+  hospital: z.string(),
+  patientId: z.string(),
+  labeled: z.boolean(),
+});
+
+export const Overview = z.object({
+  hospitals: z.array(z.object({ name: z.string(), patients: z.number(), batches: z.number() })),
+  batches: z.array(BatchInfo),
+});
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  features: z.array(FeatureInfo),
+  weights: z.array(z.number()),
+  bias: z.number(),
+  sigmoid: z.object({ degree: z.number(), interval: z.number(), coefficients: z.array(z.number()), maxError: z.number() }),
+  training: z.object({ method: z.string(), rows: z.number(), positives: z.number(), source: z.string().optional() }),
+});
+
+export const Metrics = z.object({
+  accuracy: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  auc: z.number(),
+  confusion: z.object({ tp: z.number(), fp: z.number(), tn: z.number(), fn: z.number() }),
+});
+
+export const TrainRequest = z.object({
+  path: z.string().min(1),
+  options: ImportOptions.optional(),
+  sigmoidDegree: SigmoidDegree.optional(),
+  testFraction: z.number().min(0).max(0.9).optional(),
+  seed: z.number().int().optional(),
+});
+
+/** Training report: the model plus an encrypted-vs-plaintext check on a held-out split of the training file. */
+export const TrainResult = z.object({
+  model: ModelInfo,
+  check: z.object({
+    nTrain: z.number(),
+    nTest: z.number(),
+    metrics: Metrics,
+    plaintextMetrics: Metrics,
+    fidelity: z.object({ maxAbsProbError: z.number(), labelAgreement: z.number() }),
+  }),
+});
+
+export const PredictRequest = z.object({
+  modelId: z.string(),
+  batchIds: z.array(z.number().int()).min(1),
+  scaling: Scaling.optional(),
+});
+
+export const RunInfo = z.object({
+  id: z.number(),
+  modelId: z.string(),
+  scaling: z.string(),
+  batchIds: z.array(z.number()),
+  patients: z.number(),
+  createdAt: z.string(),
+});
+
+export const PatientPrediction = z.object({
+  batchId: z.number(),
+  hospital: z.string(),
+  patientId: z.string(),
+  probability: z.number(),
+  atRisk: z.boolean(),
+});
+
+export const Evaluation = z.object({
+  runId: z.number(),
+  labeled: z.number(),
+  metrics: Metrics,
+  roc: z.array(z.object({ fpr: z.number(), tpr: z.number(), threshold: z.number() })),
+  histogram: z.array(z.number()),
+});
+
+export const BenchResult = z.object({
+  id: z.number(),
+  createdAt: z.string(),
+  preset: z.string(),
+  patients: z.number(),
+  workers: z.number(),
+  keygen_ms: z.number(),
+  encrypt_us_per_value: z.number(),
+  import_ms: z.number(),
+  predict_patients_per_s: z.number(),
+  eval_patients_per_s: z.number(),
+  decrypt_ms: z.number(),
+  ciphertext_bytes: z.number(),
+  public_key_bytes: z.number(),
+  relin_key_bytes: z.number(),
+  bytes_per_patient: z.number(),
+  he_to_plain_ratio: z.number(),
+  wasm_heap_bytes_before: z.number(),
+  wasm_heap_bytes_after: z.number(),
+  peak_rss_bytes: z.number(),
+  scaling: z.string(),
+});
+
+export const AuditEntry = z.object({
+  seq: z.number(),
+  at: z.string(),
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const AuditVerification = z.union([
+  z.object({ ok: z.literal(true), entries: z.number(), head: z.string() }),
+  z.object({ ok: z.literal(false), entries: z.number(), brokenAt: z.number(), reason: z.string() }),
+]);
+
+export const Progress = z.object({
+  jobId: z.string(),
+  phase: z.string(),
+  done: z.number(),
+  total: z.number().nullable(),
+});
+export type Progress = z.infer<typeof Progress>;
+
+const Job = z.object({ jobId: z.string().min(1).max(64) });
+
+/**
+ * Every invocable channel: request schema and response schema. Long-running calls take a jobId chosen by the
+ * renderer; progress for it arrives on the `progress` event and `jobs.cancel` stops it.
+ */
+export const Api = {
+  'session.status': { req: z.object({}), res: SessionStatus },
+  'presets.list': { req: z.object({}), res: z.array(PresetInfo) },
+  'keys.create': {
+    req: z.object({ preset: PresetName, custody: Custody, passphrase: Passphrase.optional(), role: Role }),
+    res: SessionStatus,
+  },
+  'keys.unlock': { req: z.object({ custody: Custody, passphrase: Passphrase.optional(), role: Role }), res: SessionStatus },
+  'keys.lock': { req: z.object({}), res: SessionStatus },
+  /** Opens the OS file dialog in main; returns the chosen path or null. Paths, never file contents, cross IPC. */
+  'files.pickCsv': { req: z.object({}), res: z.string().nullable() },
+  'import.preview': { req: z.object({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportPreview },
+  'import.run': { req: Job.extend({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportOutcome },
+  'patients.overview': { req: z.object({}), res: Overview },
+  'patients.list': {
+    req: z.object({ batchId: z.number().int(), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
+    res: z.object({ total: z.number(), patients: z.array(PatientMeta) }),
+  },
+  'models.list': { req: z.object({}), res: z.array(ModelInfo) },
+  'models.train': { req: Job.extend(TrainRequest.shape), res: TrainResult },
+  'predict.run': { req: Job.extend(PredictRequest.shape), res: RunInfo },
+  'predict.runs': { req: z.object({}), res: z.array(RunInfo) },
+  'predictions.decrypt': { req: z.object({ runId: z.number().int() }), res: z.array(PatientPrediction) },
+  'predictions.exportCsv': { req: z.object({ runId: z.number().int() }), res: z.object({ path: z.string().nullable(), rows: z.number() }) },
+  'evaluate.run': { req: z.object({ runId: z.number().int() }), res: Evaluation },
+  'bench.run': { req: Job.extend({ patients: z.number().int().min(1).max(1_000_000), preset: PresetName.optional() }), res: BenchResult },
+  'bench.history': { req: z.object({}), res: z.array(BenchResult) },
+  'audit.list': { req: z.object({ action: z.string().optional(), limit: z.number().int().min(1).max(5000).optional() }), res: z.array(AuditEntry) },
+  'audit.verify': { req: z.object({}), res: AuditVerification },
+  'audit.export': { req: z.object({}), res: z.object({ path: z.string().nullable(), entries: z.number() }) },
+  'jobs.cancel': { req: Job, res: z.object({ cancelled: z.boolean() }) },
+} as const;
+
+export type Channel = keyof typeof Api;
+export type Req<C extends Channel> = z.input<(typeof Api)[C]['req']>;
+export type Res<C extends Channel> = z.infer<(typeof Api)[C]['res']>;
+
+/** Errors cross the boundary as data, so the renderer can show a banner with the next step. */
+export const ApiError = z.object({ name: z.string(), message: z.string() });
+export type ApiError = z.infer<typeof ApiError>;
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** What the preload exposes as `window.homopai`, and what the e2e bridge provides over HTTP. */
+export interface HomopaiApi {
+  invoke<C extends Channel>(channel: C, req: Req<C>): Promise<Envelope<Res<C>>>;
+  onProgress(listener: (p: Progress) => void): () => void;
+}
+
+export const IPC_INVOKE = 'homopai:invoke';
+export const IPC_PROGRESS = 'homopai:progress';

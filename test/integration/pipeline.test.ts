@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeySetMismatchError } from '../../src-main/ckks/errors.ts';
+import { CsvValidationError } from '../../src-main/ingest/index.ts';
+import { runExperiment } from '../../src-main/services/experiment.ts';
+import { importCsv } from '../../src-main/services/import.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
+import { predictBatches } from '../../src-main/services/predict.ts';
+import { samplePath } from '../../src-main/services/resources.ts';
+import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
+import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { Workspace } from '../../src-main/services/workspace.ts';
+import type { Db } from '../../src-main/store/db.ts';
+import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
+import { PASSPHRASE, SHARED, tempDir } from '../helpers/workspace.ts';
+
+function tableCounts(db: Db): Record<string, number> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number]));
+}
+
+describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
+  it('runs the 19-patient pilot end to end (demo)', async () => {
+    const { report } = await runExperiment(samplePath(), { testFraction: 0 });
+    expect(report.n_test).toBe(19);
+    expect(report.metrics.confusion).toEqual({ tp: 3, fp: 0, tn: 16, fn: 0 });
+    expect(report.fidelity.max_abs_prob_error).toBeLessThan(1e-3);
+    expect(report.fidelity.label_agreement).toBe(1);
+    expect(report.params).toMatchObject({ preset: 'standard', poly_modulus_degree: 8192, security_bits: 128, sigmoid_degree: 3 });
+  });
+
+  it('matches the plaintext model on framingham (generic schema, rows with gaps dropped)', async () => {
+    const { report } = await runExperiment(join(SHARED, 'framingham.csv'), { ingest: { label: 'TenYearCHD', missing: 'drop' } });
+    expect(report.n_train + report.n_test).toBe(3656);
+    expect(report.fidelity.label_agreement).toBeGreaterThanOrEqual(0.999);
+    expect(report.fidelity.max_abs_prob_error).toBeLessThanOrEqual(1e-3);
+    expect(Math.abs(report.metrics.auc - report.plaintext_metrics.auc)).toBeLessThan(0.01);
+  });
+
+  it('evaluates explicit scaling with a degree-7 sigmoid on the deep preset', async () => {
+    const { report } = await runExperiment(samplePath(), { testFraction: 0, preset: 'deep', scaling: 'explicit', sigmoidDegree: 7 });
+    expect(report.params.poly_modulus_degree).toBe(16384);
+    expect(report.fidelity.max_abs_prob_error).toBeLessThan(1e-3);
+    expect(report.fidelity.label_agreement).toBe(1);
+  });
+
+  it('imports, trains, predicts, decrypts and evaluates in a workspace', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
+    await createKeySet(ws, 'standard', vault);
+    const imported = await importCsv(ws, samplePath());
+    expect(imported).toMatchObject({ rows: 19, labeledRows: 19, blocks: 1, hospitals: ['H-CENTRAL', 'H-NORTH', 'H-SOUTH'] });
+    const model = await trainFromCsv(samplePath(), {});
+    saveModel(ws, model);
+    const run = await predictBatches(ws, model, [imported.batchId]);
+    const holder = await KeyHolder.unlock(ws, vault);
+    const preds = await decryptRun(ws, holder, run.runId);
+    expect(preds).toHaveLength(19);
+    expect(preds.filter((p) => p.atRisk)).toHaveLength(3);
+    const ev = await evaluateRun(ws, holder, run.runId);
+    expect(ev.labeled).toBe(19);
+    expect(ev.metrics.accuracy).toBe(1);
+    expect(ev.histogram.reduce((a, b) => a + b, 0)).toBe(19);
+    holder.lock();
+    expect(() => holder.secretKey()).toThrow(/locked/);
+  });
+
+  it('leaves the database unchanged when an import fails validation or is cancelled', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
+    await importCsv(ws, samplePath());
+    const before = tableCounts(ws.db);
+    const bad = join(tmp.dir, 'bad.csv');
+    writeFileSync(
+      bad,
+      'hospital_id,patient_id,temperature_c,systolic_bp,diastolic_bp,respiratory_rate,spo2\n' +
+        'H1,P1,37.0,120,80,16,98\nH1,P2,37.1,118,79,15,abc\nH1,P3,52.0,121,80,14,97\n',
+    );
+    const err = await importCsv(ws, bad).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CsvValidationError);
+    const issues = (err as CsvValidationError).issues;
+    expect(issues.map((i) => [i.row, i.column])).toEqual([
+      [3, 'spo2'],
+      [4, 'temperature_c'],
+    ]);
+    expect(tableCounts(ws.db)).toEqual(before);
+
+    const controller = new AbortController();
+    controller.abort();
+    await expect(importCsv(ws, samplePath(), {}, { signal: controller.signal })).rejects.toThrow(/cancel|abort/i);
+    expect(tableCounts(ws.db)).toEqual(before);
+  });
+
+  it('refuses a batch encrypted under another key set, before any computation', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
+    const { batchId } = await importCsv(ws, samplePath());
+    const model = await trainFromCsv(samplePath(), {});
+    saveModel(ws, model);
+    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
+    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(KeySetMismatchError);
+  });
+
+  it('refuses a wrong passphrase with a clear error', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
+    await expect(KeyHolder.unlock(ws, new PassphraseVault(tmp.dir, 'not the passphrase'))).rejects.toThrow(/wrong passphrase/);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { CkksContext } from '../../src-main/ckks/context.ts';
+import { SealError } from '../../src-main/ckks/errors.ts';
+import { fingerprintOf, generateKeySet, shortFingerprint } from '../../src-main/ckks/keys.ts';
+import { inferenceDepth, PRESETS, presetLevels, sigmoidDepth } from '../../src-main/ckks/presets.ts';
+import { loadCiphertext } from '../../src-main/ckks/serialize.ts';
+import { checkDepth, DepthError } from '../../src-main/ml/encrypted-lr.ts';
+
+describe('CKKS presets and engine', () => {
+  it('validates every preset at 128-bit security with the documented depth', async () => {
+    for (const preset of Object.values(PRESETS)) {
+      using ctx = await CkksContext.create(preset);
+      expect(ctx.slotCount).toBe(preset.polyModulusDegree / 2);
+      expect(ctx.topLevel).toBe(presetLevels(preset));
+    }
+    expect(presetLevels(PRESETS.standard)).toBe(inferenceDepth(3, 'folded'));
+    expect(presetLevels(PRESETS.deep)).toBeGreaterThanOrEqual(inferenceDepth(7, 'explicit'));
+    expect([1, 3, 5, 7].map(sigmoidDepth)).toEqual([0, 2, 3, 4]);
+  });
+
+  it('refuses a circuit deeper than the preset, naming what would fit', async () => {
+    using ctx = await CkksContext.create(PRESETS.standard);
+    const plan = { weights: [1], bias: 0, mean: [0], std: [1], sigmoid: { interval: 8, coefficients: [0.5, 0.1, 0, -0.001] }, scaling: 'explicit' as const };
+    expect(() => checkDepth(ctx, plan)).toThrow(DepthError);
+    expect(() => checkDepth(ctx, plan)).toThrow(/needs 4 CKKS levels; preset "standard" has 3/);
+  });
+
+  it('turns a SEAL exception into a readable typed error', async () => {
+    using ctx = await CkksContext.create(PRESETS.standard);
+    const err = (() => {
+      try {
+        loadCiphertext(ctx, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 'batch 3 column spo2');
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(SealError);
+    expect((err as SealError).message).toMatch(/^loading batch 3 column spo2 failed in SEAL \(std::\w+\): \S+/);
+  });
+
+  it('fingerprints a key set by its serialized public key', async () => {
+    using ctx = await CkksContext.create(PRESETS.standard);
+    const a = generateKeySet(ctx);
+    const b = generateKeySet(ctx);
+    expect(a.fingerprint).toBe(fingerprintOf(a.publicKey));
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(shortFingerprint(a.fingerprint)).toMatch(/^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
+    expect(a.galoisKeys).toBeNull();
+  });
+});
