@@ -1,0 +1,104 @@
+import type { TemperatureUnit, VitalKind } from './units.ts';
+
+/**
+ * Matching key for a header: case, units in parentheses/brackets and punctuation do not matter, so
+ * "Body Temp (°F)", "body_temp" and "BodyTemp" all meet at "bodytemp".
+ */
+export function normalizeHeader(header: string): string {
+  return header
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\([^)]*\)|\[[^\]]*\]/g, '')
+    .replace(/[^a-z0-9]/g, '');
+}
+
+const VITAL_ALIASES: Readonly<Record<VitalKind | 'blood_pressure', readonly string[]>> = {
+  temperature: ['temperature', 'temp', 'bodytemp', 'bodytemperature'],
+  systolic_bp: [
+    'systolic', 'systolicbp', 'systolicbloodpressure', 'systolicpressure', 'sbp', 'sysbp', 'sys', 'bpsystolic', 'bpsys',
+    'nibpsystolic', 'nibpsys',
+  ],
+  diastolic_bp: [
+    'diastolic', 'diastolicbp', 'diastolicbloodpressure', 'diastolicpressure', 'dbp', 'diabp', 'dia', 'bpdiastolic',
+    'bpdia', 'nibpdiastolic', 'nibpdia',
+  ],
+  respiratory_rate: [
+    'respiratoryrate', 'resprate', 'respiration', 'respirationrate', 'respirations', 'respiratory', 'resp', 'rr',
+    'breathingrate',
+  ],
+  spo2: ['spo2', 'sao2', 'o2sat', 'o2sats', 'o2saturation', 'oxygensaturation', 'sats', 'pulseox', 'pulseoximetry'],
+  heart_rate: ['heartrate', 'hr', 'pulse', 'pulserate'],
+  blood_pressure: ['bp', 'bloodpressure', 'nibp'],
+};
+const HOSPITAL_ALIASES = [
+  'hospital', 'hospitalid', 'site', 'siteid', 'facility', 'facilityid', 'center', 'centre', 'centerid',
+];
+const PATIENT_ALIASES = ['patientid', 'patient', 'mrn', 'subjectid', 'subject', 'id', 'patientnumber', 'patientno'];
+const LABEL_ALIASES = ['atrisk', 'label', 'risk', 'outcome', 'target'];
+
+// Units written without brackets end up glued to the key ("Temp °F" -> "tempf", "SBP mmHg" -> "sbpmmhg").
+const UNIT_SUFFIXES = [
+  'mmhg', 'bpm', 'degf', 'degc', 'fahrenheit', 'celsius', 'centigrade', 'f', 'c', 'percent', 'pct', 'perminute',
+  'permin', 'breathsperminute', 'breathsmin', 'min',
+];
+
+export type ColumnRole =
+  | { role: 'vital'; kind: VitalKind }
+  | { role: 'blood_pressure' }
+  | { role: 'hospital' }
+  | { role: 'patient' }
+  | { role: 'label' };
+
+const ROLE_BY_KEY = new Map<string, ColumnRole>();
+for (const [kind, keys] of Object.entries(VITAL_ALIASES) as [VitalKind | 'blood_pressure', readonly string[]][]) {
+  const role: ColumnRole = kind === 'blood_pressure' ? { role: 'blood_pressure' } : { role: 'vital', kind };
+  for (const key of keys) ROLE_BY_KEY.set(key, role);
+}
+for (const key of HOSPITAL_ALIASES) ROLE_BY_KEY.set(key, { role: 'hospital' });
+for (const key of PATIENT_ALIASES) ROLE_BY_KEY.set(key, { role: 'patient' });
+for (const key of LABEL_ALIASES) ROLE_BY_KEY.set(key, { role: 'label' });
+
+const isVitalRole = (role: ColumnRole | undefined): boolean =>
+  role?.role === 'vital' || role?.role === 'blood_pressure';
+
+export function roleOf(header: string): ColumnRole | null {
+  const key = normalizeHeader(header);
+  const direct = ROLE_BY_KEY.get(key);
+  if (direct) return direct;
+  // Only vitals carry units, and stripping a trailing "c" elsewhere would turn e.g. "Site C" into a hospital column.
+  for (const suffix of UNIT_SUFFIXES) {
+    if (key.length > suffix.length && key.endsWith(suffix)) {
+      const role = ROLE_BY_KEY.get(key.slice(0, -suffix.length));
+      if (role && isVitalRole(role)) return role;
+    }
+  }
+  return null;
+}
+
+const FAHRENHEIT_WORDS = new Set(['f', 'degf', 'fahrenheit']);
+const CELSIUS_WORDS = new Set(['c', 'degc', 'celsius', 'centigrade']);
+
+/** The temperature unit a header states, or null when it states none (or both). */
+export function temperatureUnitFromName(header: string): TemperatureUnit | null {
+  const words = header
+    .normalize('NFKC')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .replace(/°/g, ' deg ')
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '');
+  const key = normalizeHeader(header);
+  const glued = (unit: string): boolean => {
+    const role = key.endsWith(unit) ? ROLE_BY_KEY.get(key.slice(0, -unit.length)) : undefined;
+    return role?.role === 'vital' && role.kind === 'temperature';
+  };
+  const saysF = words.some((word) => FAHRENHEIT_WORDS.has(word)) || glued('f') || glued('degf');
+  const saysC = words.some((word) => CELSIUS_WORDS.has(word)) || glued('c') || glued('degc');
+  if (saysF === saysC) return null;
+  return saysF ? 'F' : 'C';
+}
+
+/** Unit text a generic header carries in parentheses or brackets, e.g. "Glucose (mg/dL)" -> "mg/dL". */
+export function bracketedUnit(header: string): string {
+  return /\(([^)]*)\)|\[([^\]]*)\]/.exec(header)?.slice(1).find((group) => group !== undefined)?.trim() ?? '';
+}

@@ -1,0 +1,4 @@
+export type { ColumnPlan, FeatureSpec, IngestOptions, ReadSummary, RecordChunk, RowIssue } from './types.ts';
+export { CsvValidationError } from './errors.ts';
+export { planColumns } from './plan.ts';
+export { readAll, readRecords } from './reader.ts';
