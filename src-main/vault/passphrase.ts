@@ -37,6 +37,53 @@ export function passphraseVaultPath(dir: string, fingerprint: string): string {
   return join(dir, `secret-key-${fingerprint.slice(0, 16)}.vault.json`);
 }
 
+/**
+ * Seals a secret key under a passphrase into the text of a passphrase-vault file. Also the format of a
+ * keychain vault's key backup, so one scrypt implementation guards both and a backup opens in either vault.
+ */
+export async function sealWithPassphrase(fingerprint: string, secretKey: Uint8Array, passphrase: string): Promise<string> {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+    throw new VaultError('wrong-passphrase', `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
+  }
+  const salt = randomBytes(16);
+  const key = await scrypt(passphrase, salt, { ...KDF, keylen: 32, maxmem: 256 * 1024 * 1024 });
+  return JSON.stringify({
+    format: 'homopai.passphrase-vault',
+    version: 1,
+    fingerprint,
+    kdf: { name: 'scrypt', ...KDF, salt: salt.toString('base64') },
+    box: seal(key, secretKey, fingerprint),
+  });
+}
+
+/** Opens what sealWithPassphrase wrote; `what` names the source (a file path, "key backup") in errors. */
+export async function openWithPassphrase(text: string, fingerprint: string, passphrase: string, what: string): Promise<Uint8Array> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new VaultError('tampered', `${what} is not valid JSON (damaged or altered)`);
+  }
+  const r = VaultFileSchema.safeParse(parsed);
+  if (!r.success) throw new VaultError('tampered', `${what} is malformed: ${r.error.issues[0]?.message}`);
+  const v = r.data;
+  if (v.fingerprint !== fingerprint) {
+    throw new VaultError('tampered', `${what} belongs to key set ${v.fingerprint.slice(0, 16)}, not ${fingerprint.slice(0, 16)}`);
+  }
+  const key = await scrypt(passphrase, Buffer.from(v.kdf.salt, 'base64'), {
+    N: v.kdf.N,
+    r: v.kdf.r,
+    p: v.kdf.p,
+    keylen: 32,
+    maxmem: 256 * v.kdf.N * v.kdf.r * 2,
+  });
+  const sk = open(key, v.box, fingerprint);
+  if (!sk) {
+    throw new VaultError('wrong-passphrase', `wrong passphrase (or ${what} was altered): the secret key was not unlocked`);
+  }
+  return sk;
+}
+
 /** The secret key sealed under a key derived from a passphrase (scrypt + AES-256-GCM), in a file. */
 export class PassphraseVault implements SecretKeyVault {
   readonly custody = 'passphrase' as const;
@@ -49,23 +96,12 @@ export class PassphraseVault implements SecretKeyVault {
   }
 
   async store(fingerprint: string, secretKey: Uint8Array): Promise<void> {
-    if (this.passphrase.length < MIN_PASSPHRASE_LENGTH) {
-      throw new VaultError('wrong-passphrase', `the passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
-    }
-    const salt = randomBytes(16);
-    const key = await scrypt(this.passphrase, salt, { ...KDF, keylen: 32, maxmem: 256 * 1024 * 1024 });
-    const file = {
-      format: 'homopai.passphrase-vault',
-      version: 1,
-      fingerprint,
-      kdf: { name: 'scrypt', ...KDF, salt: salt.toString('base64') },
-      box: seal(key, secretKey, fingerprint),
-    };
+    const text = await sealWithPassphrase(fingerprint, secretKey, this.passphrase);
     await mkdir(this.dir, { recursive: true });
     const path = passphraseVaultPath(this.dir, fingerprint);
     // Write then rename: a crash leaves either no vault or a whole one, never half a secret key.
     const tmp = `${path}.tmp`;
-    await writeFile(tmp, JSON.stringify(file), { mode: 0o600 });
+    await writeFile(tmp, text, { mode: 0o600 });
     await rename(tmp, path);
   }
 
@@ -77,29 +113,6 @@ export class PassphraseVault implements SecretKeyVault {
     } catch {
       throw new VaultError('missing', `no passphrase vault for key set ${fingerprint.slice(0, 16)} at ${path}`);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new VaultError('tampered', `vault file ${path} is not valid JSON (damaged or altered)`);
-    }
-    const r = VaultFileSchema.safeParse(parsed);
-    if (!r.success) throw new VaultError('tampered', `vault file ${path} is malformed: ${r.error.issues[0]?.message}`);
-    const v = r.data;
-    if (v.fingerprint !== fingerprint) {
-      throw new VaultError('tampered', `vault file ${path} belongs to key set ${v.fingerprint.slice(0, 16)}, not ${fingerprint.slice(0, 16)}`);
-    }
-    const key = await scrypt(this.passphrase, Buffer.from(v.kdf.salt, 'base64'), {
-      N: v.kdf.N,
-      r: v.kdf.r,
-      p: v.kdf.p,
-      keylen: 32,
-      maxmem: 256 * v.kdf.N * v.kdf.r * 2,
-    });
-    const sk = open(key, v.box, fingerprint);
-    if (!sk) {
-      throw new VaultError('wrong-passphrase', 'wrong passphrase (or the vault file was altered): the secret key was not unlocked');
-    }
-    return sk;
+    return openWithPassphrase(text, fingerprint, this.passphrase, `vault file ${path}`);
   }
 }
