@@ -1,0 +1,21 @@
+import type { BenchFigures } from '../services/bench.ts';
+
+/** The benchmark as one aligned text table, as printed by `homopai bench` and `npm run bench`. */
+export function benchTable(rows: BenchFigures[]): string {
+  const cols: [string, (r: BenchFigures) => string][] = [
+    ['patients', (r) => r.patients.toLocaleString('en')],
+    ['keygen ms', (r) => r.keygen_ms.toFixed(0)],
+    ['import ms', (r) => r.import_ms.toFixed(0)],
+    ['enc µs/value', (r) => r.encrypt_us_per_value.toFixed(2)],
+    ['e2e pat/s', (r) => Math.round(r.predict_patients_per_s).toLocaleString('en')],
+    ['eval pat/s', (r) => Math.round(r.eval_patients_per_s).toLocaleString('en')],
+    ['decrypt ms', (r) => r.decrypt_ms.toFixed(0)],
+    ['B/patient', (r) => r.bytes_per_patient.toFixed(0)],
+    ['HE/plain', (r) => r.he_to_plain_ratio.toFixed(0)],
+    ['heap MiB', (r) => `${(r.wasm_heap_bytes_before / 2 ** 20).toFixed(0)}→${(r.wasm_heap_bytes_after / 2 ** 20).toFixed(0)}`],
+    ['peak RSS MiB', (r) => (r.peak_rss_bytes / 2 ** 20).toFixed(0)],
+  ];
+  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
+  const widths = cols.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells.map((c) => c.map((x, i) => x.padStart(widths[i]!)).join('  ')).join('\n');
+}
