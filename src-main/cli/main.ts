@@ -15,7 +15,10 @@ import { samplePath } from '../services/resources.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
 import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
 import { defaultWorkspaceDir, Workspace } from '../services/workspace.ts';
+import { appendAudit, exportAuditJsonl, verifyAudit } from '../audit/log.ts';
+import { KeychainVault } from '../vault/keychain.ts';
 import { PassphraseVault } from '../vault/passphrase.ts';
+import type { SecretKeyVault } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { readPassphrase } from './prompt.ts';
 import { toCsv } from '../reports/csv-export.ts';
@@ -25,7 +28,9 @@ const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKK
 Usage: homopai <command> [options]
 
 Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
-  init      [--preset standard|deep]            create a key set; the secret key is sealed in a passphrase vault
+  init      [--preset standard|deep] [--custody keychain|passphrase]
+                                                create a key set; the secret key is sealed in the OS keychain
+                                                (envelope encryption) or a passphrase vault (default)
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
   train     FILE [ingest options] [--sigmoid-degree 3|5|7]
                                                 train a plaintext model on the key holder's labeled CSV
@@ -33,6 +38,8 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
                                                 encrypted prediction; the key holder decrypts the results
   evaluate  [--run ID]                          metrics of a run against the encrypted labels (aggregates only)
   bench     [--patients 19,4096,100000] [--preset P] [--scaling S]
+  audit verify                                  check the hash chain of the activity log
+  audit export --out FILE.jsonl                 write the activity log as JSON Lines
 
 One-shot commands (temporary workspace):
   demo      [--json]                            the whole pipeline on the bundled 19-patient pilot
@@ -41,7 +48,8 @@ One-shot commands (temporary workspace):
 
 Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
                 --schema auto|vitals|generic  --hospital NAME
-Common: --json (one JSON object on stdout)  --help
+Common: --json (one JSON object on stdout)  --role clinician|researcher|auditor (recorded in the
+        activity log; default researcher)  --help
 The vault passphrase is read from HOMOPAI_PASSPHRASE or prompted for; never pass it as an argument.
 Progress goes to stderr; on error the exit code is 1 with a one-line reason.`;
 
@@ -65,6 +73,8 @@ const OPTIONS = {
   patients: { type: 'string' },
   'test-fraction': { type: 'string' },
   seed: { type: 'string' },
+  custody: { type: 'string' },
+  role: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -131,8 +141,9 @@ function print(json: boolean, value: unknown, human: () => string): void {
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 
-async function vault(ws: Workspace, purpose: string): Promise<PassphraseVault> {
-  return new PassphraseVault(ws.dir, await readPassphrase(purpose));
+/** The vault that holds the active key set's secret key, by the custody chosen at init. */
+async function vault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
+  return custody === 'keychain' ? new KeychainVault(ws.dir) : new PassphraseVault(ws.dir, await readPassphrase(purpose));
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -145,6 +156,10 @@ async function main(argv: string[]): Promise<void> {
   const json = v.json ?? false;
   const onProgress = progressPrinter();
   const openWs = (): Workspace => Workspace.open(v.workspace ?? defaultWorkspaceDir());
+  const role = oneOf('role', v.role, ['clinician', 'researcher', 'auditor'] as const) ?? 'researcher';
+  const audit = (ws: Workspace, action: Parameters<typeof appendAudit>[1]['action'], detail: Parameters<typeof appendAudit>[1]['detail']): void => {
+    appendAudit(ws.db, { role, action, detail: { ...detail, via: 'cli' } });
+  };
 
   switch (command) {
     case 'demo':
@@ -181,7 +196,9 @@ async function main(argv: string[]): Promise<void> {
     case 'init': {
       using ws = openWs();
       const preset = oneOf('preset', v.preset, Object.keys(PRESETS) as (keyof typeof PRESETS)[]) ?? 'standard';
-      const { info, keygenMs } = await createKeySet(ws, preset, await vault(ws, 'to seal the new secret key'));
+      const custody = oneOf('custody', v.custody, ['keychain', 'passphrase'] as const) ?? 'passphrase';
+      const { info, keygenMs } = await createKeySet(ws, preset, await vault(ws, 'to seal the new secret key', custody));
+      audit(ws, 'keygen', { fingerprint: info.fingerprint, preset, custody });
       print(json, { ...info, keygen_ms: keygenMs }, () =>
         `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms\nworkspace: ${ws.dir}`,
       );
@@ -189,7 +206,12 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'import': {
       using ws = openWs();
-      const r = await importCsv(ws, fileArg(positionals, 'import'), ingestOptions(v), { onProgress });
+      const file = fileArg(positionals, 'import');
+      const r = await importCsv(ws, file, ingestOptions(v), { onProgress }).catch((e: unknown) => {
+        if (e instanceof CsvValidationError) audit(ws, 'import-rejected', { file: e.file, issues: e.totalIssues });
+        throw e;
+      });
+      audit(ws, 'import', { batch: r.batchId, file: r.file, rows: r.rows, dropped: r.dropped, hospitals: r.hospitals.length });
       print(json, r, () =>
         [
           `imported ${r.rows} patients from ${r.file} as batch ${r.batchId} (${r.blocks} ciphertext block(s), ${r.dropped} rows dropped)`,
@@ -204,6 +226,7 @@ async function main(argv: string[]): Promise<void> {
       using ws = openWs();
       const model = await trainFromCsv(fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
       saveModel(ws, model);
+      audit(ws, 'train', { model: model.id, rows: model.training.rows, features: model.features.length });
       print(json, model, () =>
         [
           `model ${model.id} trained on ${model.training.rows} rows (${model.training.positives} at-risk)`,
@@ -221,10 +244,13 @@ async function main(argv: string[]): Promise<void> {
       if (batchIds.length === 0) throw new Error('this workspace has no batches: import a CSV first');
       const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to decrypt the predictions'));
+      audit(ws, 'predict', { run: run.runId, model: model.id, batches: batchIds, patients: run.patients });
       const preds = await decryptRun(ws, holder, run.runId);
       holder.lock();
+      audit(ws, 'decrypt', { run: run.runId, patients: preds.length });
       if (v.out) {
         writeFileSync(v.out, toCsv(['batch_id', 'hospital', 'patient_id', 'probability', 'at_risk'], preds.map((p) => [p.batchId, p.hospital, p.patientId, p.probability.toFixed(6), p.atRisk ? 1 : 0])));
+        audit(ws, 'export', { what: 'predictions', run: run.runId, rows: preds.length });
       }
       print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, predictions: preds }, () =>
         [
@@ -242,6 +268,7 @@ async function main(argv: string[]): Promise<void> {
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
       const e = await evaluateRun(ws, holder, runId);
       holder.lock();
+      audit(ws, 'evaluate', { run: runId, labeled: e.labeled });
       print(json, e, () => {
         const m = e.metrics;
         return [
@@ -261,9 +288,27 @@ async function main(argv: string[]): Promise<void> {
       if (v.workspace) {
         using ws = openWs();
         for (const r of results) saveBench(ws, r);
+        audit(ws, 'bench', { cohorts: sizes });
       }
       print(json, results.length === 1 ? results[0] : results, () => benchTable(results));
       return;
+    }
+    case 'audit': {
+      using ws = openWs();
+      if (positionals[1] === 'verify') {
+        const r = verifyAudit(ws.db);
+        print(json, r, () => (r.ok ? `activity log intact: ${r.entries} entries, head ${r.head}` : `activity log BROKEN at entry ${r.brokenAt}: ${r.reason}`));
+        if (!r.ok) process.exitCode = 2;
+        return;
+      }
+      if (positionals[1] === 'export') {
+        if (!v.out) throw new UsageError('audit export needs --out FILE.jsonl');
+        const n = await exportAuditJsonl(ws.db, v.out);
+        audit(ws, 'export', { what: 'audit-log', entries: n });
+        print(json, { entries: n, path: v.out }, () => `${n} entries written to ${v.out}`);
+        return;
+      }
+      throw new UsageError('audit needs a subcommand: verify or export');
     }
     default:
       throw new UsageError(`unknown command "${command}" (see homopai --help)`);
