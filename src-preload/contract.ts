@@ -134,12 +134,15 @@ export const ModelInfo = z.object({
   training: z.object({ method: z.string(), rows: z.number(), positives: z.number(), source: z.string().optional() }),
 });
 
+/** null where undefined: AUC and ROC rates when the evaluated labels hold a single class. */
+const Rate = z.number().nullable();
+
 export const Metrics = z.object({
   accuracy: z.number(),
   precision: z.number(),
   recall: z.number(),
   f1: z.number(),
-  auc: z.number(),
+  auc: Rate,
   confusion: z.object({ tp: z.number(), fp: z.number(), tn: z.number(), fn: z.number() }),
 });
 
@@ -190,7 +193,7 @@ export const Evaluation = z.object({
   runId: z.number(),
   labeled: z.number(),
   metrics: Metrics,
-  roc: z.array(z.object({ fpr: z.number(), tpr: z.number(), threshold: z.number() })),
+  roc: z.array(z.object({ fpr: Rate, tpr: Rate, threshold: z.number() })),
   histogram: z.array(z.number()),
 });
 

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../ckks/presets.ts';
 import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
@@ -21,7 +20,7 @@ import { PassphraseVault } from '../vault/passphrase.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { readPassphrase } from './prompt.ts';
-import { toCsv } from '../reports/csv-export.ts';
+import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
 
 const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
 
@@ -249,7 +248,7 @@ async function main(argv: string[]): Promise<void> {
       holder.lock();
       audit(ws, 'decrypt', { run: run.runId, patients: preds.length });
       if (v.out) {
-        writeFileSync(v.out, toCsv(['batch_id', 'hospital', 'patient_id', 'probability', 'at_risk'], preds.map((p) => [p.batchId, p.hospital, p.patientId, p.probability.toFixed(6), p.atRisk ? 1 : 0])));
+        await writeFileAtomic(v.out, predictionsCsv(preds));
         audit(ws, 'export', { what: 'predictions', run: run.runId, rows: preds.length });
       }
       print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, predictions: preds }, () =>

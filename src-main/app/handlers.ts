@@ -1,0 +1,310 @@
+import { basename } from 'node:path';
+import type { z } from 'zod';
+import type { Api, Channel, Custody, Res } from '../../src-preload/contract.ts';
+import { AUDIT_ACTIONS, type AuditAction, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { PRESETS, presetLevels } from '../ckks/presets.ts';
+import { CsvValidationError, planColumns } from '../ingest/index.ts';
+import type { Metrics } from '../ml/metrics.ts';
+import type { Model } from '../ml/model.ts';
+import { listBench, runBench, saveBench } from '../services/bench.ts';
+import { runExperiment } from '../services/experiment.ts';
+import { importCsv } from '../services/import.ts';
+import { createKeySet, KeyHolder, keySetInfo } from '../services/keys.ts';
+import { predictBatches } from '../services/predict.ts';
+import { decryptRun, evaluateRun } from '../services/results.ts';
+import { listModels, loadModel, saveModel } from '../services/train.ts';
+import { getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
+import { batchStorage } from '../store/ciphertexts.ts';
+import { activeKeySet } from '../store/keysets.ts';
+import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
+import { KeychainVault } from '../vault/keychain.ts';
+import { PassphraseVault } from '../vault/passphrase.ts';
+import type { SecretKeyVault } from '../vault/vault.ts';
+import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
+import { damagedBatches } from './integrity.ts';
+import type { Session } from './session.ts';
+
+/** What a handler receives: the request after its schema has parsed it (defaults applied, unknown keys dropped). */
+type Parsed<C extends Channel> = z.output<(typeof Api)[C]['req']>;
+export type Handlers = { [C in Channel]: (req: Parsed<C>) => Promise<Res<C>> };
+
+export interface Dialogs {
+  pickCsv(): Promise<string | null>;
+  pickSavePath(defaultName: string): Promise<string | null>;
+}
+
+function modelInfo(m: Model): Res<'models.list'>[number] {
+  return {
+    id: m.id,
+    createdAt: m.createdAt,
+    features: m.features,
+    weights: m.weights,
+    bias: m.bias,
+    sigmoid: m.sigmoid,
+    training: { method: m.training.method, rows: m.training.rows, positives: m.training.positives, source: m.training.source },
+  };
+}
+
+function runInfo(r: PredictionRun): Res<'predict.run'> {
+  return { id: r.id, modelId: r.modelId, scaling: r.scaling, batchIds: r.batchIds, patients: r.patients, createdAt: r.createdAt };
+}
+
+/** AUC and ROC rates are undefined (NaN) when the labels hold one class; NaN crosses neither JSON nor zod. */
+function defined(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
+function metrics(m: Metrics): Res<'evaluate.run'>['metrics'] {
+  return { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, auc: defined(m.auc), confusion: { ...m.confusion } };
+}
+
+/*
+ * The ROC curve starts at threshold +Infinity (nothing predicted positive), which neither JSON nor the
+ * contract's number can carry. Probabilities are clamped to [0, 1], so 1 + epsilon is above every score too.
+ */
+function finiteThreshold(t: number): number {
+  return Number.isFinite(t) ? t : 1 + Number.EPSILON;
+}
+
+function vaultFor(dir: string, custody: z.output<typeof Custody>, passphrase: string | undefined): SecretKeyVault {
+  if (custody === 'keychain') return new KeychainVault(dir);
+  if (passphrase === undefined) throw new Error('passphrase custody needs a passphrase');
+  return new PassphraseVault(dir, passphrase);
+}
+
+function auditAction(action: string): AuditAction {
+  const known = AUDIT_ACTIONS.find((a) => a === action);
+  if (!known) throw new Error(`unknown audit action "${action.slice(0, 40)}" (known: ${AUDIT_ACTIONS.join(', ')})`);
+  return known;
+}
+
+// The whole log can be large; a caller that names no limit gets the most recent entries.
+const DEFAULT_AUDIT_LIMIT = 1000;
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
+  const ws = () => session.workspace();
+
+  async function status(): Promise<Res<'session.status'>> {
+    const keySet = activeKeySet(ws().db);
+    const keychain = await session.keychainState();
+    return {
+      workspace: session.workspaceDir,
+      keySet: keySet ? keySetInfo(keySet) : null,
+      unlocked: session.role !== null,
+      role: session.role,
+      keychainAvailable: keychain.ok,
+      keychainProblem: keychain.ok ? null : keychain.reason,
+    };
+  }
+
+  return {
+    'session.status': status,
+
+    'presets.list': async () =>
+      Object.values(PRESETS).map((p) => ({
+        name: p.name,
+        summary: p.summary,
+        polyModulusDegree: p.polyModulusDegree,
+        coeffModulusBits: [...p.coeffModulusBits],
+        levels: presetLevels(p),
+        securityBits: p.securityBits,
+      })),
+
+    'keys.create': async (req) => {
+      const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
+      const { info } = await session.write(async () => {
+        // A second key set would silently orphan every batch encrypted under the first.
+        const existing = activeKeySet(ws().db);
+        if (existing) {
+          throw new Error(`this workspace already has key set ${shortFingerprint(existing.fingerprint)}: unlock it instead`);
+        }
+        return createKeySet(ws(), req.preset, vault);
+      });
+      session.begin(await KeyHolder.unlock(ws(), vault), req.role);
+      await session.audit('keygen', { keySet: info.shortFingerprint, preset: info.preset, custody: info.custody });
+      return status();
+    },
+
+    'keys.unlock': async (req) => {
+      const holder = await KeyHolder.unlock(ws(), vaultFor(session.workspaceDir, req.custody, req.passphrase));
+      session.begin(holder, req.role);
+      await session.audit('unlock', { keySet: shortFingerprint(holder.fingerprint), custody: req.custody });
+      return status();
+    },
+
+    'keys.lock': async () => {
+      await session.lock('user');
+      return status();
+    },
+
+    'files.pickCsv': async () => {
+      const path = await dialogs.pickCsv();
+      if (path !== null) session.remember(path);
+      return path;
+    },
+
+    'import.preview': async (req) => {
+      const plan = await planColumns(session.requirePicked(req.path), req.options ?? {});
+      return {
+        file: basename(req.path),
+        schema: plan.schema,
+        delimiter: plan.delimiter,
+        features: plan.features.map((f) => ({ name: f.name, unit: f.unit, source: f.source })),
+        label: plan.label,
+        hospitalColumn: plan.hospitalColumn,
+        patientColumn: plan.patientColumn,
+        notes: plan.notes,
+      };
+    },
+
+    'import.run': async (req) => {
+      const path = session.requirePicked(req.path);
+      try {
+        const result = await session.job(req.jobId, (hooks) => session.write(() => importCsv(ws(), path, req.options ?? {}, hooks)));
+        await session.audit('import', {
+          batchId: result.batchId,
+          rows: result.rows,
+          dropped: result.dropped,
+          labeledRows: result.labeledRows,
+          hospitals: result.hospitals.length,
+        });
+        return { ok: true, result };
+      } catch (e) {
+        if (!(e instanceof CsvValidationError)) throw e;
+        await session.audit('import-rejected', { file: e.file.slice(0, 200), issues: e.totalIssues });
+        return { ok: false, file: e.file, issues: e.issues, totalIssues: e.totalIssues };
+      }
+    },
+
+    'patients.overview': async () => {
+      const db = ws().db;
+      const storage = batchStorage(db);
+      const damaged = await damagedBatches(db);
+      return {
+        hospitals: hospitalSummary(db),
+        batches: listBatches(db).map((b) => {
+          const s = storage.get(b.id) ?? { bytes: 0, ciphertexts: 0, level: 0 };
+          return {
+            id: b.id,
+            origin: b.origin,
+            sourceName: b.sourceName,
+            sourceSha256: b.sourceSha256,
+            rows: b.rows,
+            dropped: b.dropped,
+            labeledRows: b.labeledRows,
+            features: b.features,
+            keyFingerprint: b.keyFingerprint,
+            createdAt: b.createdAt,
+            ciphertexts: s.ciphertexts,
+            ciphertextBytes: s.bytes,
+            level: s.level,
+            integrity: damaged.has(b.id) ? 'damaged' : 'ok',
+          };
+        }),
+      };
+    },
+
+    'patients.list': async (req) => {
+      if (!getBatch(ws().db, req.batchId)) throw new Error(`no batch ${req.batchId} in this workspace`);
+      const all = patientsOfBatch(ws().db, req.batchId);
+      return { total: all.length, patients: all.slice(req.offset, req.offset + req.limit) };
+    },
+
+    'models.list': async () => listModels(ws()).map(modelInfo),
+
+    'models.train': async (req) => {
+      const path = session.requirePicked(req.path);
+      // The held-out check runs under the workspace's own parameters, so it predicts what prediction will do.
+      const preset = activeKeySet(ws().db)?.preset;
+      const { report, model } = await session.job(req.jobId, (hooks) =>
+        runExperiment(
+          path,
+          { ingest: req.options ?? {}, testFraction: req.testFraction ?? 0.3, seed: req.seed, sigmoidDegree: req.sigmoidDegree, preset },
+          hooks,
+        ),
+      );
+      await session.write(() => saveModel(ws(), model));
+      await session.audit('train', { modelId: model.id, nTrain: report.n_train, nTest: report.n_test, features: model.features.length });
+      return {
+        model: modelInfo(model),
+        check: {
+          nTrain: report.n_train,
+          nTest: report.n_test,
+          metrics: metrics(report.metrics),
+          plaintextMetrics: metrics(report.plaintext_metrics),
+          fidelity: { maxAbsProbError: report.fidelity.max_abs_prob_error, labelAgreement: report.fidelity.label_agreement },
+        },
+      };
+    },
+
+    'predict.run': async (req) => {
+      const model = loadModel(ws(), req.modelId);
+      const scaling = req.scaling ?? 'folded';
+      const r = await session.job(req.jobId, (hooks) => session.write(() => predictBatches(ws(), model, req.batchIds, scaling, hooks)));
+      await session.audit('predict', { runId: r.runId, modelId: model.id, batches: req.batchIds.length, patients: r.patients, scaling });
+      return runInfo(getRun(ws().db, r.runId)!);
+    },
+
+    'predict.runs': async () => listRuns(ws().db).map(runInfo),
+
+    'predictions.decrypt': async (req) => {
+      const rows = await decryptRun(ws(), session.holder(), req.runId);
+      await session.audit('decrypt', { runId: req.runId, patients: rows.length });
+      return rows;
+    },
+
+    'predictions.exportCsv': async (req) => {
+      const holder = session.holder();
+      const path = await dialogs.pickSavePath(`homopai-run-${req.runId}-predictions.csv`);
+      if (path === null) return { path: null, rows: 0 };
+      const rows = await decryptRun(ws(), holder, req.runId);
+      await writeFileAtomic(path, predictionsCsv(rows));
+      await session.audit('export', { what: 'predictions', runId: req.runId, rows: rows.length });
+      return { path, rows: rows.length };
+    },
+
+    'evaluate.run': async (req) => {
+      const e = await evaluateRun(ws(), session.holder(), req.runId);
+      await session.audit('evaluate', { runId: req.runId, labeled: e.labeled });
+      return {
+        runId: e.runId,
+        labeled: e.labeled,
+        metrics: metrics(e.metrics),
+        roc: e.roc.map((p) => ({ fpr: defined(p.fpr), tpr: defined(p.tpr), threshold: finiteThreshold(p.threshold) })),
+        histogram: e.histogram,
+      };
+    },
+
+    'bench.run': async (req) => {
+      const figures = await session.job(req.jobId, (hooks) => runBench({ patients: req.patients, preset: req.preset }, hooks));
+      const saved = await session.write(() => saveBench(ws(), figures));
+      await session.audit('bench', { benchId: saved.id, patients: figures.patients, preset: figures.preset });
+      return { ...figures, ...saved };
+    },
+
+    'bench.history': async () => listBench(ws()),
+
+    'audit.list': async (req) =>
+      listAudit(ws().db, {
+        action: req.action === undefined ? undefined : auditAction(req.action),
+        limit: req.limit ?? DEFAULT_AUDIT_LIMIT,
+      }),
+
+    'audit.verify': async () => verifyAudit(ws().db),
+
+    'audit.export': async () => {
+      const path = await dialogs.pickSavePath(`homopai-audit-${today()}.jsonl`);
+      if (path === null) return { path: null, entries: 0 };
+      const entries = await exportAuditJsonl(ws().db, path);
+      await session.audit('export', { what: 'audit', entries });
+      return { path, entries };
+    },
+
+    'jobs.cancel': async (req) => ({ cancelled: session.cancel(req.jobId) }),
+  };
+}

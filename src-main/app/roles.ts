@@ -1,0 +1,61 @@
+import type { Channel, Role } from '../../src-preload/contract.ts';
+
+export class PermissionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionError';
+  }
+}
+
+const EVERYONE = 'any role, or none' as const;
+const IMPORTERS: readonly Role[] = ['clinician', 'researcher'];
+const RESEARCHER: readonly Role[] = ['researcher'];
+const AUDITOR: readonly Role[] = ['auditor'];
+const READERS: readonly Role[] = ['clinician', 'researcher', 'auditor'];
+const RESEARCH_READERS: readonly Role[] = ['researcher', 'auditor'];
+
+/*
+ * Enforced in main for every call: the renderer hides what a role cannot do, but a compromised or buggy
+ * renderer must get the same answer. Keyed by Channel so a channel added to the contract does not compile
+ * until someone decides who may call it.
+ */
+const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE>> = {
+  'session.status': EVERYONE,
+  'presets.list': EVERYONE,
+  'keys.create': EVERYONE,
+  'keys.unlock': EVERYONE,
+  'keys.lock': EVERYONE,
+  'jobs.cancel': EVERYONE,
+  'files.pickCsv': IMPORTERS,
+  'import.preview': IMPORTERS,
+  'import.run': IMPORTERS,
+  'patients.list': IMPORTERS,
+  'patients.overview': READERS,
+  'models.train': RESEARCHER,
+  'predict.run': RESEARCHER,
+  'predictions.decrypt': RESEARCHER,
+  'predictions.exportCsv': RESEARCHER,
+  'evaluate.run': RESEARCHER,
+  'bench.run': RESEARCHER,
+  'models.list': RESEARCH_READERS,
+  'predict.runs': RESEARCH_READERS,
+  'bench.history': RESEARCH_READERS,
+  'audit.list': AUDITOR,
+  'audit.verify': AUDITOR,
+  'audit.export': AUDITOR,
+};
+
+/** Channels whose refusal is itself audited: an attempt to see per-patient results. */
+export const DECRYPTING: ReadonlySet<Channel> = new Set(['predictions.decrypt', 'predictions.exportCsv', 'evaluate.run']);
+
+export function authorize(channel: Channel, role: Role | null): void {
+  const allowed = ALLOWED[channel];
+  if (allowed === EVERYONE) return;
+  const who = allowed.join(' or ');
+  if (role === null) {
+    throw new PermissionError(`the key set is locked: unlock it as ${who} to use ${channel}`);
+  }
+  if (!allowed.includes(role)) {
+    throw new PermissionError(`the ${role} role may not use ${channel} (allowed for: ${who})`);
+  }
+}

@@ -1,0 +1,155 @@
+import type { Progress, Role } from '../../src-preload/contract.ts';
+import { type AuditAction, type AuditDetailValue, appendAudit } from '../audit/log.ts';
+import type { KeyHolder } from '../services/keys.ts';
+import type { JobHooks } from '../services/progress.ts';
+import { Workspace } from '../services/workspace.ts';
+import { keychainAvailable } from '../vault/keychain.ts';
+
+export const DEFAULT_IDLE_LOCK_MS = 15 * 60 * 1000;
+// The probe writes to the keychain and may wait seconds on D-Bus: not on every status call.
+const KEYCHAIN_PROBE_TTL_MS = 30_000;
+
+export interface SessionOptions {
+  workspaceDir: string;
+  emit(p: Progress): void;
+  idleLockMs: number;
+}
+
+type KeychainState = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The one workspace, who is working in it and with which key, and the jobs running in it. Unlocking starts
+ * a session with a role; locking (by the user, or after idle time) ends it: the secret key is zeroed, the
+ * role is dropped and running jobs are cancelled.
+ */
+export class Session {
+  readonly workspaceDir: string;
+  private readonly emit: (p: Progress) => void;
+  private readonly idleLockMs: number;
+  private ws: Workspace | null = null;
+  private active: { holder: KeyHolder; role: Role } | null = null;
+  private readonly jobs = new Map<string, AbortController>();
+  private writes: Promise<unknown> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private keychain: { at: number; state: Promise<KeychainState> } | null = null;
+  /** Paths the user chose in the file dialog: the only files the renderer may have read. */
+  private readonly picked = new Set<string>();
+
+  constructor(opts: SessionOptions) {
+    this.workspaceDir = opts.workspaceDir;
+    this.emit = opts.emit;
+    this.idleLockMs = opts.idleLockMs;
+  }
+
+  workspace(): Workspace {
+    this.ws ??= Workspace.open(this.workspaceDir);
+    return this.ws;
+  }
+
+  get role(): Role | null {
+    return this.active?.role ?? null;
+  }
+
+  /** The unlocked key; the role check normally refuses first, this guards the key itself. */
+  holder(): KeyHolder {
+    if (!this.active?.holder.unlocked) throw new Error('unlock the key set to decrypt');
+    return this.active.holder;
+  }
+
+  begin(holder: KeyHolder, role: Role): void {
+    this.active?.holder.lock();
+    this.active = { holder, role };
+  }
+
+  /** Ends the session; the audit entry is written once any cancelled work has rolled back. */
+  async lock(reason: 'user' | 'idle'): Promise<void> {
+    const ending = this.active;
+    if (!ending) return;
+    this.active = null;
+    ending.holder.lock();
+    const cancelled = this.cancelAll();
+    await this.audit('lock', { reason, jobsCancelled: cancelled }, ending.role);
+  }
+
+  /** Restarts the idle countdown; called on every API call. */
+  touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.idle(), this.idleLockMs);
+    // A pending auto-lock must not keep a test process or a closing app alive.
+    this.idleTimer.unref();
+  }
+
+  private idle(): void {
+    // A long import or benchmark counts as activity: locking would cancel it.
+    if (this.jobs.size > 0) return this.touch();
+    this.lock('idle').catch((e: unknown) => console.error('homopai: idle lock could not be audited:', e));
+  }
+
+  remember(path: string): void {
+    this.picked.add(path);
+  }
+
+  /** Refuses a path the dialog did not return: a compromised renderer must not name arbitrary files to read. */
+  requirePicked(path: string): string {
+    if (!this.picked.has(path)) throw new Error(`${path} was not chosen in this session's file dialog: choose it there first`);
+    return path;
+  }
+
+  /** Registers cancellable work under the renderer's job id and forwards its progress. */
+  async job<T>(jobId: string, work: (hooks: JobHooks) => Promise<T>): Promise<T> {
+    if (this.jobs.has(jobId)) throw new Error(`a job with id ${jobId} is already running`);
+    const controller = new AbortController();
+    this.jobs.set(jobId, controller);
+    try {
+      return await work({ signal: controller.signal, onProgress: (p) => this.emit({ jobId, ...p }) });
+    } finally {
+      this.jobs.delete(jobId);
+    }
+  }
+
+  cancel(jobId: string): boolean {
+    const controller = this.jobs.get(jobId);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  private cancelAll(): number {
+    for (const controller of this.jobs.values()) controller.abort();
+    return this.jobs.size;
+  }
+
+  /**
+   * Runs writes to the workspace one at a time. Import and prediction hold a SQLite transaction across
+   * awaits on the one connection; any write interleaved with them (an audit entry above all) would join
+   * that transaction and vanish with it on cancel. Never call write() or audit() from inside `work`.
+   */
+  write<T>(work: () => T | Promise<T>): Promise<T> {
+    const run = this.writes.then(work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Appends an audit entry: ids and counts only, never a value from a record. */
+  audit(action: AuditAction, detail: Record<string, AuditDetailValue>, role: Role | null = this.role): Promise<void> {
+    return this.write(() => {
+      appendAudit(this.workspace().db, { role: role ?? 'none', action, detail });
+    });
+  }
+
+  keychainState(): Promise<KeychainState> {
+    const now = Date.now();
+    if (!this.keychain || now - this.keychain.at > KEYCHAIN_PROBE_TTL_MS) {
+      this.keychain = { at: now, state: keychainAvailable() };
+    }
+    return this.keychain.state;
+  }
+
+  dispose(): void {
+    clearTimeout(this.idleTimer);
+    this.cancelAll();
+    this.active?.holder.lock();
+    this.active = null;
+    this.ws?.[Symbol.dispose]();
+    this.ws = null;
+  }
+}

@@ -1,0 +1,325 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppApi, createApi } from '../../src-main/app/api.ts';
+import { csvText, predictionsCsv } from '../../src-main/reports/csv-export.ts';
+import { rendererTrust } from '../../src-main/ipc/trust.ts';
+import { samplePath } from '../../src-main/services/resources.ts';
+import { DB_FILE } from '../../src-main/store/db.ts';
+import type { Channel, Envelope, Progress, Req, Res } from '../../src-preload/contract.ts';
+
+const PASSPHRASE = 'correct horse battery staple';
+const SAMPLE = samplePath();
+
+/*
+ * Vital values of the sample that no response may carry: every temperature (decimals) and every 3-digit
+ * blood pressure. Matched as whole numbers, so 118 does not match inside 1183 or a hex fingerprint.
+ */
+function sampleVitals(): RegExp[] {
+  const [header, ...rows] = readFileSync(SAMPLE, 'utf8').trim().split('\n');
+  const vitalColumns = header!.split(',').flatMap((name, i) => (/temperature|bp|rate|spo2/.test(name) ? [i] : []));
+  const values = new Set(rows.flatMap((r) => vitalColumns.map((i) => r.split(',')[i]!)).filter((v) => v.includes('.') || v.length === 3));
+  return [...values].map((v) => new RegExp(`(?<![\\w.])${v.replace('.', '\\.')}(?![\\w.])`));
+}
+
+describe('the API facade over real services', () => {
+  let dir: string;
+  let api: AppApi;
+  let picked: string | null = SAMPLE;
+  let savePath: string | null = null;
+  const progress: Progress[] = [];
+  const seen: { channel: string; envelope: Envelope<unknown> }[] = [];
+  let batchId = 0;
+  let modelId = '';
+  let runId = 0;
+
+  async function call(channel: string, req: unknown): Promise<Envelope<unknown>> {
+    const envelope = await api.invoke(channel, req);
+    seen.push({ channel, envelope });
+    return envelope;
+  }
+  async function ok<C extends Channel>(channel: C, req: Req<C>): Promise<Res<C>> {
+    const envelope = await call(channel, req);
+    if (!envelope.ok) throw new Error(`${channel} failed: ${envelope.error.name}: ${envelope.error.message}`);
+    return envelope.value as Res<C>;
+  }
+  async function refused(channel: Channel, req: unknown): Promise<{ name: string; message: string }> {
+    const envelope = await call(channel, req);
+    if (envelope.ok) throw new Error(`${channel} was expected to fail`);
+    return envelope.error;
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'homopai-api-'));
+    api = createApi({
+      workspaceDir: join(dir, 'workspace'),
+      pickCsv: async () => picked,
+      pickSavePath: async () => savePath,
+      emit: (p) => progress.push(p),
+    });
+  });
+  afterAll(() => {
+    api.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts locked, with no key set and no role', async () => {
+    const s = await ok('session.status', {});
+    expect(s).toMatchObject({ keySet: null, unlocked: false, role: null });
+    expect(typeof s.keychainAvailable).toBe('boolean');
+    expect(await ok('presets.list', {})).toHaveLength(2);
+    expect((await refused('files.pickCsv', {})).message).toMatch(/locked: unlock it as clinician or researcher/);
+  });
+
+  it('rejects unknown channels and malformed requests with readable messages', async () => {
+    expect((await call('secrets.dump', {})).ok).toBe(false);
+    const bad = await refused('keys.create', { preset: 'huge', custody: 'passphrase', role: 'clinician' });
+    expect(bad.name).toBe('ValidationError');
+    expect(bad.message).toMatch(/^invalid keys\.create request: preset: /);
+    expect((await refused('patients.list', { batchId: 1, offset: -1, limit: 10 })).message).toMatch(/offset: /);
+    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', role: 'clinician' })).message).toMatch(
+      /passphrase custody needs a passphrase/,
+    );
+  });
+
+  it('creates a key set under passphrase custody and starts a clinician session', async () => {
+    const s = await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' });
+    expect(s).toMatchObject({ unlocked: true, role: 'clinician', keySet: { preset: 'standard', custody: 'passphrase' } });
+    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' })).message).toMatch(
+      /already has key set/,
+    );
+  });
+
+  it('refuses to read a file the dialog did not return', async () => {
+    expect((await refused('import.preview', { path: '/etc/passwd' })).message).toMatch(/not chosen in this session's file dialog/);
+  });
+
+  it('previews and imports the sample as a clinician, with progress under the job id', async () => {
+    expect(await ok('files.pickCsv', {})).toBe(SAMPLE);
+    const preview = await ok('import.preview', { path: SAMPLE });
+    expect(preview).toMatchObject({ file: 'pilot-vitals.csv', schema: 'vitals', hospitalColumn: 'hospital_id', patientColumn: 'patient_id' });
+    const outcome = await ok('import.run', { jobId: 'import-1', path: SAMPLE });
+    if (!outcome.ok) throw new Error('import rejected');
+    expect(outcome.result).toMatchObject({ rows: 19, labeledRows: 19, hospitals: ['H-CENTRAL', 'H-NORTH', 'H-SOUTH'] });
+    batchId = outcome.result.batchId;
+    expect(progress.some((p) => p.jobId === 'import-1' && p.phase === 'encrypting')).toBe(true);
+  });
+
+  it('rejects a bad CSV whole, with row numbers and without echoing its cells', async () => {
+    const lines = readFileSync(SAMPLE, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace('37.1', 'XYZZY-hot');
+    lines[5] = lines[5]!.replace(/,96,0$/, ',150,0');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, lines.join('\n'));
+    picked = bad;
+    await ok('files.pickCsv', {});
+    const outcome = await ok('import.run', { jobId: 'import-bad', path: bad });
+    if (outcome.ok) throw new Error('a bad file was imported');
+    expect(outcome.totalIssues).toBe(2);
+    expect(outcome.issues.map((i) => [i.row, i.column])).toEqual([
+      [3, 'temperature_c'],
+      [6, 'spo2'],
+    ]);
+    expect(JSON.stringify(outcome)).not.toContain('XYZZY');
+    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
+  });
+
+  it('cancels a running import, storing nothing', async () => {
+    picked = SAMPLE;
+    const running = call('import.run', { jobId: 'import-2', path: SAMPLE });
+    expect(await ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: true });
+    const envelope = await running;
+    expect(envelope.ok ? 'stored' : envelope.error.name).toMatch(/Cancelled|Abort/);
+    expect(await ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: false });
+    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
+  });
+
+  it('keeps a clinician away from prediction and decryption', async () => {
+    const e = await refused('predict.run', { jobId: 'p', modelId: 'm', batchIds: [batchId] });
+    expect(e.name).toBe('PermissionError');
+    expect(e.message).toMatch(/the clinician role may not use predict\.run/);
+    expect((await refused('predictions.decrypt', { runId: 1 })).message).toMatch(/clinician/);
+  });
+
+  it('lists patient metadata page by page', async () => {
+    const page = await ok('patients.list', { batchId, offset: 5, limit: 4 });
+    expect(page.total).toBe(19);
+    expect(page.patients.map((p) => p.patientId)).toEqual(['P-0006', 'P-0007', 'P-0008', 'P-0009']);
+  });
+
+  it('refuses a wrong passphrase and switches to the researcher role with the right one', async () => {
+    const wrong = await refused('keys.unlock', { custody: 'passphrase', passphrase: 'not the passphrase', role: 'researcher' });
+    expect(wrong).toMatchObject({ name: 'VaultError' });
+    expect((await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'researcher' })).role).toBe('researcher');
+  });
+
+  it('trains on the sample with a held-out check', async () => {
+    const r = await ok('models.train', { jobId: 'train-1', path: SAMPLE, testFraction: 0.3, seed: 11 });
+    expect(r.check.nTrain + r.check.nTest).toBe(19);
+    expect(r.check.fidelity.labelAgreement).toBeGreaterThan(0.8);
+    expect(r.model.features.map((f) => f.name)).toContain('spo2');
+    modelId = r.model.id;
+    expect((await ok('models.list', {})).map((m) => m.id)).toEqual([modelId]);
+  });
+
+  it('predicts on ciphertexts, decrypts 19 probabilities, evaluates and exports', async () => {
+    const run = await ok('predict.run', { jobId: 'predict-1', modelId, batchIds: [batchId] });
+    expect(run).toMatchObject({ modelId, batchIds: [batchId], patients: 19, scaling: 'folded' });
+    runId = run.id;
+    expect((await ok('predict.runs', {})).map((r) => r.id)).toEqual([runId]);
+
+    const predictions = await ok('predictions.decrypt', { runId });
+    expect(predictions).toHaveLength(19);
+    for (const p of predictions) {
+      expect(p.probability).toBeGreaterThanOrEqual(0);
+      expect(p.probability).toBeLessThanOrEqual(1);
+      expect(p.atRisk).toBe(p.probability >= 0.5);
+    }
+    expect(predictions.filter((p) => p.atRisk).map((p) => p.patientId)).toEqual(['P-0004', 'P-0010', 'P-0017']);
+
+    const evaluation = await ok('evaluate.run', { runId });
+    expect(evaluation.labeled).toBe(19);
+    expect(evaluation.histogram.reduce((a, b) => a + b, 0)).toBe(19);
+    expect(evaluation.roc[0]!.threshold).toBeGreaterThan(1);
+
+    savePath = join(dir, 'predictions.csv');
+    expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: savePath, rows: 19 });
+    const csv = readFileSync(savePath, 'utf8').trim().split('\r\n');
+    expect(csv[0]).toBe('batch_id,hospital,patient_id,probability,at_risk');
+    expect(csv).toHaveLength(20);
+    savePath = null;
+    expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: null, rows: 0 });
+  });
+
+  it('benchmarks in a throwaway workspace and keeps the figures', async () => {
+    const bench = await ok('bench.run', { jobId: 'bench-1', patients: 40 });
+    expect(bench).toMatchObject({ patients: 40, preset: 'standard' });
+    expect((await ok('bench.history', {})).map((b) => b.id)).toEqual([bench.id]);
+  });
+
+  it('locks: the key is gone and decryption is refused', async () => {
+    expect(await ok('keys.lock', {})).toMatchObject({ unlocked: false, role: null });
+    expect((await refused('predictions.decrypt', { runId })).message).toMatch(/locked/);
+  });
+
+  it('gives the auditor a verifiable log of ids and counts, and nothing to import or decrypt', async () => {
+    await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'auditor' });
+    expect((await refused('files.pickCsv', {})).message).toMatch(/the auditor role may not/);
+    expect((await refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
+    const log = await ok('audit.list', {});
+    const actions = new Set(log.map((e) => e.action));
+    for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
+      expect(actions, a).toContain(a);
+    }
+    expect(log.find((e) => e.action === 'import')?.detail).toMatchObject({ batchId, rows: 19 });
+    expect((await ok('audit.list', { action: 'decrypt', limit: 1 })).map((e) => e.action)).toEqual(['decrypt']);
+    expect((await refused('audit.list', { action: 'nonsense' })).message).toMatch(/unknown audit action/);
+    const verified = await ok('audit.verify', {});
+    expect(verified.ok).toBe(true);
+    savePath = join(dir, 'audit.jsonl');
+    const exported = await ok('audit.export', {});
+    expect(exported.path).toBe(savePath);
+    expect(readFileSync(savePath, 'utf8').trim().split('\n')).toHaveLength(exported.entries);
+    expect(await ok('patients.overview', {})).toMatchObject({ batches: [{ id: batchId, rows: 19, integrity: 'ok' }] });
+  });
+
+  it('never puts a vital value in any payload but the decrypted predictions', async () => {
+    const vitals = sampleVitals();
+    expect(vitals.length).toBeGreaterThan(20);
+    for (const v of vitals) expect(readFileSync(SAMPLE, 'utf8'), 'the matcher finds the value in the sample itself').toMatch(v);
+    const payloads = seen.filter((s) => s.channel !== 'predictions.decrypt').map((s) => JSON.stringify(s.envelope));
+    payloads.push(readFileSync(join(dir, 'audit.jsonl'), 'utf8'));
+    for (const text of payloads) for (const v of vitals) expect(text).not.toMatch(v);
+  });
+
+  it('flags a batch whose stored ciphertext was altered', async () => {
+    const db = new Database(join(dir, 'workspace', DB_FILE));
+    try {
+      db.prepare('UPDATE ciphertexts SET bytes = zeroblob(LENGTH(bytes)) WHERE id = (SELECT MIN(id) FROM ciphertexts)').run();
+    } finally {
+      db.close();
+    }
+    expect((await ok('patients.overview', {})).batches[0]?.integrity).toBe('damaged');
+  });
+
+  it('locks itself after the idle time', async () => {
+    const idle = createApi({
+      workspaceDir: join(dir, 'workspace'),
+      pickCsv: async () => null,
+      pickSavePath: async () => null,
+      emit: () => undefined,
+      idleLockMs: 300,
+    });
+    try {
+      await idle.invoke('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'auditor' });
+      expect(await idle.invoke('session.status', {})).toMatchObject({ ok: true, value: { unlocked: true } });
+      await new Promise((r) => setTimeout(r, 600));
+      const status = await idle.invoke('session.status', {});
+      expect(status).toMatchObject({ ok: true, value: { unlocked: false, role: null } });
+      const locks = await ok('audit.list', { action: 'lock' });
+      expect(locks.at(-1)?.detail).toMatchObject({ reason: 'idle' });
+    } finally {
+      idle.dispose();
+    }
+  });
+});
+
+describe('keychain custody through the API', () => {
+  // Needs a Secret Service: run under scripts/with-keyring.sh; skipped where there is none.
+  it('creates, locks and unlocks a key set held by the OS keychain', async (ctx) => {
+    const dir = mkdtempSync(join(tmpdir(), 'homopai-api-kc-'));
+    const api = createApi({ workspaceDir: dir, pickCsv: async () => null, pickSavePath: async () => null, emit: () => undefined });
+    try {
+      const status = await api.invoke('session.status', {});
+      if (!status.ok) throw new Error(status.error.message);
+      if (!(status.value as Res<'session.status'>).keychainAvailable) ctx.skip();
+      const created = await api.invoke('keys.create', { preset: 'standard', custody: 'keychain', role: 'researcher' });
+      expect(created).toMatchObject({ ok: true, value: { unlocked: true, keySet: { custody: 'keychain' } } });
+      await api.invoke('keys.lock', {});
+      const unlocked = await api.invoke('keys.unlock', { custody: 'keychain', role: 'auditor' });
+      expect(unlocked).toMatchObject({ ok: true, value: { unlocked: true, role: 'auditor' } });
+    } finally {
+      api.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CSV export', () => {
+  it('neutralises cells a spreadsheet would run as formulas', () => {
+    expect(csvText('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
+    for (const lead of ['+', '-', '@', '\t', '\r']) expect(csvText(`${lead}1`).replace(/^"/, '')).toMatch(/^'/);
+    expect(csvText('H-NORTH')).toBe('H-NORTH');
+    expect(csvText('a,b')).toBe('"a,b"');
+    expect(predictionsCsv([{ batchId: 1, hospital: '@evil', patientId: 'P1', probability: 0.25, atRisk: false }])).toBe(
+      "batch_id,hospital,patient_id,probability,at_risk\r\n1,'@evil,P1,0.25,0\r\n",
+    );
+  });
+});
+
+describe('renderer trust', () => {
+  const built = rendererTrust({ rendererDir: '/app/out/renderer' });
+  const dev = rendererTrust({ rendererDir: '/app/out/renderer', devServerUrl: 'http://localhost:5173/' });
+
+  it('accepts only our own page as a caller', () => {
+    expect(built.isRendererPage('file:///app/out/renderer/index.html')).toBe(true);
+    expect(built.isRendererPage('file:///app/out/renderer/index.html#/patients')).toBe(true);
+    expect(built.isRendererPage('file:///app/out/renderer/other.html')).toBe(false);
+    expect(built.isRendererPage('https://example.org/')).toBe(false);
+    expect(built.isRendererPage('not a url')).toBe(false);
+    expect(dev.isRendererPage('http://localhost:5173/')).toBe(true);
+    expect(dev.isRendererPage('http://localhost:5174/')).toBe(false);
+  });
+
+  it('lets the renderer load its own files and nothing remote', () => {
+    expect(built.mayLoad('file:///app/out/renderer/assets/index.js')).toBe(true);
+    expect(built.mayLoad('file:///app/out/renderer/../main/index.js')).toBe(false);
+    expect(built.mayLoad('file:///etc/passwd')).toBe(false);
+    expect(built.mayLoad('https://cdn.example.org/x.js')).toBe(false);
+    expect(built.mayLoad('data:image/png;base64,AAAA')).toBe(true);
+    expect(dev.mayLoad('ws://localhost:5173/?token=x')).toBe(true);
+    expect(dev.mayLoad('http://localhost:8080/')).toBe(false);
+  });
+});
