@@ -1,3 +1,6 @@
-import { createApp, h } from 'vue';
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import App from './App.vue';
+import './styles.css';
 
-createApp({ render: () => h('h1', 'HomoPAI') }).mount('#app');
+createApp(App).use(createPinia()).mount('#app');

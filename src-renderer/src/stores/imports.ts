@@ -1,0 +1,88 @@
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import { call } from '../api/client.ts';
+import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import type { ImportOptions, ImportOutcome, ImportPreview } from '../api/types.ts';
+import { useUiStore } from './ui.ts';
+
+export interface ImportForm {
+  hospital: string;
+  label: string;
+  positive: string;
+  missing: 'reject' | 'drop';
+}
+
+/** Blank fields mean "let the importer detect it", so they are left out rather than sent as empty strings. */
+export function importOptions(form: Partial<ImportForm>): ImportOptions {
+  const options: ImportOptions = {};
+  if (form.missing) options.missing = form.missing;
+  if (form.hospital?.trim()) options.hospital = form.hospital.trim();
+  if (form.label?.trim()) options.label = form.label.trim();
+  if (form.positive?.trim()) options.positive = form.positive.trim();
+  return options;
+}
+
+export const useImportsStore = defineStore('imports', () => {
+  const ui = useUiStore();
+  const path = ref<string | null>(null);
+  const form = reactive<ImportForm>({ hospital: '', label: '', positive: '', missing: 'reject' });
+  const preview = ref<ImportPreview | null>(null);
+  const previewing = ref(false);
+  const job = createJobState();
+  const outcome = ref<ImportOutcome | null>(null);
+  const running = computed(() => job.id !== null);
+
+  async function pick(): Promise<void> {
+    try {
+      const chosen = await call('files.pickCsv', {});
+      if (chosen === null) return;
+      path.value = chosen;
+      outcome.value = null;
+      await loadPreview();
+    } catch (e) {
+      ui.report(e, 'Could not open the file');
+    }
+  }
+
+  async function loadPreview(): Promise<void> {
+    if (path.value === null) return;
+    previewing.value = true;
+    preview.value = null;
+    try {
+      preview.value = await call('import.preview', { path: path.value, options: importOptions(form) });
+    } catch (e) {
+      ui.report(e, 'The file cannot be imported as it is');
+    } finally {
+      previewing.value = false;
+    }
+  }
+
+  async function run(): Promise<void> {
+    const file = path.value;
+    if (file === null || running.value) return;
+    outcome.value = null;
+    try {
+      outcome.value = await runJob(job, 'import.run', (jobId) => ({ jobId, path: file, options: importOptions(form) }));
+      // The file is stored now; leaving its "Encrypt and import" button up invites a duplicate batch.
+      if (outcome.value.ok) preview.value = null;
+    } catch (e) {
+      ui.report(e, 'Import failed');
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    try {
+      await cancelJob(job);
+    } catch (e) {
+      ui.report(e, 'Could not cancel the import');
+    }
+  }
+
+  function clear(): void {
+    path.value = null;
+    preview.value = null;
+    outcome.value = null;
+  }
+
+  return { path, form, preview, previewing, job, outcome, running, pick, loadPreview, run, cancel, clear };
+});

@@ -1,0 +1,61 @@
+import { defineStore } from 'pinia';
+import { computed, ref, watch } from 'vue';
+import type { Role } from '../api/types.ts';
+import { useSessionStore } from './session.ts';
+
+export type ViewName = 'import' | 'patients' | 'predict' | 'evaluation' | 'bench' | 'audit';
+
+export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
+  import: 'Import',
+  patients: 'Patients',
+  predict: 'Train & Predict',
+  evaluation: 'Evaluation',
+  bench: 'Benchmarks',
+  audit: 'Activity log',
+};
+
+/** What each role works on; the services enforce nothing here, this only keeps each screen set focused. */
+export const ROLE_VIEWS: Readonly<Record<Role, readonly ViewName[]>> = {
+  clinician: ['import', 'patients'],
+  researcher: ['import', 'patients', 'predict', 'evaluation', 'bench'],
+  auditor: ['patients', 'evaluation', 'audit'],
+};
+
+/**
+ * Actions inside a shared view that the services refuse to some roles (they check every call): auditors see
+ * batches and runs, but neither patient lists nor anything that decrypts.
+ */
+export const ROLE_CAN: Readonly<Record<Role, { listPatients: boolean; decrypt: boolean }>> = {
+  clinician: { listPatients: true, decrypt: false },
+  researcher: { listPatients: true, decrypt: true },
+  auditor: { listPatients: false, decrypt: false },
+};
+
+export const useNavStore = defineStore('nav', () => {
+  const session = useSessionStore();
+  const requested = ref<ViewName | null>(null);
+
+  const items = computed<readonly ViewName[]>(() => (session.role ? ROLE_VIEWS[session.role] : []));
+  // A view the role does not have (after unlocking under another role) falls back to the role's first view.
+  const current = computed<ViewName | null>(() => {
+    const req = requested.value;
+    return req !== null && items.value.includes(req) ? req : (items.value[0] ?? null);
+  });
+
+  watch(
+    () => session.role,
+    () => (requested.value = null),
+  );
+
+  function go(view: ViewName): void {
+    if (items.value.includes(view)) requested.value = view;
+  }
+
+  function allows(view: ViewName): boolean {
+    return items.value.includes(view);
+  }
+
+  const can = computed(() => (session.role ? ROLE_CAN[session.role] : { listPatients: false, decrypt: false }));
+
+  return { items, current, go, allows, can };
+});

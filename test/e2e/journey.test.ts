@@ -1,0 +1,240 @@
+/**
+ * The user journey in real Chromium against the real services, through the loopback bridge: the built
+ * renderer (out/renderer) exactly as the app ships it, CKKS keys, encryption and inference included.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bridge, startBridge } from './bridge.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const RENDERER = join(ROOT, 'out/renderer');
+const SAMPLE = join(ROOT, 'resources/sample/pilot-vitals.csv');
+const SCREENSHOTS = join(ROOT, 'test-results/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const PASSPHRASE = 'journey passphrase 2025';
+// Key generation, encryption and encrypted inference each take seconds on a slow CI core.
+const CKKS_MS = 180_000;
+
+type Role = 'clinician' | 'researcher' | 'auditor';
+
+let tmp: string;
+let bridge: Bridge;
+let context: BrowserContext;
+let page: Page;
+let picked: string | null = null;
+const pageErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  // A full-page capture of a scrolled page draws the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Creates the key set on first use, unlocks it afterwards; either way ends in the app under `role`. */
+async function signIn(role: Role): Promise<void> {
+  if (await page.getByTestId('lock').isVisible()) {
+    await page.getByTestId('lock').click();
+  }
+  await page.getByTestId('unlock-view').waitFor();
+  const creating = await page.getByTestId('preset-standard').isVisible();
+  if (creating) {
+    await page.getByTestId('preset-standard').check();
+    await page.getByTestId('custody-passphrase').check();
+    await page.getByTestId('passphrase').fill(PASSPHRASE);
+    await page.getByTestId('passphrase-confirm').fill(PASSPHRASE);
+  } else {
+    await page.getByTestId('passphrase').fill(PASSPHRASE);
+  }
+  await page.getByTestId(`role-${role}`).check();
+  await page.getByTestId('unlock-submit').click();
+  await page.getByTestId('role').filter({ hasText: role }).waitFor({ timeout: CKKS_MS });
+}
+
+async function go(view: string): Promise<void> {
+  await page.getByTestId(`nav-${view}`).click();
+  await page.getByTestId(`${view}-view`).waitFor();
+}
+
+async function expectChart(testid: string): Promise<void> {
+  await page.locator(`[data-testid=${testid}] svg`).first().waitFor({ timeout: 30_000 });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(RENDERER, 'index.html'))) {
+    throw new Error(`${join(RENDERER, 'index.html')} is missing: run \`npx electron-vite build\` before the e2e tests`);
+  }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'homopai-journey-'));
+  mkdirSync(join(tmp, 'exports'));
+  bridge = await startBridge({
+    workspaceDir: join(tmp, 'workspace'),
+    rendererDir: RENDERER,
+    pickCsv: () => picked,
+    savePath: (name) => join(tmp, 'exports', name),
+  });
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Uncaught|\[Vue warn\]/.test(m.text())) pageErrors.push(m.text());
+  });
+  await page.goto(bridge.url);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await bridge?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('HomoPAI in Chromium', () => {
+  it(
+    'creates a key set, imports, trains, predicts, evaluates, benchmarks and shows a verified activity log',
+    async () => {
+      await page.getByTestId('unlock-view').waitFor();
+      await page.getByTestId('preset-standard').waitFor();
+      await shot('01-create-key-set');
+      await signIn('researcher');
+      await expect(page.getByTestId('key-fingerprint').innerText()).resolves.toMatch(/[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}/);
+
+      // Import: the researcher's first view.
+      await page.getByTestId('import-view').waitFor();
+      picked = SAMPLE;
+      await page.getByTestId('choose-csv').click();
+      await page.getByTestId('import-preview').waitFor();
+      await expect(page.getByTestId('preview-schema').innerText()).resolves.toBe('vitals');
+      await expect(page.getByTestId('preview-feature').count()).resolves.toBe(5);
+      await shot('02-import-preview');
+      await page.getByTestId('run-import').click();
+      await page.getByTestId('import-result').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('import-rows').innerText()).resolves.toBe('19');
+      await shot('03-import-done');
+
+      await go('patients');
+      await page.getByTestId('batch-row').waitFor();
+      await expect(page.getByTestId('batch-rows').innerText()).resolves.toBe('19');
+      await expect(page.getByTestId('total-patients').innerText()).resolves.toBe('19 patients');
+      await expect(page.getByTestId('integrity').innerText()).resolves.toBe('Intact');
+      await page.getByTestId('batch-row').getByRole('button', { name: 'Patients' }).click();
+      await page.getByTestId('patients-range').filter({ hasText: '1–19 of 19' }).waitFor();
+      await expect(page.getByTestId('patient-row').count()).resolves.toBe(19);
+      await shot('04-patients');
+
+      await go('predict');
+      await page.getByTestId('train-pick').click();
+      await page.getByTestId('train-file').filter({ hasText: 'pilot-vitals.csv' }).waitFor();
+      await page.getByTestId('train-run').click();
+      await page.getByTestId('train-result').waitFor({ timeout: CKKS_MS });
+      await page.getByTestId('fidelity').waitFor();
+      await page.getByTestId('predict-run').filter({ hasText: 'Predict 19 patients' }).click();
+      await page.getByTestId('results-table').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('result-row').count()).resolves.toBe(19);
+      await expect(page.getByTestId('results-count').innerText()).resolves.toBe('19 of 19 patients');
+      await page.getByTestId('results-filter').fill('H-NORTH');
+      await expect(page.getByTestId('result-row').count()).resolves.toBe(7);
+      await page.getByTestId('results-filter').fill('');
+      await page.getByTestId('export-csv').click();
+      await page.getByTestId('banner').filter({ hasText: '19 predictions saved' }).waitFor();
+      const csv = readFileSync(join(tmp, 'exports', 'homopai-run-1-predictions.csv'), 'utf8');
+      expect(csv.trim().split(/\r?\n/)).toHaveLength(20);
+      await page.getByTestId('banner').getByRole('button').click();
+      await shot('05-train-predict');
+
+      await go('evaluation');
+      await expect(page.getByTestId('metric-card').count()).resolves.toBe(5);
+      for (const chart of ['chart-confusion', 'chart-roc', 'chart-histogram']) await expectChart(chart);
+      await page.getByTestId('evaluation-fidelity').waitFor();
+      await shot('06-evaluation');
+      // Theme cycles system (light in headless Chromium) -> light -> dark -> system.
+      await page.getByTestId('theme-toggle').click();
+      await page.getByTestId('theme-toggle').click();
+      await expect(page.locator('html').getAttribute('data-theme')).resolves.toBe('dark');
+      await expectChart('chart-roc');
+      await shot('06b-evaluation-dark');
+      await page.getByTestId('theme-toggle').click();
+      await expect(page.locator('html').getAttribute('data-theme')).resolves.toBe('light');
+
+      await go('bench');
+      await page.getByTestId('bench-19').check();
+      await page.getByTestId('bench-run').click();
+      await page.getByTestId('bench-cards').waitFor({ timeout: CKKS_MS });
+      await expectChart('chart-bench');
+      await shot('07-benchmarks');
+
+      // The activity log is the auditor's: lock, and come back under that role.
+      await signIn('auditor');
+      await go('audit');
+      await page.getByTestId('audit-row').first().waitFor();
+      expect(await page.getByTestId('audit-row').count()).toBeGreaterThanOrEqual(8);
+      await expect(page.getByTestId('audit-verification').innerText()).resolves.toMatch(/^Chain verified/);
+      await page.getByTestId('audit-action').selectOption('decrypt');
+      await page.getByTestId('audit-row').filter({ hasText: 'decrypt' }).first().waitFor();
+      await expect(page.getByTestId('audit-row').count()).resolves.toBe(1);
+      await page.getByTestId('audit-action').selectOption('');
+      await shot('08-activity-log');
+
+      await go('evaluation');
+      await page.getByTestId('runs-table').waitFor();
+      await shot('09-evaluation-auditor');
+
+      expect(pageErrors).toEqual([]);
+    },
+    600_000,
+  );
+
+  it(
+    'rejects a CSV with a non-numeric SpO2 and an out-of-range temperature, naming the rows',
+    async () => {
+      const bad = join(tmp, 'bad-vitals.csv');
+      writeFileSync(
+        bad,
+        [
+          'hospital_id,patient_id,temperature_c,systolic_bp,diastolic_bp,respiratory_rate,spo2,at_risk',
+          'H-EAST,E-01,36.7,118,76,14,98,0',
+          'H-EAST,E-02,37.1,131,84,16,n.a.,0',
+          'H-EAST,E-03,36.4,109,68,13,99,0',
+          'H-EAST,E-04,55.0,92,54,28,89,1',
+          'H-EAST,E-05,36.9,142,88,17,96,0',
+          '',
+        ].join('\n'),
+      );
+      await signIn('clinician');
+      await page.getByTestId('import-view').waitFor();
+      picked = bad;
+      await page.getByTestId('choose-csv').click();
+      await page.getByTestId('chosen-file').filter({ hasText: 'bad-vitals.csv' }).waitFor();
+      await page.getByTestId('run-import').click();
+      await page.getByTestId('import-issues').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('issue-row-number').allInnerTexts()).resolves.toEqual(['3', '5']);
+      const rows = await page.getByTestId('issue-row').allInnerTexts();
+      expect(rows[0]).toMatch(/spo2.*not a number/s);
+      expect(rows[1]).toMatch(/temperature_c.*out of physiological range/s);
+      await expect(page.getByTestId('issues-more').count()).resolves.toBe(0);
+      await shot('10-import-rejected');
+
+      // Nothing of the rejected file was stored.
+      await go('patients');
+      await page.getByTestId('batch-row').waitFor();
+      await expect(page.getByTestId('batch-row').count()).resolves.toBe(1);
+      expect(pageErrors).toEqual([]);
+    },
+    300_000,
+  );
+});

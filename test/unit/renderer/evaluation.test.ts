@@ -1,0 +1,85 @@
+// @vitest-environment happy-dom
+import { enableAutoUnmount, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia, type Pinia } from 'pinia';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Res, Role } from '../../../src-preload/contract.ts';
+import { useSessionStore } from '../../../src-renderer/src/stores/session.ts';
+import EvaluationView from '../../../src-renderer/src/views/EvaluationView.vue';
+import { installFakeHomopai, keySetInfo, metrics, sessionStatus, settle } from './fake-homopai.ts';
+
+const RUNS: Res<'predict.runs'> = [
+  { id: 1, modelId: 'model-aaaa', scaling: 'folded', batchIds: [1], patients: 19, createdAt: '2025-01-10T10:00:00.000Z' },
+  { id: 2, modelId: 'model-bbbb', scaling: 'folded', batchIds: [1, 2], patients: 38, createdAt: '2025-01-11T10:00:00.000Z' },
+];
+
+function evaluationOf(runId: number): Res<'evaluate.run'> {
+  return {
+    runId,
+    labeled: 19,
+    metrics: metrics({ accuracy: runId === 2 ? 0.9474 : 0.5 }),
+    roc: [
+      { fpr: 0, tpr: 0, threshold: 1.0000000000000002 },
+      { fpr: 0, tpr: 1, threshold: 0.6 },
+      { fpr: 1, tpr: 1, threshold: 0 },
+    ],
+    histogram: [10, 3, 1, 0, 0, 1, 0, 1, 2, 1],
+  };
+}
+
+let pinia: Pinia;
+enableAutoUnmount(afterEach);
+
+beforeEach(() => {
+  pinia = createPinia();
+  setActivePinia(pinia);
+});
+
+async function mountEvaluation(role: Role, runs = RUNS) {
+  const fake = installFakeHomopai({
+    'session.status': () => sessionStatus({ keySet: keySetInfo(), unlocked: true, role }),
+    'predict.runs': () => runs,
+    'evaluate.run': (req) => evaluationOf(req.runId),
+  });
+  await useSessionStore().refresh();
+  // Chart drawing is covered by the e2e test in Chromium; here only what surrounds the charts.
+  const wrapper = mount(EvaluationView, { global: { plugins: [pinia], stubs: { ChartPanel: true } } });
+  await settle();
+  return { wrapper, fake };
+}
+
+describe('evaluation view', () => {
+  it('evaluates the newest run and shows the five metric cards', async () => {
+    const { wrapper, fake } = await mountEvaluation('researcher');
+    expect(fake.callsTo('evaluate.run')).toEqual([{ runId: 2 }]);
+    const cards = wrapper.findAll('[data-testid=metric-card]').map((c) => [c.get('.metric-label').text(), c.get('.metric-value').text()]);
+    expect(cards).toEqual([
+      ['Accuracy', '94.7 %'],
+      ['Precision', '75.0 %'],
+      ['Recall', '100.0 %'],
+      ['F1', '0.857'],
+      ['ROC-AUC', '0.979'],
+    ]);
+    expect(wrapper.findAll('chart-panel-stub').map((c) => c.attributes('testid'))).toEqual(['chart-confusion', 'chart-roc', 'chart-histogram']);
+  });
+
+  it('re-evaluates when another run is chosen', async () => {
+    const { wrapper, fake } = await mountEvaluation('researcher');
+    await wrapper.get('[data-testid=evaluation-run]').setValue('1');
+    await settle();
+    expect(fake.callsTo('evaluate.run')).toEqual([{ runId: 2 }, { runId: 1 }]);
+    expect(wrapper.get('[data-testid=metric-card] .metric-value').text()).toBe('50.0 %');
+  });
+
+  it('says what to do when there is no run yet', async () => {
+    const { wrapper } = await mountEvaluation('researcher', []);
+    expect(wrapper.get('[data-testid=empty-state]').text()).toContain('No prediction runs yet');
+    expect(wrapper.find('[data-testid=metric-cards]').exists()).toBe(false);
+  });
+
+  it('lists runs for an auditor without asking to decrypt anything', async () => {
+    const { wrapper, fake } = await mountEvaluation('auditor');
+    expect(fake.callsTo('evaluate.run')).toEqual([]);
+    expect(wrapper.get('[data-testid=runs-table]').findAll('tbody tr')).toHaveLength(2);
+    expect(wrapper.text()).toContain('only the researcher role may request');
+  });
+});
