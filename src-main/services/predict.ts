@@ -66,7 +66,8 @@ export async function predictBatches(
   let evalMs = 0;
   let done = 0;
   let blocks = 0;
-  return inTransaction(ws.db, async () => {
+  // `return await`: the `using` above must outlive the transaction, not end when its promise is returned.
+  return await inTransaction(ws.db, async () => {
     const runId = createRun(ws.db, {
       modelId: model.id,
       keyFingerprint: keySet.fingerprint,

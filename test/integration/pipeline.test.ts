@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeySetMismatchError } from '../../src-main/ckks/errors.ts';
+import { writeCohortCsv } from '../../src-main/ingest/cohort.ts';
 import { CsvValidationError } from '../../src-main/ingest/index.ts';
 import { runExperiment } from '../../src-main/services/experiment.ts';
 import { importCsv } from '../../src-main/services/import.ts';
@@ -65,6 +66,25 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     expect(ev.histogram.reduce((a, b) => a + b, 0)).toBe(19);
     holder.lock();
     expect(() => holder.secretKey()).toThrow(/locked/);
+  });
+
+  it('predicts across several ciphertext blocks (more patients than slots)', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
+    await createKeySet(ws, 'standard', vault);
+    const csv = join(tmp.dir, 'cohort.csv');
+    await writeCohortCsv(csv, { patients: 9000, seed: 3 });
+    const imported = await importCsv(ws, csv);
+    expect(imported.blocks).toBe(3);
+    const model = await trainFromCsv(csv, {});
+    saveModel(ws, model);
+    const run = await predictBatches(ws, model, [imported.batchId]);
+    const holder = await KeyHolder.unlock(ws, vault);
+    const preds = await decryptRun(ws, holder, run.runId);
+    expect(preds).toHaveLength(9000);
+    expect(new Set(preds.map((p) => p.patientId)).size).toBe(9000);
+    expect((await evaluateRun(ws, holder, run.runId)).metrics.auc).toBeGreaterThan(0.8);
   });
 
   it('leaves the database unchanged when an import fails validation or is cancelled', async () => {
