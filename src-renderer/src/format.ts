@@ -9,7 +9,9 @@ export function formatInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-export function formatFixed(n: number, digits = 2): string {
+/** null stands for an undefined metric (AUC when the labels hold one class). */
+export function formatFixed(n: number | null, digits = 2): string {
+  if (n === null) return 'n/a';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
