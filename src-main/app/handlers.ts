@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
-import type { Api, Channel, Custody, Res } from '../../src-preload/contract.ts';
+import type { Api, Channel, Res } from '../../src-preload/contract.ts';
 import { AUDIT_ACTIONS, type AuditAction, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { PRESETS, presetLevels } from '../ckks/presets.ts';
@@ -14,13 +14,11 @@ import { createKeySet, KeyHolder, keySetInfo } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
 import { listModels, loadModel, saveModel } from '../services/train.ts';
-import { getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
+import { countPatients, getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
 import { batchStorage } from '../store/ciphertexts.ts';
 import { activeKeySet } from '../store/keysets.ts';
 import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
-import { KeychainVault } from '../vault/keychain.ts';
-import { PassphraseVault } from '../vault/passphrase.ts';
-import type { SecretKeyVault } from '../vault/vault.ts';
+import { vaultFor } from '../vault/select.ts';
 import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
 import { damagedBatches } from './integrity.ts';
 import type { Session } from './session.ts';
@@ -65,12 +63,6 @@ function metrics(m: Metrics): Res<'evaluate.run'>['metrics'] {
  */
 function finiteThreshold(t: number): number {
   return Number.isFinite(t) ? t : 1 + Number.EPSILON;
-}
-
-function vaultFor(dir: string, custody: z.output<typeof Custody>, passphrase: string | undefined): SecretKeyVault {
-  if (custody === 'keychain') return new KeychainVault(dir);
-  if (passphrase === undefined) throw new Error('passphrase custody needs a passphrase');
-  return new PassphraseVault(dir, passphrase);
 }
 
 function auditAction(action: string): AuditAction {
@@ -211,8 +203,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'patients.list': async (req) => {
       if (!getBatch(ws().db, req.batchId)) throw new Error(`no batch ${req.batchId} in this workspace`);
-      const all = patientsOfBatch(ws().db, req.batchId);
-      return { total: all.length, patients: all.slice(req.offset, req.offset + req.limit) };
+      const db = ws().db;
+      return { total: countPatients(db, req.batchId), patients: patientsOfBatch(db, req.batchId, req) };
     },
 
     'models.list': async () => listModels(ws()).map(modelInfo),

@@ -1,6 +1,6 @@
 import type { Ciphertext, Plaintext, RelinKeys } from 'node-seal/throws';
 import type { CkksContext } from './context.ts';
-import type { Scope } from './scope.ts';
+import { Scope } from './scope.ts';
 
 /*
  * Level- and scale-exact CKKS arithmetic. SEAL adds only ciphertexts at the same level and (nearly) the same
@@ -76,13 +76,18 @@ export function dotConst(
 /** a * b, relinearized and rescaled; the higher input is first brought down to the lower one's level. */
 export function mul(ctx: CkksContext, scope: Scope, a: Ciphertext, b: Ciphertext, relin: RelinKeys): Ciphertext {
   const level = Math.min(ctx.levelOf(a), ctx.levelOf(b));
-  using a2 = a.copy();
-  using b2 = b.copy();
-  modSwitchTo(ctx, a2, level);
-  modSwitchTo(ctx, b2, level);
+  using lowered = new Scope();
+  // Only an input above the common level is copied (inputs stay usable by the caller); most products
+  // in the circuit already meet at one level.
+  const at = (ct: Ciphertext): Ciphertext => {
+    if (ctx.levelOf(ct) === level) return ct;
+    const copy = lowered.track(ct.copy());
+    modSwitchTo(ctx, copy, level);
+    return copy;
+  };
   const out = scope.track(new ctx.seal.Ciphertext());
-  if (a === b) ctx.evaluator.square(a2, out);
-  else ctx.evaluator.multiply(a2, b2, out);
+  if (a === b) ctx.evaluator.square(at(a), out);
+  else ctx.evaluator.multiply(at(a), at(b), out);
   ctx.evaluator.relinearizeInplace(out, relin);
   ctx.evaluator.rescaleToNextInplace(out);
   return out;
@@ -94,9 +99,13 @@ export function addAll(ctx: CkksContext, scope: Scope, terms: readonly Ciphertex
   const out = scope.track(terms[0]!.copy());
   modSwitchTo(ctx, out, level);
   for (const t of terms.slice(1)) {
-    using t2 = t.copy();
-    modSwitchTo(ctx, t2, level);
-    ctx.evaluator.addInplace(out, t2);
+    if (ctx.levelOf(t) === level) {
+      ctx.evaluator.addInplace(out, t);
+      continue;
+    }
+    using lowered = t.copy();
+    modSwitchTo(ctx, lowered, level);
+    ctx.evaluator.addInplace(out, lowered);
   }
   return out;
 }

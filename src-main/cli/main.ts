@@ -15,8 +15,7 @@ import { decryptRun, evaluateRun } from '../services/results.ts';
 import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
 import { defaultWorkspaceDir, Workspace } from '../services/workspace.ts';
 import { appendAudit, exportAuditJsonl, verifyAudit } from '../audit/log.ts';
-import { KeychainVault } from '../vault/keychain.ts';
-import { PassphraseVault } from '../vault/passphrase.ts';
+import { vaultFor } from '../vault/select.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { readPassphrase } from './prompt.ts';
@@ -142,7 +141,7 @@ const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFix
 
 /** The vault that holds the active key set's secret key, by the custody chosen at init. */
 async function vault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
-  return custody === 'keychain' ? new KeychainVault(ws.dir) : new PassphraseVault(ws.dir, await readPassphrase(purpose));
+  return vaultFor(ws.dir, custody, custody === 'passphrase' ? await readPassphrase(purpose) : undefined);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
-import { patientsOfBatch } from '../store/batches.ts';
+import { type PatientRow, patientsOfBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { getRun, predictionBlocks, type PredictionRun } from '../store/predictions.ts';
 import { contextFor } from './contexts.ts';
@@ -23,6 +23,17 @@ export interface RunEvaluation {
   roc: { fpr: number; tpr: number; threshold: number }[];
   /** Counts of predicted probabilities in 10 bins of width 0.1. */
   histogram: number[];
+}
+
+/** A batch's patients grouped by ciphertext block, in slot order. */
+function patientsByBlock(ws: Workspace, batchId: number): Map<number, PatientRow[]> {
+  const byBlock = new Map<number, PatientRow[]>();
+  for (const p of patientsOfBatch(ws.db, batchId)) {
+    const list = byBlock.get(p.block);
+    if (list) list.push(p);
+    else byBlock.set(p.block, [p]);
+  }
+  return byBlock;
 }
 
 function requireRun(ws: Workspace, holder: KeyHolder, runId: number): PredictionRun {
@@ -48,10 +59,10 @@ export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number
   const ctx = await contextFor(ws.requireKeySet().preset);
   using dec = new ColumnDecryptor(ctx, holder.secretKey());
   const out: PatientPrediction[] = [];
-  const patients = new Map(run.batchIds.map((id) => [id, patientsOfBatch(ws.db, id)]));
+  const patients = new Map(run.batchIds.map((id) => [id, patientsByBlock(ws, id)]));
   for (const b of predictionBlocks(ws.db, runId)) {
     const probs = dec.decrypt(b.bytes, b.slots);
-    for (const p of patients.get(b.batchId)!.filter((p) => p.block === b.block)) {
+    for (const p of patients.get(b.batchId)!.get(b.block) ?? []) {
       const probability = clamp01(probs[p.slot]!);
       out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
     }
@@ -78,7 +89,7 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
   const allProbs: number[] = [];
   const predictions = new Map(predictionBlocks(ws.db, runId).map((b) => [`${b.batchId}/${b.block}`, b]));
   for (const batchId of run.batchIds) {
-    const patients = patientsOfBatch(ws.db, batchId);
+    const patients = patientsByBlock(ws, batchId);
     for (const b of blocksOf(ws.db, batchId)) {
       const pred = predictions.get(`${batchId}/${b.block}`);
       if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
@@ -86,7 +97,7 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
       const labelCt = b.columns.get(LABEL_COLUMN);
       // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
       const y = labelCt ? dec.decrypt(labelCt.bytes, b.slots) : null;
-      for (const pt of patients.filter((q) => q.block === b.block)) {
+      for (const pt of patients.get(b.block) ?? []) {
         const prob = clamp01(p[pt.slot]!);
         allProbs.push(prob);
         if (y && pt.labeled) {

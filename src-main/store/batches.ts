@@ -119,15 +119,20 @@ export interface PatientRow {
   labeled: boolean;
 }
 
-export function patientsOfBatch(db: Db, batchId: number): PatientRow[] {
+export function countPatients(db: Db, batchId: number): number {
+  return db.prepare('SELECT COUNT(*) FROM patients WHERE batch_id = ?').pluck().get(batchId) as number;
+}
+
+/** A batch's patients in slot order, all of them or one page. */
+export function patientsOfBatch(db: Db, batchId: number, page?: { offset: number; limit: number }): PatientRow[] {
   return (
     db
       .prepare(
         `SELECT p.batch_id, p.block, p.slot, h.name AS hospital, p.patient_id, p.labeled
          FROM patients p JOIN hospitals h ON h.id = p.hospital_id
-         WHERE p.batch_id = ? ORDER BY p.block, p.slot`,
+         WHERE p.batch_id = ? ORDER BY p.block, p.slot LIMIT ? OFFSET ?`,
       )
-      .all(batchId) as {
+      .all(batchId, page?.limit ?? -1, page?.offset ?? 0) as {
       batch_id: number;
       block: number;
       slot: number;

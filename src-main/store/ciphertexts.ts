@@ -24,6 +24,20 @@ export function insertCiphertext(db: Db, c: StoredCiphertext): void {
   ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, c.bytes, sha256Hex(c.bytes));
 }
 
+/** Whether a stored blob still matches the SHA-256 recorded when it was written. */
+export function checksumOk(row: { bytes: Uint8Array; sha256: string }): boolean {
+  return sha256Hex(row.bytes) === row.sha256;
+}
+
+/** [ciphertext id, batch id] of every stored ciphertext, for a scan that fetches one blob at a time. */
+export function ciphertextIds(db: Db): [number, number][] {
+  return db.prepare('SELECT id, batch_id FROM ciphertexts ORDER BY id').raw().all() as [number, number][];
+}
+
+export function ciphertextById(db: Db, id: number): { bytes: Uint8Array; sha256: string } | null {
+  return (db.prepare('SELECT bytes, sha256 FROM ciphertexts WHERE id = ?').get(id) as { bytes: Buffer; sha256: string } | undefined) ?? null;
+}
+
 export class IntegrityError extends Error {
   constructor(message: string) {
     super(message);
@@ -51,7 +65,7 @@ export function* blocksOf(db: Db, batchId: number): Generator<{ block: number; s
       bytes: Buffer;
       sha256: string;
     }[]) {
-      if (sha256Hex(r.bytes) !== r.sha256) {
+      if (!checksumOk(r)) {
         throw new IntegrityError(
           `ciphertext of batch ${batchId}, block ${block}, column "${r.column_name}" does not match its checksum`,
         );

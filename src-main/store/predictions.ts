@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { sha256Hex, IntegrityError } from './ciphertexts.ts';
+import { checksumOk, IntegrityError, sha256Hex } from './ciphertexts.ts';
 
 export interface PredictionRun {
   id: number;
@@ -60,7 +60,7 @@ export function predictionBlocks(db: Db, runId: number): { batchId: number; bloc
     .prepare('SELECT batch_id, block, slots, bytes, sha256 FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
     .all(runId) as { batch_id: number; block: number; slots: number; bytes: Buffer; sha256: string }[];
   return rows.map((r) => {
-    if (sha256Hex(r.bytes) !== r.sha256) {
+    if (!checksumOk(r)) {
       throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} does not match its checksum`);
     }
     return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes };

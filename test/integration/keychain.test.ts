@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYCHAIN_SERVICE, keychainAvailable, keytarBackend, KeychainVault, wrappedKeyPath } from '../../src-main/vault/keychain.ts';
 import { PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
-import { VaultError } from '../../src-main/vault/vault.ts';
+import { vaultError } from '../helpers/vault.ts';
 
 /*
  * Runs against the real keytar and a real Secret Service: `bash scripts/with-keyring.sh npx vitest run
@@ -14,15 +14,6 @@ import { VaultError } from '../../src-main/vault/vault.ts';
  * suite, so a green run always means the keychain was exercised.
  */
 const describeKeychain = process.env.HOMOPAI_SKIP_KEYCHAIN === '1' ? describe.skip : describe;
-
-async function vaultError(work: Promise<unknown>): Promise<VaultError> {
-  const e = await work.then(
-    () => expect.unreachable('expected a VaultError'),
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(VaultError);
-  return e as VaultError;
-}
 
 describeKeychain('KeychainVault with the real OS keychain', () => {
   const dirs: string[] = [];

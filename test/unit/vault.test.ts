@@ -8,6 +8,7 @@ import { type KeychainBackend, keychainAvailable, KeychainVault, wrappedKeyPath 
 import { PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
 import { seal } from '../../src-main/vault/sealed-box.ts';
 import { VaultError } from '../../src-main/vault/vault.ts';
+import { vaultError } from '../helpers/vault.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -19,15 +20,6 @@ afterEach(() => {
 });
 
 const fingerprint = () => randomBytes(32).toString('hex');
-
-async function vaultError(work: Promise<unknown>): Promise<VaultError> {
-  const e = await work.then(
-    () => expect.unreachable('expected a VaultError'),
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(VaultError);
-  return e as VaultError;
-}
 
 /*
  * Fakes only for the D-Bus failure modes a working Secret Service session cannot produce. The messages are
