@@ -9,7 +9,11 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
           cli: resolve(__dirname, 'src-main/cli/main.ts'),
+          'ckks-worker': resolve(__dirname, 'src-main/workers/ckks-worker.ts'),
         },
+        // Shared chunks sit beside the entries, so workers/pool.ts finds ./ckks-worker.js from whichever file
+        // it ends up in.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

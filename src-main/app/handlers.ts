@@ -157,7 +157,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.run': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const result = await session.job(req.jobId, (hooks) => session.write(() => importCsv(ws(), path, req.options ?? {}, hooks)));
+        const result = await session.job(req.jobId, (hooks) => session.write(() => importCsv(ws(), path, req.options ?? {}, hooks, { holder: session.holder() })));
         await session.audit('import', {
           batchId: result.batchId,
           rows: result.rows,

@@ -109,14 +109,16 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
       yield chunk;
       return { dropped: 0, sha256: '' };
     }
+    // The key holder runs the whole experiment, so the test split is encrypted seeded-symmetric.
+    const holder = await KeyHolder.unlock(ws, vault);
     const imported = await importRecords(
       ws,
       { name: `${basename(file)} (test split)`, features, labeled: true, notes: plan.notes, chunks: one() },
       hooks,
+      { holder },
     );
     saveModel(ws, model);
     const predicted = await predictBatches(ws, model, [imported.batchId], scaling, hooks);
-    const holder = await KeyHolder.unlock(ws, vault);
     const t0 = performance.now();
     const decrypted = await decryptRun(ws, holder, predicted.runId);
     const decryptMs = performance.now() - t0;

@@ -1,13 +1,14 @@
 import { KeySetMismatchError } from '../ckks/errors.ts';
-import { EvaluationKeys, shortFingerprint } from '../ckks/keys.ts';
-import { type EncryptedLrPlan, evaluateLogistic, type Scaling } from '../ml/encrypted-lr.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { checkDepth, type EncryptedLrPlan, type Scaling } from '../ml/encrypted-lr.ts';
 import type { Model } from '../ml/model.ts';
 import { type BatchRow, getBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { inTransaction } from '../store/db.ts';
 import { createRun, insertPredictionBlock } from '../store/predictions.ts';
 import { contextFor } from './contexts.ts';
-import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
+import { type CkksPool, OrderedWindow, sharedPool } from '../workers/pool.ts';
+import { type JobHooks, throwIfCancelled } from './progress.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface PredictResult {
@@ -47,7 +48,8 @@ function checkBatch(ws: Workspace, batchId: number, fingerprint: string, model: 
 }
 
 /**
- * The evaluator: encrypted inference over stored batches with the public context and evaluation keys only.
+ * The evaluator: encrypted inference over stored batches on the evaluator worker pool, which holds the public
+ * context and relinearization keys only.
  * The encrypted prediction vectors are stored as a run, in one transaction.
  */
 export async function predictBatches(
@@ -56,18 +58,20 @@ export async function predictBatches(
   batchIds: readonly number[],
   scaling: Scaling = 'folded',
   hooks: JobHooks = {},
+  evaluators?: CkksPool,
 ): Promise<PredictResult> {
   const keySet = ws.requireKeySet();
   const batches = batchIds.map((id) => checkBatch(ws, id, keySet.fingerprint, model));
   const total = batches.reduce((s, b) => s + b.rows, 0);
   const ctx = await contextFor(keySet.preset);
-  using keys = new EvaluationKeys(ctx, keySet.relinKeys, null);
   const plan = planOf(model, scaling);
-  let evalMs = 0;
+  // Refused here, typed, before any block is sent to a worker.
+  checkDepth(ctx, plan);
+  const pool = evaluators ?? sharedPool('evaluator');
+  const keys = { preset: keySet.preset, keyId: keySet.fingerprint, relinKeys: keySet.relinKeys };
   let done = 0;
   let blocks = 0;
-  // `return await`: the `using` above must outlive the transaction, not end when its promise is returned.
-  return await inTransaction(ws.db, async () => {
+  return inTransaction(ws.db, async () => {
     const runId = createRun(ws.db, {
       modelId: model.id,
       keyFingerprint: keySet.fingerprint,
@@ -76,20 +80,26 @@ export async function predictBatches(
       patients: total,
       createdAt: new Date().toISOString(),
     });
+    const window = new OrderedWindow<{ batchId: number; block: number; slots: number; out: { bytes: Uint8Array; level: number } }>(
+      pool.size * 2,
+      (r) => {
+        insertPredictionBlock(ws.db, { runId, batchId: r.batchId, block: r.block, slots: r.slots, ...r.out });
+        done += r.slots;
+        blocks++;
+        hooks.onProgress?.({ phase: 'predicting', done, total });
+      },
+    );
+    const t0 = performance.now();
     for (const batch of batches) {
       for (const b of blocksOf(ws.db, batch.id)) {
         throwIfCancelled(hooks, 'the prediction');
         const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
-        const t0 = performance.now();
-        const out = evaluateLogistic(ctx, keys, features, plan);
-        evalMs += performance.now() - t0;
-        insertPredictionBlock(ws.db, { runId, batchId: batch.id, block: b.block, slots: b.slots, ...out });
-        done += b.slots;
-        blocks++;
-        hooks.onProgress?.({ phase: 'predicting', done, total });
-        await breathe();
+        const meta = { batchId: batch.id, block: b.block, slots: b.slots };
+        await window.push(pool.evaluate(keys, features, plan).then((out) => ({ ...meta, out })));
       }
     }
-    return { runId, patients: total, blocks, evalMs };
+    await window.drain();
+    throwIfCancelled(hooks, 'the prediction');
+    return { runId, patients: total, blocks, evalMs: performance.now() - t0 };
   });
 }

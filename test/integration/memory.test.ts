@@ -24,7 +24,7 @@ describe('WebAssembly memory discipline', () => {
     const n = 512;
     const columns = plan.mean.map((m, j) => Float64Array.from({ length: n }, (_, i) => m + plan.std[j]! * Math.sin(i + j)));
     const once = (): number => {
-      using enc = new ColumnEncryptor(ctx, keys.publicKey);
+      using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
       using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
       using dec = new ColumnDecryptor(ctx, keys.secretKey);
       const out = evaluateLogistic(ctx, evalKeys, columns.map((c) => enc.encrypt(c)), plan);

@@ -1,0 +1,81 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { ColumnEncryptor } from '../ckks/encrypt.ts';
+import { EvaluationKeys } from '../ckks/keys.ts';
+import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
+import { evaluateLogistic } from '../ml/encrypted-lr.ts';
+import { contextFor } from '../services/contexts.ts';
+import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
+
+/* One SEAL module per thread, with the keys it was sent, cached by key id until told to forget them. */
+const role = (workerData as { role: WorkerRole }).role;
+// Compiling SEAL's WebAssembly takes ~0.5 s: start at once, while the first task is still being prepared.
+void loadSeal().catch(() => {});
+const encryptors = new Map<string, ColumnEncryptor>();
+const evaluators = new Map<string, { preset: string; keys: EvaluationKeys }>();
+
+function forget(keyId: string): void {
+  encryptors.get(keyId)?.[Symbol.dispose]();
+  encryptors.delete(keyId);
+  evaluators.get(keyId)?.keys[Symbol.dispose]();
+  evaluators.delete(keyId);
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`worker has no ${what} loaded`);
+  return value;
+}
+
+async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; transfer: ArrayBuffer[] }> {
+  switch (req.op) {
+    case 'load-encryption-key': {
+      if (role !== 'encryptor') throw new Error('an evaluator worker never takes an encryption key');
+      forget(req.keyId);
+      encryptors.set(req.keyId, new ColumnEncryptor(await contextFor(req.preset), req.key));
+      return { result: null, transfer: [] };
+    }
+    case 'load-evaluation-keys': {
+      forget(req.keyId);
+      const ctx = await contextFor(req.preset);
+      evaluators.set(req.keyId, { preset: req.preset, keys: new EvaluationKeys(ctx, req.relinKeys, null) });
+      return { result: null, transfer: [] };
+    }
+    case 'encrypt': {
+      const enc = need(encryptors.get(req.keyId), `encryption key ${req.keyId}`);
+      const out = req.columns.map((c) => {
+        const bytes = enc.encrypt(c);
+        // The plaintext copy this thread received is wiped as soon as it is encrypted.
+        c.fill(0);
+        return bytes;
+      });
+      return { result: out, transfer: out.map((b) => b.buffer as ArrayBuffer) };
+    }
+    case 'evaluate': {
+      const ev = need(evaluators.get(req.keyId), `evaluation keys ${req.keyId}`);
+      const out = evaluateLogistic(await contextFor(ev.preset), ev.keys, req.features, req.plan);
+      return { result: out, transfer: [out.bytes.buffer as ArrayBuffer] };
+    }
+    case 'forget':
+      forget(req.keyId);
+      return { result: null, transfer: [] };
+    case 'heap':
+      return { result: await wasmHeapBytes(), transfer: [] };
+  }
+}
+
+// Requests are handled strictly in arrival order: a key load must finish before the work that uses it.
+let queue = Promise.resolve();
+parentPort!.on('message', (req: WorkerRequest) => {
+  queue = queue.then(async () => {
+    let response: WorkerResponse;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      const done = await handle(req);
+      transfer = done.transfer;
+      response = { id: req.id, ok: true, result: done.result };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      response = { id: req.id, ok: false, error: { name: err.name, message: err.message } };
+    }
+    parentPort!.postMessage(response, transfer);
+  });
+});

@@ -1,0 +1,23 @@
+import type { EncryptionKey } from '../ckks/encrypt.ts';
+import type { EncryptedLrPlan } from '../ml/encrypted-lr.ts';
+
+/**
+ * What a CKKS worker thread does. An evaluator is given public material only (relinearization keys and the
+ * public plan); it has no message that could carry a secret key, and refuses one if it is sent anyway. An
+ * encryptor may hold the key holder's secret key for seeded symmetric encryption, until told to forget it.
+ */
+export type WorkerRole = 'encryptor' | 'evaluator';
+
+export type WorkerRequest =
+  | { id: number; op: 'load-encryption-key'; preset: string; keyId: string; key: EncryptionKey }
+  | { id: number; op: 'load-evaluation-keys'; preset: string; keyId: string; relinKeys: Uint8Array }
+  | { id: number; op: 'encrypt'; keyId: string; columns: Float64Array[] }
+  | { id: number; op: 'evaluate'; keyId: string; features: Uint8Array[]; plan: EncryptedLrPlan }
+  | { id: number; op: 'forget'; keyId: string }
+  | { id: number; op: 'heap' };
+
+export type WorkerResult = Uint8Array[] | { bytes: Uint8Array; level: number } | number | null;
+
+export type WorkerResponse =
+  | { id: number; ok: true; result: WorkerResult }
+  | { id: number; ok: false; error: { name: string; message: string } };
