@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import { benchTable } from '../src-main/cli/bench-table.ts';
 import { runBench, type BenchFigures } from '../src-main/services/bench.ts';
 
-const sizes = (process.argv[2] ?? '19,4096,100000').split(',').map(Number);
+const sizes = (process.argv[2] ?? '19,4096,100000,1000000').split(',').map(Number);
 const rows: BenchFigures[] = [];
 for (const patients of sizes) {
   process.stderr.write(`benchmarking ${patients.toLocaleString('en')} patients…\n`);

@@ -218,6 +218,11 @@ export const BenchResult = z.object({
   wasm_heap_bytes_after: z.number(),
   peak_rss_bytes: z.number(),
   scaling: z.string(),
+  // Added with the worker pool; optional so earlier runs in a workspace's history still read.
+  encryption: z.string().optional(),
+  encrypt_us_per_value_1_worker: z.number().optional(),
+  eval_patients_per_s_1_worker: z.number().optional(),
+  bytes_per_patient_with_label: z.number().optional(),
 });
 
 export const AuditEntry = z.object({

@@ -4,13 +4,12 @@ import type { BenchFigures } from '../services/bench.ts';
 export function benchTable(rows: BenchFigures[]): string {
   const cols: [string, (r: BenchFigures) => string][] = [
     ['patients', (r) => r.patients.toLocaleString('en')],
-    ['keygen ms', (r) => r.keygen_ms.toFixed(0)],
     ['import ms', (r) => r.import_ms.toFixed(0)],
-    ['enc µs/value', (r) => r.encrypt_us_per_value.toFixed(2)],
+    ['enc µs/value', (r) => `${r.encrypt_us_per_value.toFixed(2)} (1w ${r.encrypt_us_per_value_1_worker.toFixed(2)})`],
     ['e2e pat/s', (r) => Math.round(r.predict_patients_per_s).toLocaleString('en')],
-    ['eval pat/s', (r) => Math.round(r.eval_patients_per_s).toLocaleString('en')],
+    ['eval pat/s', (r) => `${Math.round(r.eval_patients_per_s).toLocaleString('en')} (1w ${Math.round(r.eval_patients_per_s_1_worker).toLocaleString('en')})`],
     ['decrypt ms', (r) => r.decrypt_ms.toFixed(0)],
-    ['B/patient', (r) => r.bytes_per_patient.toFixed(0)],
+    ['B/patient', (r) => `${r.bytes_per_patient.toFixed(0)} (+label ${r.bytes_per_patient_with_label.toFixed(0)})`],
     ['HE/plain', (r) => r.he_to_plain_ratio.toFixed(0)],
     ['heap MiB', (r) => `${(r.wasm_heap_bytes_before / 2 ** 20).toFixed(0)}→${(r.wasm_heap_bytes_after / 2 ** 20).toFixed(0)}`],
     ['peak RSS MiB', (r) => (r.peak_rss_bytes / 2 ** 20).toFixed(0)],

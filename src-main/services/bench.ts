@@ -6,17 +6,21 @@ import { writeCohortCsv } from '../ingest/cohort.ts';
 import { readAll } from '../ingest/index.ts';
 import { predictProba } from '../ml/logistic.ts';
 import { transform } from '../ml/scaler.ts';
+import type { EncryptionMode } from '../ckks/encrypt.ts';
 import type { Scaling } from '../ml/encrypted-lr.ts';
+import type { Model } from '../ml/model.ts';
+import { CkksPool, type EncryptionKeyRef } from '../workers/pool.ts';
+import { contextFor } from './contexts.ts';
 import { wasmHeapBytes } from '../ckks/seal.ts';
 import { insertBenchRun, listBenchRuns } from '../store/bench.ts';
-import { featureStorage } from '../store/ciphertexts.ts';
+import { blocksOf, featureStorage, labelStorage } from '../store/ciphertexts.ts';
 import { PassphraseVault } from '../vault/passphrase.ts';
 import { importCsv } from './import.ts';
 import { createKeySet, KeyHolder } from './keys.ts';
-import { predictBatches } from './predict.ts';
+import { planOf, predictBatches } from './predict.ts';
 import type { JobHooks } from './progress.ts';
 import { decryptRun } from './results.ts';
-import { buildModel, labeledRows, saveModel } from './train.ts';
+import { labeledRows, saveModel, trainFromCsv } from './train.ts';
 import { Workspace } from './workspace.ts';
 
 export interface BenchOptions {
@@ -24,6 +28,8 @@ export interface BenchOptions {
   preset?: string;
   scaling?: Scaling;
   seed?: number;
+  /** Worker threads for the run; the single-worker figures are always measured beside them. */
+  workers?: number;
 }
 
 /** Field names are the CLI's --json keys (and the contract's BenchResult). */
@@ -32,16 +38,22 @@ export interface BenchFigures {
   patients: number;
   workers: number;
   scaling: Scaling;
+  encryption: EncryptionMode;
   keygen_ms: number;
   import_ms: number;
+  /** Pure encryption throughput of full blocks on all workers (encode + encrypt + serialize). */
   encrypt_us_per_value: number;
+  encrypt_us_per_value_1_worker: number;
   predict_patients_per_s: number;
   eval_patients_per_s: number;
+  eval_patients_per_s_1_worker: number;
   decrypt_ms: number;
   ciphertext_bytes: number;
   public_key_bytes: number;
   relin_key_bytes: number;
+  /** Feature (vitals) ciphertext bytes at rest per patient; the encrypted label adds one more column. */
   bytes_per_patient: number;
+  bytes_per_patient_with_label: number;
   he_to_plain_ratio: number;
   wasm_heap_bytes_before: number;
   wasm_heap_bytes_after: number;
@@ -54,14 +66,44 @@ function timed<T>(fn: () => T): [T, number] {
   return [r, performance.now() - t0];
 }
 
+const TRAINING_COHORT = 20_000;
+const THROUGHPUT_BLOCKS_PER_WORKER = 4;
+
+/** Encryption throughput of full blocks through a pool: µs per value, wall time over all workers. */
+async function encryptionThroughput(pool: CkksPool, ref: EncryptionKeyRef, slots: number, columns: number): Promise<number> {
+  const blocks = THROUGHPUT_BLOCKS_PER_WORKER * pool.size;
+  const block = (): Float64Array[] => Array.from({ length: columns }, (_, j) => Float64Array.from({ length: slots }, (_, i) => 36 + ((i + j) % 40) / 10));
+  // Warm-up, one block per worker: SEAL compilation and key loading are not throughput.
+  await Promise.all(Array.from({ length: pool.size }, () => pool.encrypt(ref, block())));
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: blocks }, () => pool.encrypt(ref, block())));
+  return ((performance.now() - t0) * 1000) / (blocks * columns * slots);
+}
+
+/** Evaluation throughput of one stored block repeated through a pool: patients per second. */
+async function evaluationThroughput(pool: CkksPool, ws: Workspace, model: Model, batchId: number, scaling: Scaling): Promise<number> {
+  const keySet = ws.requireKeySet();
+  const ref = { preset: keySet.preset, keyId: keySet.fingerprint, relinKeys: keySet.relinKeys };
+  const first = blocksOf(ws.db, batchId).next().value!;
+  const features = model.features.map((f) => first.columns.get(f.name)!.bytes);
+  const plan = planOf(model, scaling);
+  await Promise.all(Array.from({ length: pool.size }, () => pool.evaluate(ref, features, plan)));
+  const runs = THROUGHPUT_BLOCKS_PER_WORKER * pool.size;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: runs }, () => pool.evaluate(ref, features, plan)));
+  return (runs * first.slots) / ((performance.now() - t0) / 1000);
+}
+
 /**
  * One benchmark on a synthetic cohort, through the real path: the cohort CSV (synthetic, never patient data)
- * is parsed, validated, encrypted and stored in a throwaway workspace, then predicted on and decrypted.
- * "End to end" covers import (parse + encrypt + store), encrypted prediction and decryption.
+ * is parsed, validated, encrypted and stored in a throwaway workspace by the key holder (seeded symmetric
+ * encryption), then predicted on and decrypted. "End to end" covers import (parse + encrypt + store),
+ * encrypted prediction and decryption. The model is trained in plaintext on a separate cohort.
  */
 export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promise<BenchFigures> {
   const preset = opts.preset ?? 'standard';
   const scaling = opts.scaling ?? 'folded';
+  const seed = opts.seed ?? 7;
   const dir = mkdtempSync(join(tmpdir(), 'homopai-bench-'));
   let peakRss = process.memoryUsage.rss();
   const sample = (): void => {
@@ -71,58 +113,82 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
     sample();
     hooks.onProgress?.(p);
   };
+  const encryptors = new CkksPool('encryptor', opts.workers);
+  const evaluators = new CkksPool('evaluator', opts.workers);
+  const single = { encryptor: new CkksPool('encryptor', 1), evaluator: new CkksPool('evaluator', 1) };
   try {
     const csv = join(dir, 'cohort.csv');
-    await writeCohortCsv(csv, { patients: opts.patients, seed: opts.seed ?? 7 });
+    const trainCsv = join(dir, 'training.csv');
+    await writeCohortCsv(csv, { patients: opts.patients, seed });
+    await writeCohortCsv(trainCsv, { patients: TRAINING_COHORT, seed: seed + 1 });
     const heapBefore = await wasmHeapBytes();
     using ws = Workspace.open(dir);
     const vault = new PassphraseVault(dir, randomBytes(24).toString('base64'));
     hooks.onProgress?.({ phase: 'generating keys', done: 0, total: null });
     const { info, keygenMs } = await createKeySet(ws, preset, vault);
+    const holder = await KeyHolder.unlock(ws, vault);
 
     const t0 = performance.now();
-    const imported = await importCsv(ws, csv, {}, { ...hooks, onProgress: progress });
+    const imported = await importCsv(ws, csv, {}, { ...hooks, onProgress: progress }, { holder, pool: encryptors });
     const importMs = performance.now() - t0;
 
-    // The model is trained in plaintext on the same synthetic cohort: the bench measures inference cost.
-    const { data } = await readAll(csv);
-    const { x, y } = labeledRows(data.values, data.labels!);
-    const model = buildModel(imported.features, x, y);
+    const model = await trainFromCsv(trainCsv, {});
     saveModel(ws, model);
-    const predicted = await predictBatches(ws, model, [imported.batchId], scaling, { ...hooks, onProgress: progress });
-    const holder = await KeyHolder.unlock(ws, vault);
+    const predicted = await predictBatches(ws, model, [imported.batchId], scaling, { ...hooks, onProgress: progress }, evaluators);
     const t1 = performance.now();
     await decryptRun(ws, holder, predicted.runId);
     const decryptMs = performance.now() - t1;
+    sample();
+
+    hooks.onProgress?.({ phase: 'measuring throughput', done: 0, total: null });
+    const ctx = await contextFor(preset);
+    const columns = imported.features.length;
+    const key: EncryptionKeyRef = {
+      preset,
+      keyId: `${holder.fingerprint}:bench`,
+      key: { mode: 'seeded-symmetric', publicKey: ws.requireKeySet().publicKey, secretKey: holder.secretKey() },
+    };
+    const encryptAll = await encryptionThroughput(encryptors, key, ctx.slotCount, columns);
+    const encryptOne = await encryptionThroughput(single.encryptor, key, ctx.slotCount, columns);
+    const evalAll = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling);
+    const evalOne = await evaluationThroughput(single.evaluator, ws, model, imported.batchId, scaling);
     holder.lock();
 
-    // Plaintext twin of the evaluation (scaling, w.x + b, exact sigmoid) in the same process and run.
+    // Plaintext twin of the evaluation (scaling, w.x + b, exact sigmoid) in the same process and run, on the
+    // training cohort, per patient.
+    const { data } = await readAll(trainCsv);
+    const { x } = labeledRows(data.values, data.labels!);
     const [, plainMs] = timed(() => predictProba(transform(model.scaler, x), model));
     const storage = featureStorage(ws.db);
+    const labelBytes = labelStorage(ws.db);
     sample();
     const n = imported.rows;
-    const values = n * imported.features.length;
     return {
       preset,
       patients: n,
-      workers: 1,
+      workers: encryptors.size,
       scaling,
+      encryption: imported.encryption,
       keygen_ms: keygenMs,
       import_ms: importMs,
-      encrypt_us_per_value: (imported.encryptMs * 1000) / (values + (imported.labeledRows > 0 ? n : 0)),
+      encrypt_us_per_value: encryptAll,
+      encrypt_us_per_value_1_worker: encryptOne,
       predict_patients_per_s: n / ((importMs + predicted.evalMs + decryptMs) / 1000),
-      eval_patients_per_s: n / (predicted.evalMs / 1000),
+      eval_patients_per_s: evalAll,
+      eval_patients_per_s_1_worker: evalOne,
       decrypt_ms: decryptMs,
       ciphertext_bytes: storage.one,
       public_key_bytes: info.publicKeyBytes,
       relin_key_bytes: info.relinKeyBytes,
       bytes_per_patient: storage.total / n,
-      he_to_plain_ratio: predicted.evalMs / Math.max(plainMs, 1e-3),
+      bytes_per_patient_with_label: (storage.total + labelBytes) / n,
+      he_to_plain_ratio: (predicted.evalMs / n) / Math.max(plainMs / x[0]!.length, 1e-9),
       wasm_heap_bytes_before: heapBefore,
       wasm_heap_bytes_after: await wasmHeapBytes(),
       peak_rss_bytes: peakRss,
     };
   } finally {
+    await Promise.all([encryptors.close(), evaluators.close(), single.encryptor.close(), single.evaluator.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -96,8 +96,11 @@ export function batchStorage(db: Db): Map<number, { bytes: number; ciphertexts: 
 
 /** Bytes at rest of all feature ciphertexts and the size of one, for sizes reported by the benchmark. */
 export function featureStorage(db: Db): { total: number; one: number } {
-  const r = db
+  return db
     .prepare("SELECT COALESCE(SUM(LENGTH(bytes)), 0) AS total, COALESCE(MAX(LENGTH(bytes)), 0) AS one FROM ciphertexts WHERE kind = 'feature'")
     .get() as { total: number; one: number };
-  return r;
+}
+
+export function labelStorage(db: Db): number {
+  return db.prepare("SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM ciphertexts WHERE kind = 'label'").pluck().get() as number;
 }
