@@ -20,7 +20,7 @@ function byteArrays(value: unknown, out: Uint8Array[] = []): Uint8Array[] {
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(needle);
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle));
 }
 
 afterEach(() => vi.restoreAllMocks());
@@ -39,9 +39,9 @@ describe('the evaluator never holds the secret key', () => {
 
     const sent: WorkerRequest[] = [];
     const post = Worker.prototype.postMessage;
-    vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer?: readonly ArrayBuffer[]) {
+    vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer?: Parameters<Worker['postMessage']>[1]) {
       sent.push(message as WorkerRequest);
-      return post.call(this, message, transfer as ArrayBuffer[]);
+      post.call(this, message, transfer);
     });
     const evaluators = new CkksPool('evaluator', 2);
     try {

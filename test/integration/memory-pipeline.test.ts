@@ -14,7 +14,7 @@ import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 const RUNS = 100;
 // RSS settles only after the allocator's arenas (main thread, workers, SQLite) have grown to their working size.
 const WARM_UP = 30;
-const SAMPLES = 10;
+const SAMPLES = 25;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
