@@ -104,7 +104,8 @@ function checkScalar(v: string | number | boolean | null, where: string): void {
   }
 }
 
-function currentUser(): string {
+/** The OS account acting, for the log and reports. */
+export function currentUser(): string {
   try {
     return userInfo().username;
   } catch {

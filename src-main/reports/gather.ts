@@ -1,0 +1,107 @@
+import pkg from '../../package.json' with { type: 'json' };
+import { currentUser, listAudit, verifyAudit } from '../audit/log.ts';
+import { listBench } from '../services/bench.ts';
+import { type KeyHolder, keySetInfo } from '../services/keys.ts';
+import { evaluateRun } from '../services/results.ts';
+import { loadModel } from '../services/train.ts';
+import type { Workspace } from '../services/workspace.ts';
+import { getBatch, hospitalSummary, listBatches } from '../store/batches.ts';
+import { latestModelId } from '../store/models.ts';
+import { listRuns } from '../store/predictions.ts';
+import { type Report, type ReportEvaluation, ReportSchema } from './model.ts';
+
+export const APP_VERSION: string = pkg.version;
+
+/** Bounds the report whatever the size of the log; the chain head still covers every entry. */
+export const AUDIT_EXCERPT_LIMIT = 200;
+const BENCH_HISTORY_LIMIT = 20;
+
+export interface GatherOptions {
+  /** The unlocked key holder; without one the evaluation is reported as not done. */
+  holder?: KeyHolder | null;
+  role: string;
+  /** Start of the audit period (ISO date or timestamp); the whole log when absent. */
+  since?: string;
+  now?: Date;
+}
+
+/** NaN (an undefined rate) crosses neither JSON nor the schema; +Infinity (the ROC start) neither. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The latest prediction run, evaluated against its encrypted labels when the key holder is unlocked. Labels
+ * are decrypted inside evaluateRun and only aggregates come back.
+ */
+async function evaluation(ws: Workspace, holder: KeyHolder | null): Promise<ReportEvaluation> {
+  const run = listRuns(ws.db)[0];
+  if (!run) return { status: 'not-evaluated', reason: 'no-run', run: null };
+  if (!holder?.unlocked) return { status: 'not-evaluated', reason: 'locked', run };
+  if (run.keyFingerprint !== holder.fingerprint) return { status: 'not-evaluated', reason: 'other-key-set', run };
+  if (run.batchIds.every((id) => (getBatch(ws.db, id)?.labeledRows ?? 0) === 0)) {
+    return { status: 'not-evaluated', reason: 'no-labels', run };
+  }
+  const e = await evaluateRun(ws, holder, run.id);
+  return {
+    status: 'evaluated',
+    run,
+    labeled: e.labeled,
+    metrics: { ...e.metrics, auc: finite(e.metrics.auc) },
+    roc: e.roc.map((p) => ({ fpr: finite(p.fpr), tpr: finite(p.tpr), threshold: finite(p.threshold) })),
+    histogram: e.histogram,
+  };
+}
+
+function auditExcerpt(ws: Workspace, since: string | undefined): Report['audit'] {
+  const entries = listAudit(ws.db, { since, limit: AUDIT_EXCERPT_LIMIT + 1 });
+  const truncated = entries.length > AUDIT_EXCERPT_LIMIT;
+  return {
+    chain: verifyAudit(ws.db),
+    since: since ?? null,
+    truncated,
+    entries: entries.slice(truncated ? 1 : 0),
+  };
+}
+
+/** Everything a report shows, read from the workspace (and, with an unlocked key holder, evaluated). */
+export async function gatherReport(ws: Workspace, opts: GatherOptions): Promise<Report> {
+  const hospitals = hospitalSummary(ws.db);
+  const batches = listBatches(ws.db);
+  const modelId = latestModelId(ws.db);
+  const m = modelId === null ? null : loadModel(ws, modelId);
+  const bench = listBench(ws).slice(0, BENCH_HISTORY_LIMIT);
+  /*
+   * Parsed on the way out: what is rendered and signed is exactly what the schema promises to readers, and
+   * zod drops every field the schema does not name (key sizes, file names, ...) from the records passed in.
+   */
+  return ReportSchema.parse({
+    format: 'homopai.report',
+    version: 1,
+    generatedAt: (opts.now ?? new Date()).toISOString(),
+    appVersion: APP_VERSION,
+    generatedBy: { user: currentUser(), role: opts.role },
+    keySet: keySetInfo(ws.requireKeySet()),
+    data: {
+      hospitals,
+      batches: batches.map((b) => ({ ...b, features: b.features.length })),
+      totals: {
+        hospitals: hospitals.length,
+        batches: batches.length,
+        patients: batches.reduce((s, b) => s + b.rows, 0),
+        labeled: batches.reduce((s, b) => s + b.labeledRows, 0),
+      },
+    },
+    model: m && {
+      id: m.id,
+      createdAt: m.createdAt,
+      features: m.features.map((f, j) => ({ name: f.name, unit: f.unit, mean: m.scaler.mean[j]!, std: m.scaler.std[j]!, weight: m.weights[j]! })),
+      bias: m.bias,
+      sigmoid: m.sigmoid,
+      training: m.training,
+    },
+    evaluation: await evaluation(ws, opts.holder ?? null),
+    benchmarks: { latest: bench[0] ?? null, history: bench },
+    audit: auditExcerpt(ws, opts.since),
+  });
+}

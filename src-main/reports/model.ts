@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * The machine-readable twin of a report, and the one source the HTML and PDF are drawn from. Versioned so a
+ * report filed by one release is read correctly, or refused with a reason, by another. Like the audit log it
+ * is handed to auditors: aggregates, parameters and counts only, never a vital, a label or a patient id.
+ */
+
+/** null where a value is undefined: AUC and ROC rates when the evaluated labels hold a single class. */
+const Rate = z.number().nullable();
+
+const MetricsSchema = z.object({
+  accuracy: z.number(),
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  auc: Rate,
+  confusion: z.object({ tp: z.number().int(), fp: z.number().int(), tn: z.number().int(), fn: z.number().int() }),
+});
+
+const KeySetSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  preset: z.string(),
+  polyModulusDegree: z.number().int(),
+  coeffModulusBits: z.array(z.number().int()),
+  scaleBits: z.number().int(),
+  levels: z.number().int(),
+  securityBits: z.number().int(),
+  custody: z.string(),
+  createdAt: z.string(),
+});
+
+const DataSchema = z.object({
+  hospitals: z.array(z.object({ name: z.string(), patients: z.number().int(), batches: z.number().int() })),
+  batches: z.array(
+    z.object({
+      id: z.number().int(),
+      createdAt: z.string(),
+      rows: z.number().int(),
+      labeledRows: z.number().int(),
+      dropped: z.number().int(),
+      features: z.number().int(),
+    }),
+  ),
+  totals: z.object({ hospitals: z.number().int(), batches: z.number().int(), patients: z.number().int(), labeled: z.number().int() }),
+});
+
+const ModelCardSchema = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  features: z.array(z.object({ name: z.string(), unit: z.string(), mean: z.number(), std: z.number(), weight: z.number() })),
+  bias: z.number(),
+  sigmoid: z.object({ degree: z.number().int(), interval: z.number(), coefficients: z.array(z.number()), maxError: z.number() }),
+  training: z.object({
+    method: z.string(),
+    rows: z.number().int(),
+    positives: z.number().int(),
+    l2: z.number().optional(),
+    source: z.string().optional(),
+  }),
+});
+
+export const NOT_EVALUATED_REASONS = {
+  locked: 'not evaluated (locked): evaluation decrypts predictions and labels, which needs the unlocked key set',
+  'no-run': 'not evaluated: this workspace has no prediction run',
+  'no-labels': 'not evaluated: the latest prediction run covers no labeled patients',
+  'other-key-set': 'not evaluated: the latest prediction run was made under another key set',
+} as const;
+
+const RunSchema = z.object({
+  id: z.number().int(),
+  createdAt: z.string(),
+  modelId: z.string(),
+  scaling: z.string(),
+  batchIds: z.array(z.number().int()),
+  patients: z.number().int(),
+});
+
+const EvaluationSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('evaluated'),
+    run: RunSchema,
+    labeled: z.number().int(),
+    metrics: MetricsSchema,
+    /** threshold null: above every score (the curve's start at +Infinity, which JSON cannot carry). */
+    roc: z.array(z.object({ fpr: Rate, tpr: Rate, threshold: z.number().nullable() })),
+    /** Counts of predicted probabilities in equal-width bins over [0, 1]. */
+    histogram: z.array(z.number().int()),
+  }),
+  z.object({
+    status: z.literal('not-evaluated'),
+    reason: z.enum(Object.keys(NOT_EVALUATED_REASONS) as [keyof typeof NOT_EVALUATED_REASONS]),
+    run: RunSchema.nullable(),
+  }),
+]);
+
+const BenchRunSchema = z.object({
+  id: z.number().int(),
+  createdAt: z.string(),
+  preset: z.string(),
+  patients: z.number().int(),
+  scaling: z.string(),
+  keygen_ms: z.number(),
+  import_ms: z.number(),
+  encrypt_us_per_value: z.number(),
+  predict_patients_per_s: z.number(),
+  eval_patients_per_s: z.number(),
+  decrypt_ms: z.number(),
+  bytes_per_patient: z.number(),
+  he_to_plain_ratio: z.number(),
+  peak_rss_bytes: z.number(),
+});
+
+const AuditExcerptSchema = z.object({
+  chain: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), entries: z.number().int(), head: z.string() }),
+    z.object({ ok: z.literal(false), entries: z.number().int(), brokenAt: z.number().int(), reason: z.string() }),
+  ]),
+  since: z.string().nullable(),
+  /** Older entries of the period were left out to keep the report bounded. */
+  truncated: z.boolean(),
+  entries: z.array(
+    z.object({
+      seq: z.number().int(),
+      at: z.string(),
+      actor: z.string(),
+      role: z.string(),
+      action: z.string(),
+      detail: z.record(z.string(), z.unknown()),
+      hash: z.string(),
+    }),
+  ),
+});
+
+export const ReportSchema = z.object({
+  format: z.literal('homopai.report'),
+  version: z.literal(1),
+  generatedAt: z.string(),
+  appVersion: z.string(),
+  generatedBy: z.object({ user: z.string(), role: z.string() }),
+  keySet: KeySetSchema,
+  data: DataSchema,
+  model: ModelCardSchema.nullable(),
+  evaluation: EvaluationSchema,
+  benchmarks: z.object({ latest: BenchRunSchema.nullable(), history: z.array(BenchRunSchema) }),
+  audit: AuditExcerptSchema,
+});
+
+export type Report = z.infer<typeof ReportSchema>;
+export type ReportEvaluation = Report['evaluation'];

@@ -1,0 +1,132 @@
+/**
+ * The ECharts options of every chart HomoPAI draws, shared by the renderer (vue-echarts) and the reports
+ * (ECharts server-side SVG rendering in main), so a filed report shows exactly the charts of the app. No
+ * Node or DOM import: it is bundled into the renderer and loaded by main as is.
+ */
+import { BarChart, HeatmapChart, LineChart } from 'echarts/charts';
+import type { BarSeriesOption, HeatmapSeriesOption, LineSeriesOption } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import type { GridComponentOption, LegendComponentOption, TooltipComponentOption, VisualMapComponentOption } from 'echarts/components';
+import { type ComposeOption, use } from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
+
+// SVG rather than canvas: crisp at any zoom, drawn by headless Chromium in the e2e tests, and the only
+// renderer ECharts offers for server-side rendering.
+use([SVGRenderer, BarChart, LineChart, HeatmapChart, GridComponent, TooltipComponent, LegendComponent, VisualMapComponent]);
+
+export type ChartOption = ComposeOption<
+  | BarSeriesOption
+  | LineSeriesOption
+  | HeatmapSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
+  | VisualMapComponentOption
+>;
+
+export const ACCENT = '#2f7fbf';
+const RISK = '#c2413b';
+const EVAL_ONLY = '#5aa88f';
+const MUTED = '#8a94a3';
+
+/** No animation: a clinical readout should show its final numbers at once (and screenshots and reports should too). */
+export function withChartDefaults(option: ChartOption): ChartOption {
+  return { backgroundColor: 'transparent', animation: false, ...option };
+}
+
+export interface ConfusionCounts {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export function confusionOption(c: ConfusionCounts, dark: boolean): ChartOption {
+  // x: predicted, y: actual; drawn so the diagonal of correct decisions runs top-left to bottom-right.
+  const cells: [number, number, number][] = [
+    [0, 1, c.tn],
+    [1, 1, c.fp],
+    [0, 0, c.fn],
+    [1, 0, c.tp],
+  ];
+  return {
+    tooltip: { position: 'top' },
+    grid: { left: 110, right: 20, top: 10, bottom: 50 },
+    xAxis: { type: 'category', data: ['Not at risk', 'At risk'], name: 'Predicted', nameLocation: 'middle', nameGap: 30, splitArea: { show: true } },
+    yAxis: { type: 'category', data: ['At risk', 'Not at risk'], name: 'Actual', nameLocation: 'middle', nameGap: 90, splitArea: { show: true } },
+    visualMap: {
+      show: false,
+      min: 0,
+      max: Math.max(1, c.tp, c.fp, c.tn, c.fn),
+      // The empty end follows the surface so zero cells recede in either theme and keep their label readable.
+      inRange: { color: [dark ? '#22354a' : '#e8f1f8', ACCENT] },
+    },
+    series: [{ type: 'heatmap', name: 'Patients', data: cells, label: { show: true, fontSize: 16 } }],
+  };
+}
+
+/** null rates: the evaluated labels hold a single class, where a ROC curve is undefined. */
+export interface RocPoint {
+  fpr: number | null;
+  tpr: number | null;
+}
+
+export function rocOption(roc: readonly RocPoint[]): ChartOption {
+  // A single-class evaluation has no ROC curve (its rates are null): nothing is drawn then.
+  const points = roc.flatMap((p) => (p.fpr === null || p.tpr === null ? [] : [[p.fpr, p.tpr] as [number, number]]));
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 50, right: 20, top: 10, bottom: 60 },
+    xAxis: { type: 'value', min: 0, max: 1, name: 'False positive rate', nameLocation: 'middle', nameGap: 28 },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'True positive rate', nameLocation: 'middle', nameGap: 36 },
+    series: [
+      { type: 'line', name: 'Model', data: points, step: false, symbol: 'circle', symbolSize: 5, lineStyle: { width: 2, color: ACCENT }, itemStyle: { color: ACCENT } },
+      { type: 'line', name: 'Chance', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed', width: 1, color: MUTED }, itemStyle: { color: MUTED } },
+    ],
+  };
+}
+
+/** `bins` counts predicted probabilities in equal-width bins over [0, 1]. */
+export function histogramOption(bins: readonly number[]): ChartOption {
+  const width = bins.length > 0 ? 1 / bins.length : 0.1;
+  const labels = bins.map((_, i) => `${(i * width).toFixed(1)}–${((i + 1) * width).toFixed(1)}`);
+  return {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 50, right: 20, top: 30, bottom: 50 },
+    xAxis: { type: 'category', data: labels, name: 'Predicted probability', nameLocation: 'middle', nameGap: 32 },
+    yAxis: { type: 'value', name: 'Patients', minInterval: 1 },
+    series: [
+      {
+        type: 'bar',
+        name: 'Patients',
+        data: bins.map((n, i) => ({ value: n, itemStyle: { color: (i + 0.5) * width >= 0.5 ? RISK : ACCENT } })),
+        barCategoryGap: '10%',
+      },
+    ],
+  };
+}
+
+export interface BenchPoint {
+  id: number;
+  preset: string;
+  patients: number;
+  predict_patients_per_s: number;
+  eval_patients_per_s: number;
+}
+
+/** Throughput of benchmark runs, oldest first. */
+export function benchHistoryOption(history: readonly BenchPoint[]): ChartOption {
+  const runs = [...history].sort((a, b) => a.id - b.id);
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 70, right: 20, top: 30, bottom: 80 },
+    xAxis: { type: 'category', data: runs.map((r) => `#${r.id} ${r.preset}\n${Math.round(r.patients).toLocaleString('en-US')} pts`), axisLabel: { lineHeight: 16 } },
+    yAxis: { type: 'value', name: 'patients/s' },
+    series: [
+      { type: 'bar', name: 'End-to-end', data: runs.map((r) => Math.round(r.predict_patients_per_s)), itemStyle: { color: ACCENT }, barMaxWidth: 40 },
+      { type: 'bar', name: 'Evaluation only', data: runs.map((r) => Math.round(r.eval_patients_per_s)), itemStyle: { color: EVAL_ONLY }, barMaxWidth: 40 },
+    ],
+  };
+}
