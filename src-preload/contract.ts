@@ -241,6 +241,50 @@ export const AuditVerification = z.union([
   z.object({ ok: z.literal(false), entries: z.number(), brokenAt: z.number(), reason: z.string() }),
 ]);
 
+/** The report formats the app offers; handlers.ts checks at compile time that generate.ts writes each of them. */
+export const ReportFormat = z.enum(['pdf', 'html', 'json']);
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const Count = z.number().int().nonnegative();
+
+/**
+ * A signed report as written: its files (the manifest and its signature beside them), who signed, and the
+ * key facts it states, so the screen can show what was filed without opening it.
+ */
+export const GeneratedReport = z.object({
+  name: z.string(),
+  directory: z.string(),
+  /** What the manifest vouches for, each with its size and SHA-256. */
+  files: z.array(z.object({ name: z.string(), bytes: Count, sha256: Hex64 })).min(1),
+  manifest: z.string(),
+  signature: z.string(),
+  manifestSha256: Hex64,
+  /** SHA-256 of the report-signing public key: what an auditor compares with the key they were given. */
+  signer: Hex64,
+  /** The workstation had no signing key before this report: the verification key is new. */
+  newSigningKey: z.boolean(),
+  signedAt: z.string(),
+  generatedBy: z.object({ user: z.string(), role: z.string() }),
+  keySet: z.object({ fingerprint: Hex64, preset: z.string(), polyModulusDegree: Count, securityBits: Count }),
+  totals: z.object({ hospitals: Count, batches: Count, patients: Count, labeled: Count }),
+  model: z.object({ id: z.string(), features: z.array(z.string()), sigmoidDegree: Count }).nullable(),
+  evaluation: z.discriminatedUnion('evaluated', [
+    z.object({ evaluated: z.literal(true), runId: Count, labeled: Count, metrics: Metrics }),
+    z.object({ evaluated: z.literal(false), reason: z.string() }),
+  ]),
+  audit: z.object({ entries: Count, chainOk: z.boolean(), head: Hex64.nullable() }),
+});
+
+export const ReportVerification = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    report: z.string(),
+    files: Count,
+    signedAt: z.string(),
+    signer: z.object({ user: z.string(), role: z.string(), fingerprint: Hex64 }),
+  }),
+  z.object({ ok: z.literal(false), file: z.string(), problem: z.string() }),
+]);
+
 export const Progress = z.object({
   jobId: z.string(),
   phase: z.string(),
@@ -285,6 +329,21 @@ export const Api = {
   'audit.list': { req: z.object({ action: z.string().optional(), limit: z.number().int().min(1).max(5000).optional() }), res: z.array(AuditEntry) },
   'audit.verify': { req: z.object({}), res: AuditVerification },
   'audit.export': { req: z.object({}), res: z.object({ path: z.string().nullable(), entries: z.number() }) },
+  /**
+   * Asks for a folder and writes a signed report into it; null when the dialog is cancelled. The passphrase
+   * (passphrase custody) opens the vault that holds the report-signing key.
+   */
+  'reports.generate': {
+    req: z.object({ passphrase: Passphrase.optional(), formats: z.array(ReportFormat).min(1).max(3).optional() }),
+    res: GeneratedReport.nullable(),
+  },
+  /**
+   * Re-reads the report generated last from disk and checks it against the key that signed it, not only against
+   * the key its manifest carries.
+   */
+  'reports.verify': { req: z.object({}), res: ReportVerification },
+  /** Saves the public key that verifies this workstation's reports (PEM) where the user chooses. */
+  'reports.publicKey': { req: z.object({}), res: z.object({ path: z.string().nullable(), fingerprint: Hex64 }) },
   'jobs.cancel': { req: Job, res: z.object({ cancelled: z.boolean() }) },
 } as const;
 

@@ -12,6 +12,7 @@ import { runExperiment } from '../services/experiment.ts';
 import { importCsv } from '../services/import.ts';
 import { createKeySet, KeyHolder, keySetInfo } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
+import type { PolicyOptions } from '../services/policy.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
 import { listModels, loadModel, saveModel } from '../services/train.ts';
 import { countPatients, getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
@@ -20,7 +21,12 @@ import { activeKeySet } from '../store/keysets.ts';
 import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
 import { vaultFor } from '../vault/select.ts';
 import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
+import { type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../reports/generate.ts';
+import { SIGNATURE_SUFFIX, verifyReport } from '../reports/manifest.ts';
+import { NOT_EVALUATED_REASONS } from '../reports/model.ts';
+import { openSigningKey } from '../reports/signing.ts';
 import { damagedBatches } from './integrity.ts';
+import { mayUse } from './roles.ts';
 import type { Session } from './session.ts';
 
 /** What a handler receives: the request after its schema has parsed it (defaults applied, unknown keys dropped). */
@@ -30,6 +36,7 @@ export type Handlers = { [C in Channel]: (req: Parsed<C>) => Promise<Res<C>> };
 export interface Dialogs {
   pickCsv(): Promise<string | null>;
   pickSavePath(defaultName: string): Promise<string | null>;
+  pickDirectory(): Promise<string | null>;
 }
 
 function modelInfo(m: Model): Res<'models.list'>[number] {
@@ -78,8 +85,48 @@ function today(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
+/** What the Reports screen shows of a report just written: its files and the facts it states, aggregates only. */
+function reportInfo(r: GeneratedReport, directory: string, newSigningKey: boolean): NonNullable<Res<'reports.generate'>> {
+  const { report, manifest } = r;
+  const e = report.evaluation;
+  const chain = report.audit.chain;
+  return {
+    name: r.name,
+    directory,
+    files: manifest.files,
+    manifest: basename(r.manifestPath),
+    signature: `${r.name}${SIGNATURE_SUFFIX}`,
+    manifestSha256: r.manifestSha256,
+    signer: r.signingKey.fingerprint,
+    newSigningKey,
+    signedAt: manifest.signedAt,
+    generatedBy: report.generatedBy,
+    keySet: report.keySet,
+    totals: report.data.totals,
+    model: report.model && { id: report.model.id, features: report.model.features.map((f) => f.name), sigmoidDegree: report.model.sigmoid.degree },
+    evaluation:
+      e.status === 'evaluated'
+        ? { evaluated: true, runId: e.run.id, labeled: e.labeled, metrics: e.metrics }
+        : { evaluated: false, reason: NOT_EVALUATED_REASONS[e.reason] },
+    audit: { entries: chain.entries, chainOk: chain.ok, head: chain.ok ? chain.head : null },
+  };
+}
+
 export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
   const ws = () => session.workspace();
+  // The decryption policy records each decryption and refusal itself, in the session's queue of writes and under
+  // its role, so no handler writes its own 'decrypt' entry.
+  const policy: PolicyOptions = { audit: (action, detail) => session.audit(action, detail) };
+  /*
+   * The report signed last: what Verify re-reads and whose public key is saved. Held here rather than named by
+   * the renderer, so neither call can be pointed at another path, and verification trusts the key that signed.
+   */
+  let lastReport: { manifestPath: string; publicKeyPem: string; fingerprint: string } | null = null;
+
+  function requireLastReport(): NonNullable<typeof lastReport> {
+    if (!lastReport) throw new Error('no report has been generated since the app started: generate one first');
+    return lastReport;
+  }
 
   async function status(): Promise<Res<'session.status'>> {
     const keySet = activeKeySet(ws().db);
@@ -244,24 +291,20 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'predict.runs': async () => listRuns(ws().db).map(runInfo),
 
-    'predictions.decrypt': async (req) => {
-      const rows = await decryptRun(ws(), session.holder(), req.runId);
-      await session.audit('decrypt', { runId: req.runId, patients: rows.length });
-      return rows;
-    },
+    'predictions.decrypt': async (req) => decryptRun(ws(), session.holder(), req.runId, policy),
 
     'predictions.exportCsv': async (req) => {
       const holder = session.holder();
       const path = await dialogs.pickSavePath(`homopai-run-${req.runId}-predictions.csv`);
       if (path === null) return { path: null, rows: 0 };
-      const rows = await decryptRun(ws(), holder, req.runId);
+      const rows = await decryptRun(ws(), holder, req.runId, policy);
       await writeFileAtomic(path, predictionsCsv(rows));
       await session.audit('export', { what: 'predictions', runId: req.runId, rows: rows.length });
       return { path, rows: rows.length };
     },
 
     'evaluate.run': async (req) => {
-      const e = await evaluateRun(ws(), session.holder(), req.runId);
+      const e = await evaluateRun(ws(), session.holder(), req.runId, policy);
       await session.audit('evaluate', { runId: req.runId, labeled: e.labeled });
       return {
         runId: e.runId,
@@ -295,6 +338,55 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       const entries = await exportAuditJsonl(ws().db, path);
       await session.audit('export', { what: 'audit', entries });
       return { path, entries };
+    },
+
+    'reports.generate': async (req) => {
+      const keySet = ws().requireKeySet();
+      // As in the CLI: the vault holding the key set's secret key holds the report-signing key too.
+      const vault = vaultFor(session.workspaceDir, keySet.custody, req.passphrase);
+      // The key before the folder: a wrong passphrase is refused before the user is asked where to save.
+      const key = await openSigningKey(vault, keySet.fingerprint);
+      if (key.created) await session.audit('keygen', { key: 'report-signing', fingerprint: key.fingerprint });
+      const directory = await dialogs.pickDirectory();
+      if (directory === null) return null;
+      // Evaluation decrypts labels: only for a role evaluate.run allows, and recorded by the session's policy.
+      const mayDecrypt = mayUse('evaluate.run', session.role);
+      const formats: readonly ReportFormat[] = req.formats ?? REPORT_FORMATS;
+      const r = await generateReport(ws(), {
+        outDir: directory,
+        formats,
+        vault,
+        holder: mayDecrypt ? session.holder() : null,
+        mayDecrypt,
+        policy,
+        role: session.role ?? 'none',
+      });
+      await session.audit('report', reportAuditDetail(r, formats));
+      lastReport = { manifestPath: r.manifestPath, publicKeyPem: r.manifest.signer.publicKey, fingerprint: r.signingKey.fingerprint };
+      return reportInfo(r, directory, key.created);
+    },
+
+    'reports.verify': async () => {
+      const last = requireLastReport();
+      const v = await verifyReport(last.manifestPath, { name: 'the key that signed it', pem: last.publicKeyPem });
+      if (!v.ok) return v;
+      const m = v.manifest;
+      return {
+        ok: true,
+        report: m.report,
+        files: m.files.length,
+        signedAt: m.signedAt,
+        signer: { user: m.signer.user, role: m.signer.role, fingerprint: m.signer.keyFingerprint },
+      };
+    },
+
+    'reports.publicKey': async () => {
+      const last = requireLastReport();
+      const path = await dialogs.pickSavePath(`homopai-report-key-${shortFingerprint(last.fingerprint)}.pem`);
+      if (path === null) return { path: null, fingerprint: last.fingerprint };
+      await writeFileAtomic(path, last.publicKeyPem);
+      await session.audit('export', { what: 'report-signing-key', fingerprint: last.fingerprint });
+      return { path, fingerprint: last.fingerprint };
     },
 
     'jobs.cancel': async (req) => ({ cancelled: session.cancel(req.jobId) }),

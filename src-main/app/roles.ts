@@ -43,10 +43,20 @@ const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE>> = {
   'audit.list': AUDITOR,
   'audit.verify': AUDITOR,
   'audit.export': AUDITOR,
+  // A report is evaluated only for a role that may use evaluate.run (handlers.ts, reports.generate).
+  'reports.generate': RESEARCH_READERS,
+  'reports.verify': RESEARCH_READERS,
+  'reports.publicKey': RESEARCH_READERS,
 };
 
 /** Channels whose refusal is itself audited: an attempt to see per-patient results. */
 export const DECRYPTING: ReadonlySet<Channel> = new Set(['predictions.decrypt', 'predictions.exportCsv', 'evaluate.run']);
+
+/** For a handler that does part of another channel's work, under that channel's rule (a report's evaluation). */
+export function mayUse(channel: Channel, role: Role | null): boolean {
+  const allowed = ALLOWED[channel];
+  return allowed === EVERYONE || (role !== null && allowed.includes(role));
+}
 
 export function authorize(channel: Channel, role: Role | null): void {
   const allowed = ALLOWED[channel];

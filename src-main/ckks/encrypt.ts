@@ -17,6 +17,22 @@ export type EncryptionKey =
   // SEAL's bindings build a symmetric encryptor only alongside a public key, so both are given.
   | { mode: 'seeded-symmetric'; publicKey: Uint8Array; secretKey: Uint8Array };
 
+/*
+ * CKKS encodes x * scale as an integer below the coefficient modulus: from about 1e36 SEAL refuses ("encoded
+ * values are too large") and near 1e308 its WebAssembly traps. No measurement is that large, and the
+ * encrypted model needs |w.x| within a few units anyway, so anything beyond 1e9 is refused here, before SEAL.
+ */
+export const MAX_ENCRYPTABLE = 1e9;
+
+function checkMagnitude(values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(Math.abs(v) <= MAX_ENCRYPTABLE)) {
+      throw new RangeError(`a value of magnitude above ${MAX_ENCRYPTABLE.toExponential()} (or not a number) cannot be encrypted`);
+    }
+  }
+}
+
 /**
  * Encryption of column-packed values: one ciphertext holds one feature for up to N/2 patients, so a patient's
  * vitals cost a few bytes of ciphertext rather than a whole ciphertext per value.
@@ -43,6 +59,7 @@ export class ColumnEncryptor implements Disposable {
   encrypt(values: ArrayLike<number>): Uint8Array {
     const { seal, encoder, scale, slotCount } = this.ctx;
     if (values.length > slotCount) throw new RangeError(`${values.length} values exceed ${slotCount} slots`);
+    checkMagnitude(values);
     // Unused slots are zero rather than left over from the previous call: slot sums must not see stale data.
     this.slots.fill(0);
     this.slots.set(values);

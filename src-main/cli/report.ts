@@ -3,7 +3,7 @@ import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { writeFileAtomic } from '../reports/csv-export.ts';
 import { utc } from '../reports/format.ts';
-import { generateReport, REPORT_FORMATS, type ReportFormat } from '../reports/generate.ts';
+import { generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../reports/generate.ts';
 import { verifyReport } from '../reports/manifest.ts';
 import { openSigningKey, publicKeyPem } from '../reports/signing.ts';
 import { KeyHolder } from '../services/keys.ts';
@@ -56,15 +56,7 @@ async function reportCommand(cli: ReportCli): Promise<void> {
       since: cli.values.since,
     });
     recordNewSigningKey(cli, ws, r.signingKey);
-    const e = r.report.evaluation;
-    cli.audit(ws, 'report', {
-      name: r.name,
-      formats: chosen,
-      manifestSha256: r.manifestSha256,
-      signingKey: r.signingKey.fingerprint,
-      evaluatedRun: e.status === 'evaluated' ? e.run.id : null,
-      auditHead: r.report.audit.chain.ok ? r.report.audit.chain.head : null,
-    });
+    cli.audit(ws, 'report', reportAuditDetail(r, chosen));
     cli.print(cli.json, { name: r.name, files: r.paths, manifest: r.manifestPath, signingKey: r.signingKey.fingerprint }, () =>
       [
         `report ${r.name} signed with key ${shortFingerprint(r.signingKey.fingerprint)}${r.signingKey.created ? ' (new: export it with homopai report-key)' : ''}`,

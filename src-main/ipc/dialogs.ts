@@ -24,6 +24,15 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
+    async pickDirectory() {
+      const r = await open({
+        title: 'Choose the folder for the signed report',
+        buttonLabel: 'Save report here',
+        defaultPath: app.getPath('documents'),
+        properties: ['openDirectory', 'createDirectory'],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
     async pickSavePath(defaultName) {
       const r = await save({ defaultPath: join(app.getPath('documents'), defaultName), properties: ['createDirectory', 'showOverwriteConfirmation'] });
       return r.canceled || !r.filePath ? null : r.filePath;

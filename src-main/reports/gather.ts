@@ -2,6 +2,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { currentUser, listAudit, verifyAudit } from '../audit/log.ts';
 import { listBench } from '../services/bench.ts';
 import { type KeyHolder, keySetInfo } from '../services/keys.ts';
+import type { PolicyOptions } from '../services/policy.ts';
+import { PolicyError } from '../services/policy.ts';
 import { evaluateRun } from '../services/results.ts';
 import { loadModel } from '../services/train.ts';
 import type { Workspace } from '../services/workspace.ts';
@@ -19,6 +21,10 @@ const BENCH_HISTORY_LIMIT = 20;
 export interface GatherOptions {
   /** The unlocked key holder; without one the evaluation is reported as not done. */
   holder?: KeyHolder | null;
+  /** false: the role the report is made under may not decrypt; an unlocked app session says so, not "locked". */
+  mayDecrypt?: boolean;
+  /** Records the evaluation's decryptions; the app passes its session's, which queues the entries with its other writes. */
+  policy?: PolicyOptions;
   role: string;
   /** Start of the audit period (ISO date or timestamp); the whole log when absent. */
   since?: string;
@@ -34,15 +40,24 @@ function finite(x: number): number | null {
  * The latest prediction run, evaluated against its encrypted labels when the key holder is unlocked. Labels
  * are decrypted inside evaluateRun and only aggregates come back.
  */
-async function evaluation(ws: Workspace, holder: KeyHolder | null): Promise<ReportEvaluation> {
+async function evaluation(ws: Workspace, opts: GatherOptions): Promise<ReportEvaluation> {
   const run = listRuns(ws.db)[0];
+  const holder = opts.holder;
   if (!run) return { status: 'not-evaluated', reason: 'no-run', run: null };
+  if (opts.mayDecrypt === false) return { status: 'not-evaluated', reason: 'role', run };
   if (!holder?.unlocked) return { status: 'not-evaluated', reason: 'locked', run };
   if (run.keyFingerprint !== holder.fingerprint) return { status: 'not-evaluated', reason: 'other-key-set', run };
   if (run.batchIds.every((id) => (getBatch(ws.db, id)?.labeledRows ?? 0) === 0)) {
     return { status: 'not-evaluated', reason: 'no-labels', run };
   }
-  const e = await evaluateRun(ws, holder, run.id);
+  let e: Awaited<ReturnType<typeof evaluateRun>>;
+  try {
+    e = await evaluateRun(ws, holder, run.id, opts.policy);
+  } catch (err) {
+    // The refusal is already in the activity log; the report states it instead of failing whole.
+    if (err instanceof PolicyError && err.reason === 'too-few-patients') return { status: 'not-evaluated', reason: 'too-few-patients', run };
+    throw err;
+  }
   return {
     status: 'evaluated',
     run,
@@ -100,7 +115,7 @@ export async function gatherReport(ws: Workspace, opts: GatherOptions): Promise<
       sigmoid: m.sigmoid,
       training: m.training,
     },
-    evaluation: await evaluation(ws, opts.holder ?? null),
+    evaluation: await evaluation(ws, opts),
     benchmarks: { latest: bench[0] ?? null, history: bench },
     audit: auditExcerpt(ws, opts.since),
   });

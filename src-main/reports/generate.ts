@@ -1,5 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AuditDetailValue } from '../audit/log.ts';
 import type { Workspace } from '../services/workspace.ts';
 import { sha256Hex } from '../store/ciphertexts.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
@@ -31,6 +32,20 @@ export interface GeneratedReport {
   /** Paths of every file written, the manifest and its signature last. */
   paths: string[];
   signingKey: { fingerprint: string; created: boolean };
+}
+
+/** The 'report' entry of the activity log: one definition, so the app's and the CLI's entries read alike. */
+export function reportAuditDetail(r: GeneratedReport, formats: readonly ReportFormat[]): Record<string, AuditDetailValue> {
+  const e = r.report.evaluation;
+  const chain = r.report.audit.chain;
+  return {
+    name: r.name,
+    formats: [...formats],
+    manifestSha256: r.manifestSha256,
+    signingKey: r.signingKey.fingerprint,
+    evaluatedRun: e.status === 'evaluated' ? e.run.id : null,
+    auditHead: chain.ok ? chain.head : null,
+  };
 }
 
 /** "homopai-report-20250110-101500" from the report's date (UTC): sortable, and valid on every file system. */

@@ -62,9 +62,11 @@ const ModelCardSchema = z.object({
 
 export const NOT_EVALUATED_REASONS = {
   locked: 'not evaluated (locked): evaluation decrypts predictions and labels, which needs the unlocked key set',
+  role: 'not evaluated (role): evaluation decrypts predictions and labels, which only the researcher role may request',
   'no-run': 'not evaluated: this workspace has no prediction run',
   'no-labels': 'not evaluated: the latest prediction run covers no labeled patients',
   'other-key-set': 'not evaluated: the latest prediction run was made under another key set',
+  'too-few-patients': 'not evaluated: the latest prediction run covers fewer labeled patients than the decryption policy allows aggregates over',
 } as const;
 
 const RunSchema = z.object({

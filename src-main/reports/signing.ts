@@ -30,7 +30,7 @@ export interface SigningKey {
 
 /**
  * The workstation's Ed25519 report-signing key, sealed in `vault` beside the key set's secret key;
- * generated and sealed on first use. The PKCS#8 bytes are zeroed once OpenSSL holds the key.
+ * generated and sealed on first use, once the vault has opened that secret key. The PKCS#8 bytes are zeroed once OpenSSL holds the key.
  */
 export async function openSigningKey(vault: SecretKeyVault, keySetFingerprint: string): Promise<SigningKey> {
   const id = signingKeyId(keySetFingerprint);
@@ -40,6 +40,9 @@ export async function openSigningKey(vault: SecretKeyVault, keySetFingerprint: s
     pkcs8 = await vault.load(id);
   } catch (e) {
     if (!(e instanceof VaultError && e.code === 'missing')) throw e;
+    // A passphrase vault seals under whatever passphrase it was given: a mistyped one would seal the new key
+    // where the right one never opens it. Opening the key set's own secret key first proves the vault is right.
+    (await vault.load(keySetFingerprint)).fill(0);
     pkcs8 = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
     await vault.store(id, pkcs8);
     created = true;

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { EncryptionMode } from '../ckks/encrypt.ts';
-import { readRecords, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
+import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
 import { createBatch, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
 import { insertCiphertext } from '../store/ciphertexts.ts';
 import { inTransaction } from '../store/db.ts';
@@ -140,6 +140,9 @@ export async function importRecords(
   encryption: ImportEncryption = {},
 ): Promise<ImportResult> {
   const keySet = ws.requireKeySet();
+  if (source.features.length === 0) {
+    throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message: 'no numeric feature column to encrypt' }], 1);
+  }
   const ctx = await contextFor(keySet.preset);
   const pool = encryption.pool ?? sharedPool('encryptor');
   const key = encryptionKey(ws, encryption.holder);
@@ -204,7 +207,10 @@ export async function importRecords(
       await window.drain();
       throwIfCancelled(hooks, 'the import');
       const summary = next.value;
-      if (rows === 0) throw new Error(`${source.name}: no data rows to import`);
+      if (rows === 0) {
+        const message = summary.dropped > 0 ? `every data row has a missing value (${summary.dropped} dropped); nothing to import` : 'no data rows to import';
+        throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message }], 1);
+      }
       finishBatch(ws.db, batchId, { rows, dropped: summary.dropped, labeledRows, sourceSha256: summary.sha256 });
       return {
         batchId,

@@ -1,11 +1,11 @@
-import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
 import { type PatientRow, patientsOfBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
-import { getRun, predictionBlocks, type PredictionRun } from '../store/predictions.ts';
-import { contextFor } from './contexts.ts';
+import { getRun, type PredictionRun } from '../store/predictions.ts';
+import { runOutputs, storedCiphertexts, taggedInput } from '../store/provenance.ts';
 import { LABEL_COLUMN } from './import.ts';
 import type { KeyHolder } from './keys.ts';
+import { decryptUnderPolicy, type PolicyOptions } from './policy.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface PatientPrediction {
@@ -53,21 +53,25 @@ function clamp01(v: number): number {
   return Math.min(1, Math.max(0, v));
 }
 
-/** The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. */
-export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number): Promise<PatientPrediction[]> {
+/**
+ * The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. The
+ * policy allows it (they are evaluator outputs) and records it.
+ */
+export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<PatientPrediction[]> {
   const run = requireRun(ws, holder, runId);
-  const ctx = await contextFor(ws.requireKeySet().preset);
-  using dec = new ColumnDecryptor(ctx, holder.secretKey());
-  const out: PatientPrediction[] = [];
   const patients = new Map(run.batchIds.map((id) => [id, patientsByBlock(ws, id)]));
-  for (const b of predictionBlocks(ws.db, runId)) {
-    const probs = dec.decrypt(b.bytes, b.slots);
-    for (const p of patients.get(b.batchId)!.get(b.block) ?? []) {
-      const probability = clamp01(probs[p.slot]!);
-      out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
+  const outputs = runOutputs(ws.db, runId);
+  return decryptUnderPolicy(ws, holder, { purpose: 'predictions', run }, policy, (decrypt) => {
+    const out: PatientPrediction[] = [];
+    for (const b of outputs) {
+      const probs = decrypt(b);
+      for (const p of patients.get(b.batchId)!.get(b.block) ?? []) {
+        const probability = clamp01(probs[p.slot]!);
+        out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
+      }
     }
-  }
-  return out;
+    return out;
+  });
 }
 
 export function histogram(probabilities: ArrayLike<number>, bins = 10): number[] {
@@ -78,37 +82,38 @@ export function histogram(probabilities: ArrayLike<number>, bins = 10): number[]
 
 /**
  * Metrics of a run against the encrypted labels of its batches. The labels are decrypted here, inside the
- * service, and only aggregates (metrics, ROC points, histogram) leave it: never a per-patient label.
+ * service, and only aggregates (metrics, ROC points, histogram) leave it: never a per-patient label. The
+ * policy refuses a run with fewer than k labeled patients (PolicyOptions.minPatients).
  */
-export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: number): Promise<RunEvaluation> {
+export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<RunEvaluation> {
   const run = requireRun(ws, holder, runId);
-  const ctx = await contextFor(ws.requireKeySet().preset);
-  using dec = new ColumnDecryptor(ctx, holder.secretKey());
-  const labels: number[] = [];
-  const probs: number[] = [];
-  const allProbs: number[] = [];
-  const predictions = new Map(predictionBlocks(ws.db, runId).map((b) => [`${b.batchId}/${b.block}`, b]));
-  for (const batchId of run.batchIds) {
-    const patients = patientsByBlock(ws, batchId);
-    for (const b of blocksOf(ws.db, batchId)) {
-      const pred = predictions.get(`${batchId}/${b.block}`);
-      if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
-      const p = dec.decrypt(pred.bytes, b.slots);
-      const labelCt = b.columns.get(LABEL_COLUMN);
-      // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
-      const y = labelCt ? dec.decrypt(labelCt.bytes, b.slots) : null;
-      for (const pt of patients.get(b.block) ?? []) {
-        const prob = clamp01(p[pt.slot]!);
-        allProbs.push(prob);
-        if (y && pt.labeled) {
-          labels.push(Math.round(y[pt.slot]!));
-          probs.push(prob);
+  const predictions = new Map(runOutputs(ws.db, runId).map((b) => [`${b.batchId}/${b.block}`, b]));
+  const { labels, probs, allProbs } = await decryptUnderPolicy(ws, holder, { purpose: 'aggregates', run }, policy, (decrypt) => {
+    const labels: number[] = [];
+    const probs: number[] = [];
+    const allProbs: number[] = [];
+    for (const batchId of run.batchIds) {
+      const patients = patientsByBlock(ws, batchId);
+      for (const b of blocksOf(ws.db, batchId)) {
+        const pred = predictions.get(`${batchId}/${b.block}`);
+        if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
+        const p = decrypt(pred);
+        const labelCt = b.columns.get(LABEL_COLUMN);
+        // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
+        const y = labelCt ? decrypt(taggedInput(labelCt)) : null;
+        for (const pt of patients.get(b.block) ?? []) {
+          const prob = clamp01(p[pt.slot]!);
+          allProbs.push(prob);
+          if (y && pt.labeled) {
+            labels.push(Math.round(y[pt.slot]!));
+            probs.push(prob);
+          }
         }
+        y?.fill(0);
       }
-      y?.fill(0);
     }
-  }
-  if (labels.length === 0) throw new Error(`run ${runId} covers no labeled patients: nothing to evaluate against`);
+    return { labels, probs, allProbs };
+  });
   return {
     runId,
     labeled: labels.length,
@@ -116,4 +121,20 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
     roc: rocCurve(labels, probs),
     histogram: histogram(allProbs),
   };
+}
+
+/**
+ * A request to see stored input ciphertexts (vitals, labels) in the clear. The policy refuses it, always, and
+ * records the refusal; neither the app nor the CLI offers it. It exists so that such a request has one place
+ * to go, and fails there, rather than a way around this module.
+ */
+export async function decryptStoredInput(
+  ws: Workspace,
+  holder: KeyHolder,
+  ciphertextIds: readonly number[],
+  policy: PolicyOptions = {},
+): Promise<Float64Array[]> {
+  const ciphertexts = storedCiphertexts(ws.db, ciphertextIds);
+  const request = { purpose: 'stored-input', requested: ciphertextIds.length, ciphertexts } as const;
+  return decryptUnderPolicy(ws, holder, request, policy, (decrypt) => ciphertexts.map(decrypt));
 }

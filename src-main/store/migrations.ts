@@ -110,4 +110,39 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'audit_log is append-only');
   END;
   `,
+  // v3: multi-hospital bundles. A hospital's signing key is pinned at its first bundle; a bundle id is imported
+  // once (a replay is refused), and its row does not cascade away with its batch, so it stays refused. Cohort
+  // statistics are aggregates (means, standard deviations over >= k patients), like a model's scaler.
+  `
+  CREATE TABLE hospital_keys (
+    hospital TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    public_key BLOB NOT NULL,
+    registered_at TEXT NOT NULL
+  );
+  CREATE TABLE bundles (
+    bundle_id TEXT PRIMARY KEY,
+    hospital TEXT NOT NULL REFERENCES hospital_keys(hospital),
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+  );
+  CREATE TABLE cohort_stats (
+    id INTEGER PRIMARY KEY,
+    key_fingerprint TEXT NOT NULL REFERENCES key_sets(fingerprint),
+    batch_ids TEXT NOT NULL,
+    json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
+  // v4: provenance on every stored ciphertext, which the decryption policy (services/policy.ts) decides on.
+  // Imported columns are inputs, never decrypted for their own sake; prediction vectors are evaluator outputs.
+  // The CHECKs tie the tag to the table, so no row can pass for the other kind; the defaults tag existing rows
+  // and keep every writer unchanged.
+  `
+  ALTER TABLE ciphertexts ADD COLUMN provenance TEXT NOT NULL DEFAULT 'input' CHECK (provenance = 'input');
+  ALTER TABLE prediction_blocks ADD COLUMN provenance TEXT NOT NULL DEFAULT 'evaluator-output'
+    CHECK (provenance = 'evaluator-output');
+  `,
 ];

@@ -77,5 +77,7 @@ parentPort!.on('message', (req: WorkerRequest) => {
       response = { id: req.id, ok: false, error: { name: err.name, message: err.message } };
     }
     parentPort!.postMessage(response, transfer);
+    // A trap leaves the module's memory in an unknown state: end this thread; the pool starts a fresh one.
+    if (!response.ok && response.error.name === 'RuntimeError') process.exit(1);
   });
 });

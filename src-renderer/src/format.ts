@@ -1,3 +1,5 @@
+import type { Metrics } from './api/types.ts';
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -23,6 +25,17 @@ export function formatSmall(n: number): string {
 
 export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)} %`;
+}
+
+/** The five headline metrics as cards: the Evaluation screen and a report's preview show them alike. */
+export function metricCards(m: Metrics): { label: string; value: string; hint: string }[] {
+  return [
+    { label: 'Accuracy', value: formatPercent(m.accuracy), hint: 'correct at-risk decisions' },
+    { label: 'Precision', value: formatPercent(m.precision), hint: 'flagged patients truly at risk' },
+    { label: 'Recall', value: formatPercent(m.recall), hint: 'at-risk patients flagged' },
+    { label: 'F1', value: formatFixed(m.f1, 3), hint: 'balance of precision and recall' },
+    { label: 'ROC-AUC', value: formatFixed(m.auc, 3), hint: 'ranking quality, 0.5 is chance' },
+  ];
 }
 
 export function formatDate(iso: string): string {

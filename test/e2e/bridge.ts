@@ -19,6 +19,8 @@ export interface BridgeOptions {
   pickCsv: () => string | null;
   /** Stands in for the OS save dialog; without it every save is cancelled. */
   savePath?: (defaultName: string) => string | null;
+  /** Stands in for the OS folder dialog; without it every choice of folder is cancelled. */
+  pickDirectory?: () => string | null;
 }
 
 export interface Bridge {
@@ -92,6 +94,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
     workspaceDir: opts.workspaceDir,
     pickCsv: async () => opts.pickCsv(),
     pickSavePath: async (name) => opts.savePath?.(name) ?? null,
+    pickDirectory: async () => opts.pickDirectory?.() ?? null,
     emit: (p) => {
       for (const s of streams) s.write(`data: ${JSON.stringify(p)}\n\n`);
     },

@@ -2,9 +2,11 @@
  * The user journey in real Chromium against the real services, through the loopback bridge: the built
  * renderer (out/renderer) exactly as the app ships it, CKKS keys, encryption and inference included.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bridge, startBridge } from './bridge.ts';
@@ -74,6 +76,7 @@ beforeAll(async () => {
     rendererDir: RENDERER,
     pickCsv: () => picked,
     savePath: (name) => join(tmp, 'exports', name),
+    pickDirectory: () => join(tmp, 'reports'),
   });
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: CHROMIUM,
@@ -106,7 +109,7 @@ afterAll(async () => {
 
 describe('HomoPAI in Chromium', () => {
   it(
-    'creates a key set, imports, trains, predicts, evaluates, benchmarks and shows a verified activity log',
+    'creates a key set, imports, trains, predicts, evaluates, benchmarks, signs a report and shows a verified activity log',
     async () => {
       await page.getByTestId('unlock-view').waitFor();
       await page.getByTestId('preset-standard').waitFor();
@@ -178,6 +181,32 @@ describe('HomoPAI in Chromium', () => {
       await expectChart('chart-bench');
       await shot('07-benchmarks');
 
+      // Reports: signed into the folder the scripted dialog returns, then checked from disk.
+      await go('reports');
+      await page.getByTestId('empty-state').waitFor();
+      await page.getByTestId('report-passphrase').fill(PASSPHRASE);
+      await page.getByTestId('report-generate').click();
+      await page.getByTestId('report-result').waitFor({ timeout: CKKS_MS });
+      const name = await page.locator('[data-testid=report-result] h3 code').innerText();
+      expect(readdirSync(join(tmp, 'reports')).sort()).toEqual(
+        ['html', 'json', 'manifest.json', 'manifest.sig', 'pdf'].map((ext) => `${name}.${ext}`),
+      );
+      await expect(page.getByTestId('report-file').count()).resolves.toBe(3);
+      await expect(page.getByTestId('metric-card').count()).resolves.toBe(5);
+      await page.getByTestId('report-save-key').click();
+      await page.getByTestId('banner').filter({ hasText: 'Verification key saved' }).waitFor();
+      const pem = readdirSync(join(tmp, 'exports')).filter((f) => f.endsWith('.pem'));
+      expect(pem).toHaveLength(1);
+      expect(readFileSync(join(tmp, 'exports', pem[0]!), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+      await page.getByTestId('banner').getByRole('button').click();
+      await page.getByTestId('report-verify').click();
+      await page.getByTestId('report-verification').filter({ hasText: /^Verified/ }).waitFor();
+      await shot('11-reports');
+      const keySet = await page.getByTestId('report-key-set').getAttribute('title');
+      expect(keySet).toMatch(/^[0-9a-f]{64}$/);
+      const { stdout: pdfText } = await promisify(execFile)('pdftotext', ['-layout', join(tmp, 'reports', `${name}.pdf`), '-']);
+      expect(pdfText).toContain(keySet);
+
       // The activity log is the auditor's: lock, and come back under that role.
       await signIn('auditor');
       await go('audit');
@@ -186,7 +215,8 @@ describe('HomoPAI in Chromium', () => {
       await expect(page.getByTestId('audit-verification').innerText()).resolves.toMatch(/^Chain verified/);
       await page.getByTestId('audit-action').selectOption('decrypt');
       await page.getByTestId('audit-row').filter({ hasText: 'decrypt' }).first().waitFor();
-      await expect(page.getByTestId('audit-row').count()).resolves.toBe(1);
+      // The decryption policy records each one: the results shown, the CSV export, the evaluation and the report's.
+      await expect(page.getByTestId('audit-row').count()).resolves.toBe(4);
       await page.getByTestId('audit-action').selectOption('');
       await shot('08-activity-log');
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { type AppApi, createApi } from '../../src-main/app/api.ts';
 import { csvText, predictionsCsv } from '../../src-main/reports/csv-export.ts';
 import { rendererTrust } from '../../src-main/ipc/trust.ts';
 import { samplePath } from '../../src-main/services/resources.ts';
+import { sha256Hex } from '../../src-main/store/ciphertexts.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
 import type { Channel, Envelope, Progress, Req, Res } from '../../src-preload/contract.ts';
 
@@ -29,6 +30,7 @@ describe('the API facade over real services', () => {
   let api: AppApi;
   let picked: string | null = SAMPLE;
   let savePath: string | null = null;
+  let reportDir: string | null = null;
   const progress: Progress[] = [];
   const seen: { channel: string; envelope: Envelope<unknown> }[] = [];
   let batchId = 0;
@@ -57,6 +59,7 @@ describe('the API facade over real services', () => {
       workspaceDir: join(dir, 'workspace'),
       pickCsv: async () => picked,
       pickSavePath: async () => savePath,
+      pickDirectory: async () => reportDir,
       emit: (p) => progress.push(p),
     });
   });
@@ -193,6 +196,41 @@ describe('the API facade over real services', () => {
     expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: null, rows: 0 });
   });
 
+  it('signs a report into the chosen folder, evaluated for the researcher, and verifies it from disk', async () => {
+    expect((await refused('reports.generate', { formats: ['json'] })).message).toMatch(/passphrase custody needs a passphrase/);
+    expect((await refused('reports.generate', { passphrase: 'not the passphrase' })).name).toBe('VaultError');
+    expect((await refused('reports.verify', {})).message).toMatch(/generate one first/);
+    // Cancelling the folder dialog writes nothing.
+    expect(await ok('reports.generate', { passphrase: PASSPHRASE })).toBeNull();
+
+    reportDir = join(dir, 'report');
+    const r = await ok('reports.generate', { passphrase: PASSPHRASE, formats: ['pdf', 'json'] });
+    if (!r) throw new Error('no report');
+    expect(r.files.map((f) => f.name)).toEqual([`${r.name}.pdf`, `${r.name}.json`]);
+    expect(readdirSync(reportDir).sort()).toEqual([...r.files.map((f) => f.name), r.manifest, r.signature].sort());
+    expect(sha256Hex(readFileSync(join(reportDir, r.manifest)))).toBe(r.manifestSha256);
+    expect(r).toMatchObject({
+      directory: reportDir,
+      generatedBy: { role: 'researcher' },
+      totals: { hospitals: 3, batches: 1, patients: 19, labeled: 19 },
+      model: { id: modelId, sigmoidDegree: 3 },
+      evaluation: { evaluated: true, runId, labeled: 19 },
+      audit: { chainOk: true },
+    });
+
+    expect(await ok('reports.verify', {})).toMatchObject({ ok: true, report: r.name, files: 2, signer: { role: 'researcher', fingerprint: r.signer } });
+    savePath = join(dir, 'report-key.pem');
+    expect(await ok('reports.publicKey', {})).toEqual({ path: savePath, fingerprint: r.signer });
+    expect(readFileSync(savePath, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    savePath = null;
+
+    const pdf = join(reportDir, `${r.name}.pdf`);
+    const bytes = readFileSync(pdf);
+    bytes[bytes.length >> 1]! ^= 1;
+    writeFileSync(pdf, bytes);
+    expect(await ok('reports.verify', {})).toMatchObject({ ok: false, file: `${r.name}.pdf` });
+  });
+
   it('benchmarks in a throwaway workspace and keeps the figures', async () => {
     const bench = await ok('bench.run', { jobId: 'bench-1', patients: 40 });
     expect(bench).toMatchObject({ patients: 40, preset: 'standard' });
@@ -225,6 +263,19 @@ describe('the API facade over real services', () => {
     expect(await ok('patients.overview', {})).toMatchObject({ batches: [{ id: batchId, rows: 19, integrity: 'ok' }] });
   });
 
+  it('signs an auditor’s report without its evaluation, which would decrypt labels', async () => {
+    reportDir = join(dir, 'report-auditor');
+    const r = await ok('reports.generate', { passphrase: PASSPHRASE, formats: ['json'] });
+    expect(r).toMatchObject({ generatedBy: { role: 'auditor' }, evaluation: { evaluated: false, reason: expect.stringMatching(/^not evaluated \(role\)/) } });
+    expect(await ok('reports.verify', {})).toMatchObject({ ok: true, report: r?.name, signer: { role: 'auditor' } });
+    const reports = await ok('audit.list', { action: 'report' });
+    expect(reports.map((e) => [e.role, e.detail['evaluatedRun'], e.detail['signingKey']])).toEqual([
+      ['researcher', runId, r?.signer],
+      ['auditor', null, r?.signer],
+    ]);
+    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual([undefined, 'report-signing']);
+  });
+
   it('never puts a vital value in any payload but the decrypted predictions', async () => {
     const vitals = sampleVitals();
     expect(vitals.length).toBeGreaterThan(20);
@@ -249,6 +300,7 @@ describe('the API facade over real services', () => {
       workspaceDir: join(dir, 'workspace'),
       pickCsv: async () => null,
       pickSavePath: async () => null,
+      pickDirectory: async () => null,
       emit: () => undefined,
       idleLockMs: 300,
     });
@@ -270,7 +322,7 @@ describe('keychain custody through the API', () => {
   // Needs a Secret Service: run under scripts/with-keyring.sh; skipped where there is none.
   it('creates, locks and unlocks a key set held by the OS keychain', async (ctx) => {
     const dir = mkdtempSync(join(tmpdir(), 'homopai-api-kc-'));
-    const api = createApi({ workspaceDir: dir, pickCsv: async () => null, pickSavePath: async () => null, emit: () => undefined });
+    const api = createApi({ workspaceDir: dir, pickCsv: async () => null, pickSavePath: async () => null, pickDirectory: async () => null, emit: () => undefined });
     try {
       const status = await api.invoke('session.status', {});
       if (!status.ok) throw new Error(status.error.message);

@@ -13,7 +13,8 @@ const KEY_SET = 'ab'.repeat(32);
 
 /** Stands in for either vault: what openSigningKey needs is only load, store and the 'missing' error. */
 function memoryVault(): SecretKeyVault & { stored: Map<string, Uint8Array> } {
-  const stored = new Map<string, Uint8Array>();
+  // Holds the key set's secret key, as a real vault does: a signing key is only made beside it.
+  const stored = new Map<string, Uint8Array>([[KEY_SET, Uint8Array.of(1, 2, 3)]]);
   return {
     custody: 'passphrase',
     stored,
@@ -46,7 +47,7 @@ describe('report-signing key', () => {
     const first = await openSigningKey(vault, KEY_SET);
     expect(first.created).toBe(true);
     expect(first.privateKey.asymmetricKeyType).toBe('ed25519');
-    expect([...vault.stored.keys()]).toEqual([signingKeyId(KEY_SET)]);
+    expect([...vault.stored.keys()]).toEqual([KEY_SET, signingKeyId(KEY_SET)]);
     expect(signingKeyId(KEY_SET)).toMatch(/^[0-9a-f]{64}$/);
     expect(signingKeyId(KEY_SET)).not.toBe(KEY_SET);
     const again = await openSigningKey(vault, KEY_SET);
@@ -55,7 +56,11 @@ describe('report-signing key', () => {
 
   it('lives in the passphrase vault, which refuses a wrong passphrase instead of making a new key', async () => {
     using tmp = tempDir();
+    await new PassphraseVault(tmp.dir, PASSPHRASE).store(KEY_SET, Uint8Array.of(1, 2, 3));
+    const first = await vaultError(openSigningKey(new PassphraseVault(tmp.dir, 'another passphrase'), KEY_SET));
+    expect(first.code).toBe('wrong-passphrase');
     const made = await openSigningKey(new PassphraseVault(tmp.dir, PASSPHRASE), KEY_SET);
+    expect(made.created).toBe(true);
     expect((await openSigningKey(new PassphraseVault(tmp.dir, PASSPHRASE), KEY_SET)).fingerprint).toBe(made.fingerprint);
     const e = await vaultError(openSigningKey(new PassphraseVault(tmp.dir, 'another passphrase'), KEY_SET));
     expect(e.code).toBe('wrong-passphrase');

@@ -3,7 +3,7 @@ import { computed, ref, watch } from 'vue';
 import type { Role } from '../api/types.ts';
 import { useSessionStore } from './session.ts';
 
-export type ViewName = 'import' | 'patients' | 'predict' | 'evaluation' | 'bench' | 'audit';
+export type ViewName = 'import' | 'patients' | 'predict' | 'evaluation' | 'bench' | 'audit' | 'reports';
 
 export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
   import: 'Import',
@@ -12,13 +12,14 @@ export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
   evaluation: 'Evaluation',
   bench: 'Benchmarks',
   audit: 'Activity log',
+  reports: 'Reports',
 };
 
 /** What each role works on; the services enforce nothing here, this only keeps each screen set focused. */
 export const ROLE_VIEWS: Readonly<Record<Role, readonly ViewName[]>> = {
   clinician: ['import', 'patients'],
-  researcher: ['import', 'patients', 'predict', 'evaluation', 'bench'],
-  auditor: ['patients', 'evaluation', 'audit'],
+  researcher: ['import', 'patients', 'predict', 'evaluation', 'bench', 'reports'],
+  auditor: ['patients', 'evaluation', 'audit', 'reports'],
 };
 
 /**

@@ -43,8 +43,8 @@ beforeEach(() => {
 describe('navigation by role', () => {
   it.each([
     ['clinician', ['Import', 'Patients']],
-    ['researcher', ['Import', 'Patients', 'Train & Predict', 'Evaluation', 'Benchmarks']],
-    ['auditor', ['Patients', 'Evaluation', 'Activity log']],
+    ['researcher', ['Import', 'Patients', 'Train & Predict', 'Evaluation', 'Benchmarks', 'Reports']],
+    ['auditor', ['Patients', 'Evaluation', 'Activity log', 'Reports']],
   ] as const)('%s sees %j', async (role, labels) => {
     const { app } = await mountApp(role);
     expect(navLabels(app)).toEqual(labels);

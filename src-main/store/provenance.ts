@@ -1,0 +1,52 @@
+import { type CiphertextKind, checksumOk, IntegrityError, type StoredCiphertext } from './ciphertexts.ts';
+import type { Db } from './db.ts';
+import { predictionBlocks } from './predictions.ts';
+
+/**
+ * Where a stored ciphertext came from, which is what the decryption policy (services/policy.ts) decides on.
+ * 'input': a column a hospital imported (vitals, labels). 'evaluator-output': a vector the evaluator computed
+ * from inputs (predictions). Migration v3 writes it on every row and pins it to the table holding the row, so
+ * tagging by table, as the readers below do, is the same as reading the column.
+ */
+export type Provenance = 'input' | 'evaluator-output';
+
+/** A ciphertext on its way to the key holder, with what the policy needs to know about it. */
+export interface TaggedCiphertext {
+  provenance: Provenance;
+  /** 'feature' or 'label' for an input, 'prediction' for an evaluator output. */
+  kind: CiphertextKind | 'prediction';
+  batchId: number;
+  block: number;
+  slots: number;
+  bytes: Uint8Array;
+}
+
+export function taggedInput(c: StoredCiphertext): TaggedCiphertext {
+  return { provenance: 'input', kind: c.kind, batchId: c.batchId, block: c.block, slots: c.slots, bytes: c.bytes };
+}
+
+/** A run's prediction vectors, checked against their checksums. */
+export function runOutputs(db: Db, runId: number): TaggedCiphertext[] {
+  return predictionBlocks(db, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
+}
+
+/** Stored ciphertexts by id, as a request to decrypt them names them; ids not in the store are left out. */
+export function storedCiphertexts(db: Db, ids: readonly number[]): (TaggedCiphertext & { id: number })[] {
+  const stmt = db.prepare('SELECT id, batch_id, block, kind, slots, provenance, bytes, sha256 FROM ciphertexts WHERE id = ?');
+  return ids.flatMap((id) => {
+    const r = stmt.get(id) as
+      | { id: number; batch_id: number; block: number; kind: CiphertextKind; slots: number; provenance: Provenance; bytes: Buffer; sha256: string }
+      | undefined;
+    if (!r) return [];
+    if (!checksumOk(r)) throw new IntegrityError(`ciphertext ${id} of batch ${r.batch_id} does not match its checksum`);
+    return [{ id: r.id, provenance: r.provenance, kind: r.kind, batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes }];
+  });
+}
+
+/** Labeled patients over some batches: the count the policy holds against its minimum for aggregates. */
+export function labeledPatients(db: Db, batchIds: readonly number[]): number {
+  return db
+    .prepare('SELECT COUNT(*) FROM patients WHERE labeled = 1 AND batch_id IN (SELECT value FROM json_each(?))')
+    .pluck()
+    .get(JSON.stringify(batchIds)) as number;
+}

@@ -1,0 +1,73 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { call } from '../api/client.ts';
+import type { GeneratedReport, ReportFormat, ReportVerification } from '../api/types.ts';
+import { shortFingerprint } from '../format.ts';
+import { useUiStore } from './ui.ts';
+
+/** A Record, so a format added to the contract does not compile until it is described here too. */
+export const FORMAT_INFO: Readonly<Record<ReportFormat, { label: string; hint: string }>> = {
+  pdf: { label: 'PDF', hint: 'to print and file' },
+  html: { label: 'HTML', hint: 'one self-contained page, charts included' },
+  json: { label: 'JSON', hint: 'the machine-readable twin' },
+};
+export const REPORT_FORMATS = Object.keys(FORMAT_INFO) as readonly ReportFormat[];
+
+export const useReportsStore = defineStore('reports', () => {
+  const ui = useUiStore();
+  const formats = ref<ReportFormat[]>([...REPORT_FORMATS]);
+  const report = ref<GeneratedReport | null>(null);
+  const verification = ref<ReportVerification | null>(null);
+  const generating = ref(false);
+  const verifying = ref(false);
+  const savingKey = ref(false);
+
+  /** Asks main for a folder and writes the report there; a cancelled dialog leaves the last report shown. */
+  async function generate(passphrase: string | undefined): Promise<void> {
+    if (generating.value) return;
+    generating.value = true;
+    try {
+      const made = await call('reports.generate', { formats: [...formats.value], ...(passphrase ? { passphrase } : {}) });
+      if (made !== null) {
+        report.value = made;
+        verification.value = null;
+      }
+    } catch (e) {
+      ui.report(e, 'Could not generate the report');
+    } finally {
+      generating.value = false;
+    }
+  }
+
+  async function verify(): Promise<void> {
+    verifying.value = true;
+    try {
+      verification.value = await call('reports.verify', {});
+    } catch (e) {
+      ui.report(e, 'Could not verify the report');
+    } finally {
+      verifying.value = false;
+    }
+  }
+
+  async function saveKey(): Promise<void> {
+    savingKey.value = true;
+    try {
+      const saved = await call('reports.publicKey', {});
+      if (saved.path !== null) {
+        ui.notify('success', 'Verification key saved', `Public key ${shortFingerprint(saved.fingerprint)} saved to ${saved.path}`);
+      }
+    } catch (e) {
+      ui.report(e, 'Could not save the verification key');
+    } finally {
+      savingKey.value = false;
+    }
+  }
+
+  function clear(): void {
+    report.value = null;
+    verification.value = null;
+  }
+
+  return { formats, report, verification, generating, verifying, savingKey, generate, verify, saveKey, clear };
+});

@@ -1,0 +1,177 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers } from '../../src-main/app/handlers.ts';
+import { Session } from '../../src-main/app/session.ts';
+import { type AuditEntry, listAudit, verifyAudit } from '../../src-main/audit/log.ts';
+import { importCsv } from '../../src-main/services/import.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
+import { DEFAULT_MIN_PATIENTS, decryptUnderPolicy, type PolicyAudit, PolicyError } from '../../src-main/services/policy.ts';
+import { predictBatches } from '../../src-main/services/predict.ts';
+import { samplePath } from '../../src-main/services/resources.ts';
+import { decryptRun, decryptStoredInput, evaluateRun } from '../../src-main/services/results.ts';
+import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { Workspace } from '../../src-main/services/workspace.ts';
+import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
+import { getRun } from '../../src-main/store/predictions.ts';
+import { storedCiphertexts, taggedInput } from '../../src-main/store/provenance.ts';
+import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
+import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
+
+/** Entries appended since `seq`, so each test looks only at what it caused. */
+function since(ws: Workspace, seq: number): AuditEntry[] {
+  return listAudit(ws.db).filter((e) => e.seq > seq);
+}
+
+function head(ws: Workspace): number {
+  return listAudit(ws.db, { limit: 1 })[0]?.seq ?? 0;
+}
+
+async function refusal(work: Promise<unknown>): Promise<PolicyError> {
+  const e = await work.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(PolicyError);
+  return e as PolicyError;
+}
+
+describe('decryption policy', () => {
+  const tmp = tempDir();
+  let ws: Workspace;
+  let vault: PassphraseVault;
+  let holder: KeyHolder;
+  /** The 19-patient pilot: enough labeled patients for aggregates. */
+  let bigRun = 0;
+  /** Four labeled patients: per-patient predictions yes, aggregates no (k = 5). */
+  let smallRun = 0;
+  let smallBatch = 0;
+
+  beforeAll(async () => {
+    ws = Workspace.open(join(tmp.dir, 'ws'));
+    vault = new PassphraseVault(ws.dir, PASSPHRASE);
+    await createKeySet(ws, 'standard', vault);
+    const model = await trainFromCsv(samplePath(), {});
+    saveModel(ws, model);
+    const big = await importCsv(ws, samplePath());
+    const small = join(tmp.dir, 'four.csv');
+    writeFileSync(small, `${readFileSync(samplePath(), 'utf8').trim().split('\n').slice(0, 5).join('\n')}\n`);
+    smallBatch = (await importCsv(ws, small)).batchId;
+    bigRun = (await predictBatches(ws, model, [big.batchId])).runId;
+    smallRun = (await predictBatches(ws, model, [smallBatch])).runId;
+    holder = await KeyHolder.unlock(ws, vault);
+  });
+
+  afterAll(() => {
+    holder.lock();
+    ws[Symbol.dispose]();
+    tmp[Symbol.dispose]();
+  });
+
+  it('decrypts prediction vectors, evaluator outputs, and records each decryption once', async () => {
+    const before = head(ws);
+    expect(await decryptRun(ws, holder, bigRun)).toHaveLength(19);
+    expect(await decryptRun(ws, holder, smallRun)).toHaveLength(4);
+    const entries = since(ws, before);
+    expect(entries.map((e) => [e.action, e.role, e.detail])).toEqual([
+      ['decrypt', 'key-holder', { purpose: 'predictions', runId: bigRun, patients: 19, ciphertexts: 1 }],
+      ['decrypt', 'key-holder', { purpose: 'predictions', runId: smallRun, patients: 4, ciphertexts: 1 }],
+    ]);
+  });
+
+  it('computes aggregates over at least k = 5 labeled patients, k configurable per call', async () => {
+    const before = head(ws);
+    expect((await evaluateRun(ws, holder, bigRun)).labeled).toBe(19);
+    const tooFew = await refusal(evaluateRun(ws, holder, smallRun));
+    expect(tooFew.reason).toBe('too-few-patients');
+    expect(tooFew.message).toContain(`covers 4 labeled patient(s); metrics are only computed over at least ${DEFAULT_MIN_PATIENTS}`);
+    expect((await refusal(evaluateRun(ws, holder, bigRun, { minPatients: 20 }))).reason).toBe('too-few-patients');
+    expect((await evaluateRun(ws, holder, smallRun, { minPatients: 4 })).labeled).toBe(4);
+    await expect(evaluateRun(ws, holder, smallRun, { minPatients: 0 })).rejects.toThrow(RangeError);
+
+    expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
+      // The pilot's one block: a prediction vector and a label vector.
+      ['decrypt', { purpose: 'aggregates', runId: bigRun, patients: 19, ciphertexts: 2 }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, patients: 4, reason: 'too-few-patients', labeled: 4, minPatients: 5 }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, patients: 19, reason: 'too-few-patients', labeled: 19, minPatients: 20 }],
+      ['decrypt', { purpose: 'aggregates', runId: smallRun, patients: 4, ciphertexts: 2 }],
+    ]);
+  });
+
+  it('decides before the secret key is touched', async () => {
+    const locked = await KeyHolder.unlock(ws, vault);
+    locked.lock();
+    expect((await refusal(evaluateRun(ws, locked, smallRun))).reason).toBe('too-few-patients');
+    expect((await refusal(decryptStoredInput(ws, locked, [1]))).reason).toBe('stored-input');
+    await expect(decryptRun(ws, locked, smallRun)).rejects.toThrow(/locked/);
+  });
+
+  it('never decrypts a stored input, vitals or labels, and records the refusal by ids and counts', async () => {
+    const ids = ciphertextIds(ws.db).filter(([, batchId]) => batchId === smallBatch).map(([id]) => id);
+    expect(ids).toHaveLength(6); // five vitals and the label of one block
+    expect(new Set(storedCiphertexts(ws.db, ids).map((c) => `${c.provenance}/${c.kind}`))).toEqual(new Set(['input/feature', 'input/label']));
+    const before = head(ws);
+    const refused = await refusal(decryptStoredInput(ws, holder, [...ids, 999_999]));
+    expect(refused.reason).toBe('stored-input');
+    expect(refused.message).toMatch(/^stored input ciphertexts are never decrypted/);
+    expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
+      [
+        'decrypt-refused',
+        { purpose: 'stored-input', requested: 7, found: 6, ciphertextIds: ids, batchIds: [smallBatch], reason: 'stored-input' },
+      ],
+    ]);
+    expect(verifyAudit(ws.db).ok).toBe(true);
+  });
+
+  it('checks the provenance of every ciphertext it decrypts, not only the request', async () => {
+    const run = getRun(ws.db, bigRun)!;
+    const block = blocksOf(ws.db, run.batchIds[0]!).next().value!;
+    const feature = taggedInput(block.columns.get('spo2')!);
+    const label = taggedInput(block.columns.get('__label__')!);
+    const smallLabel = taggedInput(blocksOf(ws.db, smallBatch).next().value!.columns.get('__label__')!);
+    const before = head(ws);
+    const attempts: [Parameters<typeof decryptUnderPolicy>[2], typeof feature][] = [
+      [{ purpose: 'predictions', run }, feature],
+      [{ purpose: 'predictions', run }, label],
+      [{ purpose: 'aggregates', run }, feature],
+      // A label, but of a batch the run does not cover.
+      [{ purpose: 'aggregates', run }, smallLabel],
+    ];
+    for (const [request, ct] of attempts) {
+      expect((await refusal(decryptUnderPolicy(ws, holder, request, {}, (decrypt) => decrypt(ct)))).reason).toBe('not-permitted');
+    }
+    expect(since(ws, before).map((e) => [e.action, e.detail['purpose'], e.detail['reason']])).toEqual(
+      attempts.map(([request]) => ['decrypt-refused', request.purpose, 'not-permitted']),
+    );
+  });
+
+  it('tags every stored ciphertext with its provenance, pinned to its table', () => {
+    const distinct = (table: string) => ws.db.prepare(`SELECT DISTINCT provenance FROM ${table}`).pluck().all();
+    expect(distinct('ciphertexts')).toEqual(['input']);
+    expect(distinct('prediction_blocks')).toEqual(['evaluator-output']);
+    expect(() => ws.db.prepare("UPDATE ciphertexts SET provenance = 'evaluator-output'").run()).toThrow(/CHECK constraint failed/);
+    expect(() => ws.db.prepare("UPDATE prediction_blocks SET provenance = 'input'").run()).toThrow(/CHECK constraint failed/);
+  });
+
+  it('records through the caller’s audit: the app’s session, under the session’s role, once per decryption', async () => {
+    const calls: Parameters<PolicyAudit>[] = [];
+    const before = head(ws);
+    await decryptRun(ws, holder, smallRun, { audit: (...args) => void calls.push(args) });
+    expect(calls).toEqual([['decrypt', { purpose: 'predictions', runId: smallRun, patients: 4, ciphertexts: 1 }]]);
+    expect(since(ws, before)).toEqual([]);
+
+    const session = new Session({ workspaceDir: ws.dir, emit: () => undefined, idleLockMs: 60_000 });
+    try {
+      session.begin(await KeyHolder.unlock(ws, vault), 'researcher');
+      const handlers = createHandlers(session, { pickCsv: async () => null, pickSavePath: async () => null, pickDirectory: async () => null });
+      expect(await handlers['predictions.decrypt']({ runId: bigRun })).toHaveLength(19);
+      expect((await refusal(handlers['evaluate.run']({ runId: smallRun }))).reason).toBe('too-few-patients');
+      expect(since(ws, before).map((e) => [e.action, e.role, e.detail['runId']])).toEqual([
+        ['decrypt', 'researcher', bigRun],
+        ['decrypt-refused', 'researcher', smallRun],
+      ]);
+    } finally {
+      session.dispose();
+    }
+  });
+});
