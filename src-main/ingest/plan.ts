@@ -2,18 +2,20 @@ import { basename, extname } from 'node:path';
 import { bracketedUnit, roleOf, temperatureUnitFromName, type ColumnRole } from './aliases.ts';
 import { abortError, MalformedCsvError, planError } from './errors.ts';
 import { automaticLabel, distinctLabelValues, labelWithPositive, PASS_POSITIVE, type LabelReader } from './labels.ts';
-import { csvRows, sniffDelimiter } from './source.ts';
+import { parseRecords, sniffDelimiter } from './source.ts';
 import type { ColumnPlan, Delimiter, FeatureSpec, IngestOptions } from './types.ts';
 import {
+  canonicalVital,
   formatRange,
   normalizeVital,
+  rangeProblem,
   REQUIRED_VITALS,
   VITAL_ORDER,
   VITAL_RULES,
   type TemperatureUnit,
   type VitalKind,
 } from './units.ts';
-import { readBloodPressure, readNumber } from './values.ts';
+import { plainNumber, readBloodPressure, readNumber, whyNotANumber } from './values.ts';
 
 // The plan looks at a bounded sample only: enough values per column to tell numbers from text.
 const SAMPLE_VALUES_PER_COLUMN = 200;
@@ -78,31 +80,40 @@ async function readSample(
   file: string,
   signal: AbortSignal | undefined,
 ): Promise<{ header: string[]; samples: string[][] }> {
-  let header: string[] | null = null;
-  let samples: string[][] = [];
-  let rows = 0;
+  const sample = new Sample();
   try {
-    for await (const { fields } of csvRows(path, delimiter, { file, signal })) {
-      if (isBlank(fields)) continue;
-      if (header === null) {
-        header = fields.map((name) => name.trim());
-        samples = header.map(() => []);
-        continue;
-      }
-      fields.forEach((text, index) => {
-        const sample = samples[index];
-        if (sample && sample.length < SAMPLE_VALUES_PER_COLUMN && text.trim() !== '') sample.push(text);
-      });
-      rows++;
-      if (rows >= SAMPLE_MAX_ROWS || samples.every((sample) => sample.length >= SAMPLE_VALUES_PER_COLUMN)) break;
-    }
+    for await (const _ of parseRecords(path, delimiter, { file, signal }, sample.take)) if (sample.full) break;
   } catch (error) {
     // Past the header the sample so far is enough to plan; the full read reports the broken row with the others.
     if (!(error instanceof MalformedCsvError)) throw error;
-    if (header === null) throw planError(file, null, error.message, error.line);
+    if (sample.header === null) throw planError(file, null, error.message, error.line);
   }
-  if (header === null) throw planError(file, null, 'the file has no header line');
-  return { header, samples };
+  if (sample.header === null) throw planError(file, null, 'the file has no header line');
+  return { header: sample.header, samples: sample.values };
+}
+
+/** The header and the first values of each column, up to the sampling limits. */
+class Sample {
+  header: string[] | null = null;
+  values: string[][] = [];
+  full = false;
+  private rows = 0;
+
+  readonly take = (_line: number, fields: string[]): void => {
+    if (this.full || isBlank(fields)) return;
+    if (this.header === null) {
+      this.header = fields.map((name) => name.trim());
+      this.values = this.header.map(() => []);
+      return;
+    }
+    fields.forEach((text, index) => {
+      const values = this.values[index];
+      if (values && values.length < SAMPLE_VALUES_PER_COLUMN && text.trim() !== '') values.push(text);
+    });
+    this.rows++;
+    this.full =
+      this.rows >= SAMPLE_MAX_ROWS || this.values.every((values) => values.length >= SAMPLE_VALUES_PER_COLUMN);
+  };
 }
 
 interface DecideInput {
@@ -228,13 +239,28 @@ function decide(input: DecideInput): { plan: ColumnPlan; layout: Layout } {
     featureCount: built.specs.length,
     fields: built.fields,
     pressurePair: built.pressurePair,
-    label: label && labelReader ? { index: label.index, column: label.name, read: labelReader } : null,
+    label: label && labelReader ? { index: label.index, column: label.name, read: remembered(labelReader) } : null,
     hospital: hospital ? { index: hospital.index, column: hospital.name } : null,
     patient: patient ? { index: patient.index, column: patient.name } : null,
     defaultHospital: options.hospital ?? 'unknown',
     missing,
   };
   return { plan, layout };
+}
+
+// Label columns hold a few spellings ("0"/"1", "yes"/"no"), so each is interpreted once rather than per row. The
+// bound matters with a positive value, where any text is accepted and a column could hold one per row.
+const REMEMBERED_LABELS = 64;
+
+function remembered(read: LabelReader): LabelReader {
+  const known = new Map<string, number | null>();
+  return (text) => {
+    const value = known.get(text);
+    if (value !== undefined) return value;
+    const fresh = read(text);
+    if (known.size < REMEMBERED_LABELS) known.set(text, fresh);
+    return fresh;
+  };
 }
 
 function chooseSchema(
@@ -417,9 +443,9 @@ class FeatureBuilder {
       index: column.index,
       column: column.name,
       read(text, row) {
-        const cell = readNumber(text, decimalComma);
-        if (cell.kind !== 'number') return cell.kind === 'missing' ? MISSING : cell;
-        row[slot] = cell.value;
+        const value = plainNumber(text, decimalComma);
+        if (Number.isNaN(value)) return whyNotANumber(text, decimalComma);
+        row[slot] = value;
         return OK;
       },
     });
@@ -438,11 +464,11 @@ class FeatureBuilder {
       index: column.index,
       column: column.name,
       read(text, row) {
-        const cell = readNumber(text, decimalComma);
-        if (cell.kind !== 'number') return cell.kind === 'missing' ? MISSING : cell;
-        const normalized = normalizeVital(kind, cell.value, temperatureUnit);
-        if (!normalized.ok) return { kind: 'invalid', problem: normalized.problem };
-        row[slot] = normalized.value;
+        const value = plainNumber(text, decimalComma);
+        if (Number.isNaN(value)) return whyNotANumber(text, decimalComma);
+        const canonical = canonicalVital(kind, value, temperatureUnit);
+        if (Number.isNaN(canonical)) return { kind: 'invalid', problem: rangeProblem(kind, temperatureUnit) };
+        row[slot] = canonical;
         return OK;
       },
     });

@@ -1,9 +1,7 @@
 import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { CsvError, parse, type Options } from 'csv-parse';
+import { CsvError, parse, Parser, type Info, type Options } from 'csv-parse';
 import { abortError, MalformedCsvError, planError } from './errors.ts';
 import type { Delimiter } from './types.ts';
 
@@ -20,11 +18,8 @@ const PARSE_OPTIONS: Options = {
 const DELIMITERS: readonly Delimiter[] = [',', ';', '\t'];
 const SNIFF_BYTES = 64 * 1024;
 
-export interface CsvRow {
-  /** 1-based physical line on which the record starts. */
-  line: number;
-  fields: string[];
-}
+/** Receives one record and the 1-based physical line on which it starts. */
+export type RecordHandler = (line: number, fields: string[]) => void;
 
 export interface RowStreamOptions {
   file: string;
@@ -74,62 +69,76 @@ function headerFieldCount(text: string, delimiter: Delimiter): Promise<number> {
   });
 }
 
-/** Streams records with their starting line numbers; memory stays bounded by csv-parse's buffers. */
-export async function* csvRows(path: string, delimiter: Delimiter, options: RowStreamOptions): AsyncGenerator<CsvRow> {
+/**
+ * Parses the file a chunk at a time, handing each record to `onRecord` the moment csv-parse produces it, and yields
+ * after each chunk so the caller can pass on what it gathered before more is read. Records are not queued for an
+ * async step each: that step cost more than parsing, and queued records outlive the garbage collector's young
+ * generation, which then copies them. Memory stays bounded by one chunk; rows before a broken line are all handed
+ * over before the error is thrown.
+ */
+export async function* parseRecords(
+  path: string,
+  delimiter: Delimiter,
+  options: RowStreamOptions,
+  onRecord: RecordHandler,
+): AsyncGenerator<void, void, undefined> {
   const { file, signal, hash } = options;
   if (signal?.aborted) throw abortError(file);
-  // A csv-parse error destroys the stream, and its iterator then drops records parsed but not yet consumed.
-  // Mirroring them here lets the rows before a broken line still be checked; it holds at most the stream buffer.
-  const parsed: { fields: string[]; blankLines: number }[] = [];
-  const parser = parse({
+  const lines = new LineCounter();
+  // Records go to the handler and are never pushed to the parser's readable side, which would add stream
+  // bookkeeping per record.
+  const parser = new Parser({
     ...PARSE_OPTIONS,
     delimiter,
-    on_record: (fields, context) => {
-      parsed.push({ fields, blankLines: context.empty_lines });
-      return fields;
+    on_record: (fields: string[], context) => {
+      onRecord(lines.locate(fields, context), fields);
+      return null;
     },
   });
-  const source = createReadStream(path);
-  const stages: (Readable | Transform)[] = [source];
-  if (hash) stages.push(hashingTap(hash));
-  const flow = pipeline([...stages, parser], signal ? { signal } : {});
-  // Failures reach us through the parser iterator below; this only keeps an early stop from being "unhandled".
-  flow.catch(() => undefined);
-
-  // csv-parse's info.lines double-counts CRLF inside quoted fields, so lines are derived from what was consumed:
-  // the previous record's end, the blank lines csv-parse skipped since, and the line breaks inside quoted fields.
-  let nextLine = 1;
-  let blankLinesSeen = 0;
-  const locate = (fields: string[], blankLines: number): CsvRow => {
-    const line = nextLine + blankLines - blankLinesSeen;
-    blankLinesSeen = blankLines;
-    nextLine = line + 1 + lineBreaksIn(fields);
-    return { line, fields };
-  };
+  // Failures arrive through the write and end callbacks; this only keeps the 'error' event from being "unhandled".
+  parser.on('error', () => undefined);
   try {
-    try {
-      for await (const fields of parser as AsyncIterable<string[]>) {
-        yield locate(fields, parsed.shift()?.blankLines ?? blankLinesSeen);
-      }
-      await flow;
-    } catch (error) {
-      if (signal?.aborted) throw abortError(file);
-      if (!(error instanceof CsvError)) throw error;
-      for (const { fields, blankLines } of parsed.splice(0)) yield locate(fields, blankLines);
-      throw malformed(error, nextLine);
+    for await (const chunk of createReadStream(path, signal ? { signal } : {}) as AsyncIterable<Buffer>) {
+      hash?.update(chunk);
+      await settled((done) => parser.write(chunk, done));
+      yield;
     }
+    await settled((done) => parser.end(done));
+  } catch (error) {
+    if (signal?.aborted) throw abortError(file);
+    if (!(error instanceof CsvError)) throw error;
+    throw malformed(error, lines.next);
   } finally {
     parser.destroy();
   }
 }
 
-function hashingTap(hash: Hash): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+/** Adapts a stream callback to a promise, so write and end failures surface as exceptions. */
+function settled(start: (done: (error?: Error | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => start((error) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * csv-parse's info.lines double-counts CRLF inside quoted fields, so lines are derived from what was consumed: the
+ * previous record's end, the blank lines csv-parse skipped since, and the line breaks inside quoted fields.
+ */
+class LineCounter {
+  /** The line after the last record seen. */
+  next = 1;
+  private blankLinesSeen = 0;
+  private linesSeen = 0;
+
+  /** Returns the record's first line, given csv-parse's running counts when it produced the record. */
+  locate(fields: readonly string[], { empty_lines: blankLines, lines }: Info): number {
+    const line = this.next + blankLines - this.blankLinesSeen;
+    // info.lines grows by one for every line-break character read, so if it grew only by the previous record's end
+    // and the blank lines, no field holds a line break and searching the fields can be skipped.
+    const inside = lines - this.linesSeen === 1 + blankLines - this.blankLinesSeen ? 0 : lineBreaksIn(fields);
+    this.blankLinesSeen = blankLines;
+    this.linesSeen = lines;
+    this.next = line + 1 + inside;
+    return line;
+  }
 }
 
 function lineBreaksIn(fields: readonly string[]): number {

@@ -37,29 +37,41 @@ export function formatRange(range: readonly [number, number], unit: string): str
 
 type Normalized = { ok: true; value: number } | { ok: false; problem: string };
 
-const within = (value: number, [low, high]: readonly [number, number]): boolean => value >= low && value <= high;
+const within = (value: number, range: readonly [number, number]): boolean => value >= range[0] && value <= range[1];
 
 /**
  * Converts one reading to the canonical unit and checks its physiological range. `temperatureUnit` null means the
  * column name did not say, so each value's range decides.
  */
 export function normalizeVital(kind: VitalKind, value: number, temperatureUnit: TemperatureUnit | null): Normalized {
+  const canonical = canonicalVital(kind, value, temperatureUnit);
+  return Number.isNaN(canonical)
+    ? { ok: false, problem: rangeProblem(kind, temperatureUnit) }
+    : { ok: true, value: canonical };
+}
+
+/** `normalizeVital` without the result object, for the reader's per-cell path: NaN when out of range. */
+export function canonicalVital(kind: VitalKind, value: number, temperatureUnit: TemperatureUnit | null): number {
   const rule = VITAL_RULES[kind];
   if (kind === 'temperature') {
-    const celsiusOk = temperatureUnit !== 'F' && within(value, rule.range);
-    if (celsiusOk) return { ok: true, value };
-    const fahrenheitOk = temperatureUnit !== 'C' && within(value, FAHRENHEIT_RANGE);
-    if (fahrenheitOk) return { ok: true, value: fahrenheitToCelsius(value) };
-    const expected =
-      temperatureUnit === 'C'
-        ? formatRange(rule.range, '°C')
-        : temperatureUnit === 'F'
-          ? formatRange(FAHRENHEIT_RANGE, '°F')
-          : `${formatRange(rule.range, '°C')} or ${formatRange(FAHRENHEIT_RANGE, '°F')}`;
-    return { ok: false, problem: `out of physiological range ${expected}` };
+    if (temperatureUnit !== 'F' && within(value, rule.range)) return value;
+    if (temperatureUnit !== 'C' && within(value, FAHRENHEIT_RANGE)) return fahrenheitToCelsius(value);
+    return Number.NaN;
   }
   // Pulse oximeters and some exports give saturation as a fraction; a literal 1 % saturation is not survivable.
   const scaled = kind === 'spo2' && value > 0 && value <= 1 ? value * 100 : value;
-  if (within(scaled, rule.range)) return { ok: true, value: scaled };
-  return { ok: false, problem: `out of physiological range ${formatRange(rule.range, rule.unit)}` };
+  return within(scaled, rule.range) ? scaled : Number.NaN;
+}
+
+/** Why `canonicalVital` rejected a reading of `kind`. */
+export function rangeProblem(kind: VitalKind, temperatureUnit: TemperatureUnit | null): string {
+  const rule = VITAL_RULES[kind];
+  if (kind !== 'temperature') return `out of physiological range ${formatRange(rule.range, rule.unit)}`;
+  const expected =
+    temperatureUnit === 'C'
+      ? formatRange(rule.range, '°C')
+      : temperatureUnit === 'F'
+        ? formatRange(FAHRENHEIT_RANGE, '°F')
+        : `${formatRange(rule.range, '°C')} or ${formatRange(FAHRENHEIT_RANGE, '°F')}`;
+  return `out of physiological range ${expected}`;
 }

@@ -356,7 +356,7 @@ describe('known importer bugs', () => {
 
   // At 1e308 the scaled value overflows a double and SEAL's WebAssembly traps instead (RuntimeError), after
   // which every CKKS call in the process fails: too dangerous to run inside this test process.
-  it.fails('rejects a generic value too large for CKKS as a CsvValidationError (today: a SealError)', () =>
+  it('rejects a generic value too large for CKKS as a CsvValidationError', () =>
     rejection('glucose,age\n1e40,50\n90,61\n'),
   );
 });
