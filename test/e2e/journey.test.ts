@@ -161,6 +161,8 @@ describe('HomoPAI in Chromium', () => {
       await shot('05-train-predict');
 
       await go('evaluation');
+      // The run is evaluated (labels decrypted, metrics computed) after navigation: wait for it, then count.
+      await page.getByTestId('metric-card').nth(4).waitFor({ timeout: 60_000 });
       await expect(page.getByTestId('metric-card').count()).resolves.toBe(5);
       for (const chart of ['chart-confusion', 'chart-roc', 'chart-histogram']) await expectChart(chart);
       await page.getByTestId('evaluation-fidelity').waitFor();
