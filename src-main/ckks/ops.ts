@@ -55,14 +55,17 @@ export function dotConst(
   values: readonly number[],
   targetScale: number,
 ): Ciphertext {
-  const first = cts[0];
-  if (!first) throw new Error('dot product of no ciphertexts');
+  // A product with an all-zero plaintext is "transparent" (it would reveal nothing encrypted), which SEAL
+  // refuses: a zero weight simply contributes no term.
+  const terms = cts.map((ct, j) => ({ ct, value: values[j]! })).filter((t) => t.value !== 0);
+  const first = terms[0]?.ct;
+  if (!first) throw new Error('dot product with no ciphertext or only zero weights');
   const q = ctx.primeAt(ctx.levelOf(first));
   const acc = scope.track(new ctx.seal.Ciphertext());
   using term = new ctx.seal.Ciphertext();
-  cts.forEach((ct, j) => {
+  terms.forEach(({ ct, value }, j) => {
     // Accumulate before rescaling: one rescale for the whole sum instead of one per feature.
-    using pt = encodeFor(ctx, ct, values[j]!, (targetScale * q) / ct.scale());
+    using pt = encodeFor(ctx, ct, value, (targetScale * q) / ct.scale());
     if (j === 0) ctx.evaluator.multiplyPlain(ct, pt, acc);
     else {
       ctx.evaluator.multiplyPlain(ct, pt, term);

@@ -33,7 +33,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     summary:
       'N=8192, 128-bit security, 3 levels: fast (4,096 patients per ciphertext); folded scaling with a degree-3 sigmoid.',
   },
-  // 8 levels at 2^40: explicit scaling, degree-5/7 sigmoids, and gradient steps of encrypted training.
+  // 8 levels at 2^40: explicit scaling and degree-5/7 sigmoids.
   deep: {
     name: 'deep',
     polyModulusDegree: 16384,
@@ -41,7 +41,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     scaleBits: 40,
     securityBits: 128,
     summary:
-      'N=16384, 128-bit security, 8 levels: about 4x slower; explicit scaling, degree 5 and 7 sigmoids, training.',
+      'N=16384, 128-bit security, 8 levels: about 4x slower; explicit scaling, degree 5 and 7 sigmoids.',
   },
 };
 

@@ -49,3 +49,25 @@ describe('CKKS presets and engine', () => {
     expect(a.galoisKeys).toBeNull();
   });
 });
+
+describe('encrypted inference with a zero weight', () => {
+  it('skips the zero term instead of failing on a transparent product', async () => {
+    const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
+    const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
+    const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
+    const { evaluateLogistic } = await import('../../src-main/ml/encrypted-lr.ts');
+    using ctx = await CkksContext.create(PRESETS.standard);
+    const keys = generateKeySet(ctx);
+    using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
+    using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
+    using dec = new ColumnDecryptor(ctx, keys.secretKey);
+    const coefficients = [0.5, 0.15, 0, -0.0016];
+    const plan = { weights: [0, 1.2], bias: 0.1, mean: [0, 0], std: [1, 1], sigmoid: { interval: 8, coefficients }, scaling: 'folded' as const };
+    const out = evaluateLogistic(ctx, evalKeys, [enc.encrypt([5, 6]), enc.encrypt([1, -2])], plan);
+    const p = dec.decrypt(out.bytes, 2);
+    [1, -2].forEach((x, i) => {
+      const z = 1.2 * x + 0.1;
+      expect(p[i]).toBeCloseTo(0.5 + 0.15 * z - 0.0016 * z ** 3, 5);
+    });
+  });
+});
