@@ -18,7 +18,9 @@ import { appendAudit, exportAuditJsonl, verifyAudit } from '../audit/log.ts';
 import { vaultFor } from '../vault/select.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
+import { federationCommand } from './federation.ts';
 import { readPassphrase } from './prompt.ts';
+import { reportCommands } from './report.ts';
 import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
 
 const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
@@ -32,12 +34,30 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
   train     FILE [ingest options] [--sigmoid-degree 3|5|7]
                                                 train a plaintext model on the key holder's labeled CSV
+  train     --encrypted [--batches 1,2|all] [--epochs 5] [--lr 1] [--nesterov]
+                                                train on the pooled ciphertexts of hospital bundles; the key
+                                                holder decrypts only each epoch's aggregated gradient
+  kit export --out FILE                         the encryptor kit for hospitals (public key, no secret)
+  import-bundle BUNDLE                          verify and store a hospital's signed encrypted bundle
+  stats     [--batches 1,2|all]                 encrypted per-feature count, mean, std (aggregates only)
   predict   [--model ID] [--batches 1,2|all] [--scaling folded|explicit] [--out FILE.csv]
                                                 encrypted prediction; the key holder decrypts the results
   evaluate  [--run ID]                          metrics of a run against the encrypted labels (aggregates only)
   bench     [--patients 19,4096,100000] [--preset P] [--scaling S]
   audit verify                                  check the hash chain of the activity log
   audit export --out FILE.jsonl                 write the activity log as JSON Lines
+  report    --out DIR [--format pdf,html,json] [--since DATE]
+                                                a signed report of the workspace for auditors
+  report-key --out FILE.pem                     export the public key that verifies this workspace's reports
+
+Hospital command (no workspace, no secret key of the key set):
+  encrypt   --kit FILE --hospital NAME --in FILE.csv --out BUNDLE --hospital-dir DIR [ingest options]
+                                                validate, pseudonymize, encrypt and sign a bundle; the
+                                                hospital's signing key lives in DIR (passphrase vault)
+
+Auditor command (no workspace):
+  verify    REPORT [--key FILE.pem]             check a report's signature (manifest or its folder) and the
+                                                hash of every file; --key names the signer's exported key
 
 One-shot commands (temporary workspace):
   demo      [--json]                            the whole pipeline on the bundled 19-patient pilot
@@ -73,6 +93,16 @@ const OPTIONS = {
   seed: { type: 'string' },
   custody: { type: 'string' },
   role: { type: 'string' },
+  format: { type: 'string' },
+  since: { type: 'string' },
+  key: { type: 'string' },
+  kit: { type: 'string' },
+  in: { type: 'string' },
+  'hospital-dir': { type: 'string' },
+  encrypted: { type: 'boolean' },
+  epochs: { type: 'string' },
+  lr: { type: 'string' },
+  nesterov: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -158,6 +188,7 @@ async function main(argv: string[]): Promise<void> {
   const audit = (ws: Workspace, action: Parameters<typeof appendAudit>[1]['action'], detail: Parameters<typeof appendAudit>[1]['detail']): void => {
     appendAudit(ws.db, { role, action, detail: { ...detail, via: 'cli' } });
   };
+  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, audit, vault, print };
 
   switch (command) {
     case 'demo':
@@ -220,7 +251,13 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'kit':
+    case 'encrypt':
+    case 'import-bundle':
+    case 'stats':
+      return federationCommand(command, federation);
     case 'train': {
+      if (v.encrypted) return federationCommand('train-encrypted', federation);
       using ws = openWs();
       const model = await trainFromCsv(fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
       saveModel(ws, model);
@@ -243,9 +280,8 @@ async function main(argv: string[]): Promise<void> {
       const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to decrypt the predictions'));
       audit(ws, 'predict', { run: run.runId, model: model.id, batches: batchIds, patients: run.patients });
-      const preds = await decryptRun(ws, holder, run.runId);
+      const preds = await decryptRun(ws, holder, run.runId, { audit: (action, detail) => audit(ws, action, detail) });
       holder.lock();
-      audit(ws, 'decrypt', { run: run.runId, patients: preds.length });
       if (v.out) {
         await writeFileAtomic(v.out, predictionsCsv(preds));
         audit(ws, 'export', { what: 'predictions', run: run.runId, rows: preds.length });
@@ -264,7 +300,7 @@ async function main(argv: string[]): Promise<void> {
       const runId = num('run', v.run) ?? listRuns(ws.db)[0]?.id;
       if (runId === undefined) throw new Error('this workspace has no prediction runs: run homopai predict first');
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
-      const e = await evaluateRun(ws, holder, runId);
+      const e = await evaluateRun(ws, holder, runId, { audit: (action, detail) => audit(ws, action, detail) });
       holder.lock();
       audit(ws, 'evaluate', { run: runId, labeled: e.labeled });
       print(json, e, () => {
@@ -308,6 +344,10 @@ async function main(argv: string[]): Promise<void> {
       }
       throw new UsageError('audit needs a subcommand: verify or export');
     }
+    case 'report':
+    case 'report-key':
+    case 'verify':
+      return reportCommands[command]({ values: v, positionals, json, role, openWs, vault, audit, print });
     default:
       throw new UsageError(`unknown command "${command}" (see homopai --help)`);
   }

@@ -38,7 +38,7 @@ describe('homopai CLI', () => {
     const evaluated = await homopai(['evaluate', ...ws, '--json'], env);
     expect(JSON.parse(evaluated.stdout).metrics.accuracy).toBe(1);
     const verified = await homopai(['audit', 'verify', ...ws, '--json']);
-    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 7 });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, entries: 8 });
   });
 
   it('exits 1 with a one-line reason, and lists the bad rows of a rejected CSV', async () => {

@@ -1,0 +1,186 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { encryptBundle } from '../federation/encrypt.ts';
+import { BundleError } from '../federation/errors.ts';
+import { HospitalIdentity } from '../federation/identity.ts';
+import { importBundle } from '../federation/import.ts';
+import { kitJson, parseKit } from '../federation/kit.ts';
+import type { IngestOptions } from '../ingest/index.ts';
+import { writeFileAtomic } from '../reports/csv-export.ts';
+import { ENCRYPTED_TRAINING_DEFAULTS, trainEncrypted } from '../services/federated-train.ts';
+import { KeyHolder } from '../services/keys.ts';
+import type { Progress } from '../services/progress.ts';
+import { type AuditSink, computeCohortStats } from '../services/stats.ts';
+import { saveModel } from '../services/train.ts';
+import type { Workspace } from '../services/workspace.ts';
+import { listBatches } from '../store/batches.ts';
+import type { SecretKeyVault } from '../vault/vault.ts';
+import { readPassphrase } from './prompt.ts';
+
+/** What main.ts hands over: the parsed options these commands read and its shared helpers. */
+export interface FederationCli {
+  values: {
+    out?: string;
+    kit?: string;
+    in?: string;
+    hospital?: string;
+    'hospital-dir'?: string;
+    batches?: string;
+    epochs?: string;
+    lr?: string;
+    nesterov?: boolean;
+  };
+  positionals: string[];
+  json: boolean;
+  ingest: () => IngestOptions;
+  onProgress: (p: Progress) => void;
+  openWs: () => Workspace;
+  audit: (ws: Workspace, action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
+  vault: (ws: Workspace, purpose: string) => Promise<SecretKeyVault>;
+  print: (json: boolean, value: unknown, human: () => string) => void;
+}
+
+export type FederationCommand = 'kit' | 'encrypt' | 'import-bundle' | 'stats' | 'train-encrypted';
+
+function required(value: string | undefined, what: string): string {
+  if (!value) throw new Error(`${what} is required`);
+  return value;
+}
+
+function positiveNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+/** --batches 1,2,3, or every batch under the active key set (labeled ones only when training). */
+function selectBatches(ws: Workspace, spec: string | undefined, labeledOnly: boolean): number[] {
+  if (spec && spec !== 'all') return spec.split(',').map((s) => Number(s.trim()));
+  const fingerprint = ws.requireKeySet().fingerprint;
+  const ids = listBatches(ws.db)
+    .filter((b) => b.keyFingerprint === fingerprint && (!labeledOnly || b.labeledRows > 0))
+    .map((b) => b.id);
+  if (ids.length === 0) throw new Error(`this workspace has no ${labeledOnly ? 'labeled ' : ''}batches: import hospital bundles first`);
+  return ids;
+}
+
+/** Runs the key holder's work with the vault unlocked, and locks it whatever happens. */
+async function asKeyHolder<T>(cli: FederationCli, ws: Workspace, purpose: string, work: (holder: KeyHolder, sink: AuditSink) => Promise<T>): Promise<T> {
+  const holder = await KeyHolder.unlock(ws, await cli.vault(ws, purpose));
+  try {
+    return await work(holder, (action, detail) => cli.audit(ws, action, detail));
+  } finally {
+    holder.lock();
+  }
+}
+
+export async function federationCommand(command: FederationCommand, cli: FederationCli): Promise<void> {
+  const v = cli.values;
+  switch (command) {
+    case 'kit': {
+      if (cli.positionals[1] !== 'export') throw new Error('kit needs a subcommand: kit export --out FILE');
+      const out = required(v.out, 'kit export --out FILE');
+      using ws = cli.openWs();
+      const keySet = ws.requireKeySet();
+      await writeFileAtomic(out, kitJson(keySet));
+      cli.audit(ws, 'export', { what: 'kit', fingerprint: keySet.fingerprint });
+      const short = shortFingerprint(keySet.fingerprint);
+      cli.print(cli.json, { path: out, fingerprint: keySet.fingerprint, shortFingerprint: short, preset: keySet.preset }, () =>
+        [
+          `encryptor kit written to ${out} (public parameters and public key only; ${keySet.preset} preset)`,
+          `key-set fingerprint ${short}: read it to each hospital by phone or on paper before it encrypts`,
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'encrypt': {
+      const kitPath = required(v.kit, 'encrypt --kit FILE');
+      const hospital = required(v.hospital, 'encrypt --hospital NAME');
+      const csv = required(v.in, 'encrypt --in FILE.csv');
+      const out = required(v.out, 'encrypt --out BUNDLE');
+      const dir = required(v['hospital-dir'], "encrypt --hospital-dir DIR (the hospital's own vault folder)");
+      const kit = parseKit(await readFile(kitPath, 'utf8'), kitPath);
+      const { identity, created } = await HospitalIdentity.open(dir, hospital, await readPassphrase("to open the hospital's signing key"));
+      try {
+        const r = await encryptBundle({ kit, identity, csv, out, ingest: cli.ingest() }, { onProgress: cli.onProgress });
+        cli.print(cli.json, { ...r, newIdentity: created }, () =>
+          [
+            `${r.rows} patients of ${r.hospital} encrypted into ${out} (bundle ${r.bundleId}, ${r.blocks} block(s), ${(r.bytes / 2 ** 20).toFixed(1)} MiB, ${r.dropped} rows dropped)`,
+            `features: ${r.features.map((f) => f.name).join(', ')}; labeled rows: ${r.labeledRows}; patient ids pseudonymized`,
+            `kit key set ${r.keySet}: confirm it with the key holder; signing key ${r.hospitalKey}${created ? ' (created now in ' + dir + ')' : ''}`,
+            ...r.notes.map((n) => `note: ${n}`),
+          ].join('\n'),
+        );
+      } finally {
+        identity.lock();
+      }
+      return;
+    }
+    case 'import-bundle': {
+      const file = required(cli.positionals[1], 'import-bundle BUNDLE');
+      using ws = cli.openWs();
+      const r = await importBundle(ws, file).catch((e: unknown) => {
+        if (e instanceof BundleError) cli.audit(ws, 'import-rejected', { file: basename(file), reason: e.code });
+        throw e;
+      });
+      cli.audit(ws, 'import', { batch: r.batchId, file: r.file, rows: r.rows, hospitals: 1, origin: 'bundle', bundle: r.bundleId, hospital: r.hospital });
+      cli.print(cli.json, r, () =>
+        [
+          `imported ${r.rows} patients of ${r.hospital} as batch ${r.batchId} (bundle ${r.bundleId}, ${r.blocks} block(s)); nothing was decrypted`,
+          `signing key ${r.hospitalKey}${r.newHospital ? ' registered and pinned (first bundle of this hospital)' : ' matches the pinned key'}`,
+          `features: ${r.features.map((f) => f.name).join(', ')}; labeled rows: ${r.labeledRows}`,
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'stats': {
+      using ws = cli.openWs();
+      const batchIds = selectBatches(ws, v.batches, false);
+      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder, sink) =>
+        computeCohortStats(ws, holder, batchIds, sink, { onProgress: cli.onProgress }),
+      );
+      cli.print(cli.json, s, () =>
+        [
+          `encrypted statistics over ${s.patients} patients of ${s.hospitals.length} hospital(s) (batches ${s.batchIds.join(', ')})` +
+            (s.positives === null ? '' : `; ${s.positives} of ${s.labeledPatients} labeled are at risk`),
+          ...s.features.map((f) => `  ${f.name.padEnd(20)} n ${f.count}  mean ${f.mean.toPrecision(6)}  std ${f.std.toPrecision(6)}`),
+        ].join('\n'),
+      );
+      return;
+    }
+    case 'train-encrypted': {
+      using ws = cli.openWs();
+      const batchIds = selectBatches(ws, v.batches, true);
+      const options = {
+        epochs: positiveNumber(v.epochs, 'epochs') ?? ENCRYPTED_TRAINING_DEFAULTS.epochs,
+        lr: positiveNumber(v.lr, 'lr') ?? ENCRYPTED_TRAINING_DEFAULTS.lr,
+        nesterov: v.nesterov ?? ENCRYPTED_TRAINING_DEFAULTS.nesterov,
+      };
+      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder, sink) =>
+        trainEncrypted(ws, holder, batchIds, options, sink, {
+          onProgress: cli.onProgress,
+          onEpoch: (e) =>
+            process.stderr.write(
+              `epoch ${e.epoch}/${e.epochs}: |gradient| ${e.gradientNorm.toFixed(5)} (evaluator ${e.evaluateMs.toFixed(0)} ms, key holder ${e.refreshMs.toFixed(0)} ms)\n`,
+            ),
+        }),
+      );
+      const { model } = r;
+      saveModel(ws, model);
+      cli.audit(ws, 'train', { model: model.id, rows: model.training.rows, features: model.features.length, method: model.training.method, batches: batchIds });
+      const meanEpochMs = r.epochs.reduce((s, e) => s + e.evaluateMs + e.refreshMs, 0) / r.epochs.length;
+      cli.print(cli.json, { ...r, meanEpochMs }, () =>
+        [
+          `model ${model.id} trained on ciphertexts of ${model.training.rows} patients (${model.training.positives} at-risk) from ${r.stats.hospitals.length} hospital(s)`,
+          `${model.training.epochs} epochs at learning rate ${model.training.lr}${options.nesterov ? ' (Nesterov)' : ''}: ${meanEpochMs.toFixed(0)} ms per epoch, ${r.prepareMs.toFixed(0)} ms setup; only aggregated gradients were decrypted`,
+          ...model.features.map((f, j) => `  ${f.name.padEnd(20)} weight ${model.weights[j]!.toFixed(4)}`),
+          `  bias ${model.bias.toFixed(4)}; degree-3 sigmoid on [-${model.sigmoid.interval}, ${model.sigmoid.interval}]`,
+        ].join('\n'),
+      );
+      return;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { KeySetMismatchError } from '../ckks/errors.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { LABEL_COLUMN } from '../services/import.ts';
+import type { Workspace } from '../services/workspace.ts';
+import { type FeatureMeta, getBatch, patientsOfBatch } from '../store/batches.ts';
+import { blocksOf } from '../store/ciphertexts.ts';
+
+export interface CohortBlock {
+  batchId: number;
+  block: number;
+  /** Ciphertexts in the cohort's feature order. */
+  features: Uint8Array[];
+  label: Uint8Array | null;
+  /** 1 in each patient's slot, 0 in unused slots (length = slot count). */
+  present: Float64Array;
+  /** 1 in each labeled patient's slot. */
+  labeled: Float64Array;
+}
+
+/** The pooled ciphertexts of several batches (typically one per hospital bundle), block by block. */
+export interface Cohort {
+  batchIds: number[];
+  features: FeatureMeta[];
+  blocks: CohortBlock[];
+  patients: number;
+  labeledPatients: number;
+  hospitals: string[];
+}
+
+/**
+ * Gathers the blocks of `batchIds` (checksums verified) with per-slot masks from the patient metadata. The
+ * batches must be under the active key set and share their features (by name; order of the first batch).
+ */
+export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount: number): Cohort {
+  const keySet = ws.requireKeySet();
+  if (batchIds.length === 0) throw new Error('no batches selected: import hospital bundles first');
+  if (new Set(batchIds).size !== batchIds.length) throw new Error('a batch is selected twice');
+  const batches = batchIds.map((id) => {
+    const b = getBatch(ws.db, id);
+    if (!b) throw new Error(`no batch ${id} in this workspace`);
+    if (b.keyFingerprint !== keySet.fingerprint) {
+      throw new KeySetMismatchError(
+        `batch ${id} was encrypted under key set ${shortFingerprint(b.keyFingerprint)}, not the active ${shortFingerprint(keySet.fingerprint)}`,
+      );
+    }
+    return b;
+  });
+  const features = batches[0]!.features;
+  const names = features.map((f) => f.name).sort().join(', ');
+  for (const b of batches) {
+    const these = b.features.map((f) => f.name).sort().join(', ');
+    if (these !== names) throw new Error(`batch ${b.id} has features ${these}; batch ${batches[0]!.id} has ${names}: pooled batches must match`);
+  }
+  const blocks: CohortBlock[] = [];
+  const hospitals = new Set<string>();
+  let patients = 0;
+  let labeledPatients = 0;
+  for (const b of batches) {
+    const masks = new Map<number, { present: Float64Array; labeled: Float64Array }>();
+    for (const p of patientsOfBatch(ws.db, b.id)) {
+      let m = masks.get(p.block);
+      if (!m) masks.set(p.block, (m = { present: new Float64Array(slotCount), labeled: new Float64Array(slotCount) }));
+      m.present[p.slot] = 1;
+      if (p.labeled) {
+        m.labeled[p.slot] = 1;
+        labeledPatients++;
+      }
+      patients++;
+      hospitals.add(p.hospital);
+    }
+    for (const block of blocksOf(ws.db, b.id)) {
+      const m = masks.get(block.block);
+      if (!m) continue;
+      blocks.push({
+        batchId: b.id,
+        block: block.block,
+        features: features.map((f) => block.columns.get(f.name)!.bytes),
+        label: block.columns.get(LABEL_COLUMN)?.bytes ?? null,
+        ...m,
+      });
+    }
+  }
+  return { batchIds: [...batchIds], features, blocks, patients, labeledPatients, hospitals: [...hospitals].sort() };
+}

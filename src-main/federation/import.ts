@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { SealError } from '../ckks/errors.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { loadCiphertext } from '../ckks/serialize.ts';
+import { contextFor } from '../services/contexts.ts';
+import { LABEL_COLUMN } from '../services/import.ts';
+import type { Workspace } from '../services/workspace.ts';
+import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
+import { insertCiphertext, sha256Hex } from '../store/ciphertexts.ts';
+import { bundleById, hospitalKey, insertBundle, pinHospitalKey } from '../store/federation.ts';
+import { type ParsedBundle, parseBundle } from './bundle.ts';
+import { BundleError } from './errors.ts';
+import { keyIdOf, verifySignature } from './identity.ts';
+
+export interface BundleImportResult {
+  batchId: number;
+  bundleId: string;
+  file: string;
+  hospital: string;
+  hospitalKey: string;
+  /** The hospital's signing key was seen for the first time and is now pinned. */
+  newHospital: boolean;
+  rows: number;
+  labeledRows: number;
+  blocks: number;
+  features: { name: string; unit: string }[];
+  createdAt: string;
+}
+
+/**
+ * Checks every ciphertext against the key set's parameters before anything is stored: a fresh public-key
+ * ciphertext has two polynomials, sits at the top level and at exactly the context scale, which the
+ * scale-exact circuits rely on. Loading also makes SEAL validate it against the parameters.
+ */
+async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle): Promise<void> {
+  const ctx = await contextFor(ws.requireKeySet().preset);
+  bundle.header.blocks.forEach((b, i) => {
+    if (b.slots > ctx.slotCount) throw new BundleError('malformed', `block ${i + 1} declares ${b.slots} patients; a ciphertext holds ${ctx.slotCount}`);
+    bundle.ciphertexts[i]!.forEach((bytes, j) => {
+      const what = `ciphertext ${j + 1} of block ${i + 1}`;
+      try {
+        using ct = loadCiphertext(ctx, bytes, what);
+        if (ct.size() !== 2 || ctx.levelOf(ct) !== ctx.topLevel || ct.scale() !== ctx.scale) {
+          throw new BundleError('ciphertext', `${what} is not a freshly encrypted column (size, level or scale differ)`);
+        }
+      } catch (e) {
+        if (e instanceof SealError) throw new BundleError('ciphertext', `${what} is not valid for this key set's parameters (${e.message})`);
+        throw e;
+      }
+    });
+  });
+}
+
+/**
+ * The workstation side: verifies a hospital's bundle (format version, key set, pinned signing key, signature,
+ * replay, ciphertext validity) and stores its ciphertexts as one batch, in one transaction, without decrypting
+ * anything. Any refusal is a BundleError and leaves the store untouched.
+ */
+export async function importBundle(ws: Workspace, path: string): Promise<BundleImportResult> {
+  const keySet = ws.requireKeySet();
+  const bytes = new Uint8Array(await readFile(path));
+  const bundle = parseBundle(bytes);
+  const h = bundle.header;
+  const hospital = h.hospital.name;
+  if (h.keySet.fingerprint !== keySet.fingerprint) {
+    throw new BundleError(
+      'key-set',
+      `the bundle from "${hospital}" was encrypted for key set ${shortFingerprint(h.keySet.fingerprint)}, but this workspace's key set is ` +
+        `${shortFingerprint(keySet.fingerprint)}: ask the hospital to encrypt with this workspace's kit (homopai kit export)`,
+    );
+  }
+  const signingKey = new Uint8Array(Buffer.from(h.hospital.signingKey, 'base64'));
+  const keyId = keyIdOf(signingKey);
+  const pinned = hospitalKey(ws.db, hospital);
+  if (pinned && pinned.keyId !== keyId) {
+    throw new BundleError(
+      'hospital-key-changed',
+      `hospital "${hospital}" is registered with signing key ${shortFingerprint(pinned.keyId)} (since ${pinned.registeredAt.slice(0, 10)}), ` +
+        `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
+        `confirm with the hospital, out of band, what happened to its key`,
+    );
+  }
+  if (!verifySignature(pinned?.publicKey ?? signingKey, bundle.signed, bundle.signature)) {
+    throw new BundleError('signature', `the signature of hospital "${hospital}" does not verify: the bundle was altered or damaged after it was signed`);
+  }
+  const earlier = bundleById(ws.db, h.bundleId);
+  if (earlier) {
+    throw new BundleError(
+      'replay',
+      `bundle ${h.bundleId} from "${hospital}" was already imported (batch ${earlier.batchId}, ${earlier.importedAt.slice(0, 10)}): a bundle is imported once`,
+    );
+  }
+  await checkCiphertexts(ws, bundle);
+
+  const now = new Date().toISOString();
+  const labeledRows = h.blocks.reduce((s, b) => s + b.labeled.filter(Boolean).length, 0);
+  const columns = [...h.features.map((f) => f.name), ...(h.labeled ? [LABEL_COLUMN] : [])];
+  const level = (await contextFor(keySet.preset)).topLevel;
+  const batchId = ws.db.transaction(() => {
+    if (!pinned) pinHospitalKey(ws.db, { hospital, keyId, publicKey: signingKey, registeredAt: now });
+    const id = createBatch(ws.db, {
+      keyFingerprint: keySet.fingerprint,
+      origin: 'bundle',
+      sourceName: `${hospital} bundle ${h.bundleId.slice(0, 8)}`,
+      features: h.features,
+      createdAt: now,
+    });
+    h.blocks.forEach((b, block) => {
+      insertPatients(ws.db, id, block, b.pseudonyms.map((p, slot) => ({ hospital, patientId: p, labeled: b.labeled[slot]! })), now);
+      bundle.ciphertexts[block]!.forEach((ct, j) =>
+        insertCiphertext(ws.db, {
+          batchId: id,
+          block,
+          kind: j < h.features.length ? 'feature' : 'label',
+          columnName: columns[j]!,
+          slots: b.slots,
+          level,
+          bytes: ct,
+        }),
+      );
+    });
+    finishBatch(ws.db, id, { rows: h.rows, dropped: h.dropped, labeledRows, sourceSha256: sha256Hex(bytes) });
+    insertBundle(ws.db, { bundleId: h.bundleId, hospital, batchId: id, sha256: sha256Hex(bytes), createdAt: h.createdAt, importedAt: now });
+    return id;
+  })();
+  return {
+    batchId,
+    bundleId: h.bundleId,
+    file: basename(path),
+    hospital,
+    hospitalKey: shortFingerprint(keyId),
+    newHospital: !pinned,
+    rows: h.rows,
+    labeledRows,
+    blocks: h.blocks.length,
+    features: h.features,
+    createdAt: h.createdAt,
+  };
+}

@@ -1,0 +1,156 @@
+import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
+import { ColumnDecryptor } from '../ckks/decrypt.ts';
+import { deriveGaloisKeys } from '../ckks/galois.ts';
+import { EvaluationKeys } from '../ckks/keys.ts';
+import { slotSumSteps } from '../ckks/rotate.ts';
+import { maskedSquaredDeviations, maskedTotal } from '../federation/aggregates.ts';
+import { loadCohort } from '../federation/cohort.ts';
+import { insertCohortStats, latestCohortStats, setGaloisKeys } from '../store/federation.ts';
+import type { KeySetRow } from '../store/keysets.ts';
+import { contextFor } from './contexts.ts';
+import type { KeyHolder } from './keys.ts';
+import { DEFAULT_MIN_PATIENTS, PolicyError } from './policy.ts';
+import { type JobHooks, throwIfCancelled } from './progress.ts';
+import type { Workspace } from './workspace.ts';
+
+/** Where a service records what the key holder did (the CLI and the app each add who and through what). */
+export type AuditSink = (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
+
+export interface FeatureStats {
+  name: string;
+  unit: string;
+  count: number;
+  mean: number;
+  /** Population standard deviation (divide by n), as the standard scaler uses; 1 for a constant feature. */
+  std: number;
+}
+
+export interface CohortStats {
+  id: number;
+  batchIds: number[];
+  hospitals: string[];
+  patients: number;
+  labeledPatients: number;
+  /**
+   * Labeled at-risk patients (the total of the encrypted labels), or null when fewer than the policy's k
+   * patients are labeled.
+   */
+  positives: number | null;
+  features: FeatureStats[];
+  createdAt: string;
+}
+
+/**
+ * The active key set (which `holder` must have unlocked) with the Galois keys of every power-of-two rotation step, which slot sums need. Key sets made
+ * before encrypted statistics existed have none: the key holder derives them from the unlocked secret key,
+ * once, and they are stored with the key set's other evaluation keys (~11 MiB at N=8192).
+ */
+export async function withGaloisKeys(ws: Workspace, holder: KeyHolder, audit: AuditSink): Promise<KeySetRow> {
+  const keySet = ws.requireKeySet();
+  if (holder.fingerprint !== keySet.fingerprint) throw new Error("the unlocked key set is not this workspace's active one");
+  const ctx = await contextFor(keySet.preset);
+  const needed = slotSumSteps(ctx.slotCount);
+  if (keySet.galoisKeys && needed.every((s) => keySet.galoisSteps.includes(s))) return keySet;
+  const steps = [...new Set([...keySet.galoisSteps, ...needed])].sort((a, b) => a - b);
+  const t0 = performance.now();
+  const galois = deriveGaloisKeys(ctx, holder.secretKey(), steps);
+  setGaloisKeys(ws.db, keySet.fingerprint, galois, steps);
+  audit('keygen', { what: 'galois-keys', fingerprint: keySet.fingerprint, steps, ms: Math.round(performance.now() - t0) });
+  return ws.requireKeySet();
+}
+
+/**
+ * The decryption policy's rule for aggregates (services/policy.ts): a total is decrypted only over at least k
+ * patients. decryptUnderPolicy is built around prediction runs, and cohort totals belong to none, so its rule is
+ * applied here with its k and its error, recorded as its refusals are, before the secret key is used.
+ */
+export function requireAggregatePolicy(audit: AuditSink, what: string, batchIds: readonly number[], patients: number): void {
+  if (patients >= DEFAULT_MIN_PATIENTS) return;
+  audit('decrypt-refused', { what, batches: [...batchIds], patients, minPatients: DEFAULT_MIN_PATIENTS, reason: 'too-few-patients' });
+  throw new PolicyError(
+    'too-few-patients',
+    `the ${what} would cover ${patients} patient(s); aggregates are only decrypted over at least ${DEFAULT_MIN_PATIENTS}, ` +
+      'so that none of them gives away one patient',
+  );
+}
+
+/*
+ * The encrypted variance carries ~1e-7 of absolute CKKS noise (rescaling noise per slot, averaged), so a
+ * constant feature comes out as a tiny positive or negative number rather than 0. Below this floor (a standard
+ * deviation of 1e-3, far under any vital's spread) a feature is treated as constant and scaled by 1, as
+ * fitScaler does, instead of having its noise blown up by a near-zero divisor.
+ */
+const CONSTANT_VARIANCE = 1e-6;
+
+/** Statistics already computed over exactly these batches under the active key set, if any. */
+export function storedCohortStats(ws: Workspace, batchIds: readonly number[]): CohortStats | null {
+  const row = latestCohortStats(ws.db, ws.requireKeySet().fingerprint, batchIds);
+  return row ? { ...(JSON.parse(row.json) as Omit<CohortStats, 'id'>), id: row.id } : null;
+}
+
+/**
+ * Per-feature count, mean and standard deviation (and the number of at-risk labels) over the pooled
+ * ciphertexts of `batchIds`, computed homomorphically: the key holder decrypts only cohort totals, each over
+ * every patient of the cohort, under the decryption policy's k. Two rounds: the means, then the squared
+ * deviations from them. The result feeds the standard scaler of encrypted training and is stored.
+ */
+export async function computeCohortStats(
+  ws: Workspace,
+  holder: KeyHolder,
+  batchIds: readonly number[],
+  audit: AuditSink,
+  hooks: JobHooks = {},
+): Promise<CohortStats> {
+  const keySet = await withGaloisKeys(ws, holder, audit);
+  const ctx = await contextFor(keySet.preset);
+  const cohort = loadCohort(ws, batchIds, ctx.slotCount);
+  const n = cohort.patients;
+  requireAggregatePolicy(audit, 'cohort-statistics', cohort.batchIds, n);
+  using keys = new EvaluationKeys(ctx, keySet.relinKeys, keySet.galoisKeys);
+  using dec = new ColumnDecryptor(ctx, holder.secretKey());
+  const { blocks } = cohort;
+  const present = blocks.map((b) => b.present);
+  const d = cohort.features.length;
+  let decrypted = 0;
+  const decryptTotal = (bytes: Uint8Array): number => {
+    decrypted++;
+    return dec.decrypt(bytes, 1)[0]!;
+  };
+
+  let means: number[];
+  let stds: number[];
+  let positives: number | null;
+  try {
+    means = cohort.features.map((_, j) => {
+      throwIfCancelled(hooks, 'the statistics');
+      hooks.onProgress?.({ phase: 'encrypted means', done: j, total: d });
+      return decryptTotal(maskedTotal(ctx, keys, blocks.map((b) => b.features[j]!), present)) / n;
+    });
+    // The number of at-risk labels is itself an aggregate: released only over at least k labeled patients.
+    const labeledBlocks = blocks.filter((b) => b.label && b.labeled.some((m) => m !== 0));
+    positives = cohort.labeledPatients >= DEFAULT_MIN_PATIENTS
+      ? Math.round(decryptTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))
+      : null;
+    stds = cohort.features.map((_, j) => {
+      throwIfCancelled(hooks, 'the statistics');
+      hooks.onProgress?.({ phase: 'encrypted deviations', done: j, total: d });
+      const variance = decryptTotal(maskedSquaredDeviations(ctx, keys, blocks.map((b) => b.features[j]!), present, means[j]!)) / n;
+      return variance > CONSTANT_VARIANCE ? Math.sqrt(variance) : 1;
+    });
+  } finally {
+    // Logged whatever happens, with the number of totals actually decrypted.
+    if (decrypted > 0) audit('decrypt', { what: 'cohort-statistics', batches: cohort.batchIds, patients: n, totals: decrypted });
+  }
+
+  const stats: Omit<CohortStats, 'id'> = {
+    batchIds: [...cohort.batchIds].sort((a, b) => a - b),
+    hospitals: cohort.hospitals,
+    patients: n,
+    labeledPatients: cohort.labeledPatients,
+    positives,
+    features: cohort.features.map((f, j) => ({ name: f.name, unit: f.unit, count: n, mean: means[j]!, std: stds[j]! })),
+    createdAt: new Date().toISOString(),
+  };
+  const id = insertCohortStats(ws.db, { keyFingerprint: keySet.fingerprint, batchIds: stats.batchIds, json: JSON.stringify(stats), createdAt: stats.createdAt });
+  return { ...stats, id };
+}

@@ -1,0 +1,94 @@
+import type { Db } from './db.ts';
+
+export interface HospitalKeyRow {
+  hospital: string;
+  keyId: string;
+  publicKey: Uint8Array;
+  registeredAt: string;
+}
+
+export function hospitalKey(db: Db, hospital: string): HospitalKeyRow | null {
+  const r = db.prepare('SELECT * FROM hospital_keys WHERE hospital = ?').get(hospital) as
+    | { hospital: string; key_id: string; public_key: Buffer; registered_at: string }
+    | undefined;
+  return r ? { hospital: r.hospital, keyId: r.key_id, publicKey: r.public_key, registeredAt: r.registered_at } : null;
+}
+
+/** Pins a hospital's signing key. Never replaces one: a changed key is refused before this is reached. */
+export function pinHospitalKey(db: Db, k: HospitalKeyRow): void {
+  db.prepare('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)').run(
+    k.hospital,
+    k.keyId,
+    k.publicKey,
+    k.registeredAt,
+  );
+}
+
+export interface BundleRow {
+  bundleId: string;
+  hospital: string;
+  batchId: number;
+  sha256: string;
+  createdAt: string;
+  importedAt: string;
+}
+
+export function bundleById(db: Db, bundleId: string): BundleRow | null {
+  const r = db.prepare('SELECT * FROM bundles WHERE bundle_id = ?').get(bundleId) as
+    | { bundle_id: string; hospital: string; batch_id: number; sha256: string; created_at: string; imported_at: string }
+    | undefined;
+  return r
+    ? { bundleId: r.bundle_id, hospital: r.hospital, batchId: r.batch_id, sha256: r.sha256, createdAt: r.created_at, importedAt: r.imported_at }
+    : null;
+}
+
+export function insertBundle(db: Db, b: BundleRow): void {
+  db.prepare('INSERT INTO bundles (bundle_id, hospital, batch_id, sha256, created_at, imported_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    b.bundleId,
+    b.hospital,
+    b.batchId,
+    b.sha256,
+    b.createdAt,
+    b.importedAt,
+  );
+}
+
+/** Adds Galois keys to an existing key set (derived from its secret key; nothing else of the key set changes). */
+export function setGaloisKeys(db: Db, fingerprint: string, galoisKeys: Uint8Array, steps: readonly number[]): void {
+  const info = db
+    .prepare('UPDATE key_sets SET galois_keys = ?, galois_steps = ? WHERE fingerprint = ?')
+    .run(galoisKeys, JSON.stringify(steps), fingerprint);
+  if (info.changes !== 1) throw new Error(`no key set ${fingerprint.slice(0, 16)} in this workspace`);
+}
+
+function sortedIds(ids: readonly number[]): number[] {
+  return [...ids].sort((a, b) => a - b);
+}
+
+export interface CohortStatsRow {
+  id: number;
+  keyFingerprint: string;
+  batchIds: number[];
+  json: string;
+  createdAt: string;
+}
+
+export function insertCohortStats(db: Db, s: Omit<CohortStatsRow, 'id'>): number {
+  return Number(
+    db
+      .prepare('INSERT INTO cohort_stats (key_fingerprint, batch_ids, json, created_at) VALUES (?, ?, ?, ?)')
+      .run(s.keyFingerprint, JSON.stringify(sortedIds(s.batchIds)), s.json, s.createdAt).lastInsertRowid,
+  );
+}
+
+/** The latest statistics over exactly this set of batches (ids compared sorted), under this key set. */
+export function latestCohortStats(db: Db, keyFingerprint: string, batchIds: readonly number[]): CohortStatsRow | null {
+  const r = db
+    .prepare('SELECT * FROM cohort_stats WHERE key_fingerprint = ? AND batch_ids = ? ORDER BY id DESC LIMIT 1')
+    .get(keyFingerprint, JSON.stringify(sortedIds(batchIds))) as
+    | { id: number; key_fingerprint: string; batch_ids: string; json: string; created_at: string }
+    | undefined;
+  return r
+    ? { id: r.id, keyFingerprint: r.key_fingerprint, batchIds: JSON.parse(r.batch_ids) as number[], json: r.json, createdAt: r.created_at }
+    : null;
+}

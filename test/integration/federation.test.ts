@@ -1,0 +1,229 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, listAudit } from '../../src-main/audit/log.ts';
+import { encryptBundle } from '../../src-main/federation/encrypt.ts';
+import { BundleError, type BundleRefusal } from '../../src-main/federation/errors.ts';
+import { HospitalIdentity } from '../../src-main/federation/identity.ts';
+import { importBundle } from '../../src-main/federation/import.ts';
+import { type Kit, kitJson, parseKit } from '../../src-main/federation/kit.ts';
+import { readAll } from '../../src-main/ingest/index.ts';
+import { linear, trainGradientDescent, trainLogistic, predictProba } from '../../src-main/ml/logistic.ts';
+import { classificationMetrics } from '../../src-main/ml/metrics.ts';
+import { fitScaler, transform } from '../../src-main/ml/scaler.ts';
+import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
+import { balanceClasses, stratifiedSplit } from '../../src-main/ml/split.ts';
+import { trainEncrypted } from '../../src-main/services/federated-train.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
+import { predictBatches } from '../../src-main/services/predict.ts';
+import { PolicyError } from '../../src-main/services/policy.ts';
+import { decryptRun } from '../../src-main/services/results.ts';
+import { type AuditSink, computeCohortStats } from '../../src-main/services/stats.ts';
+import { saveModel } from '../../src-main/services/train.ts';
+import { Workspace } from '../../src-main/services/workspace.ts';
+import type { Db } from '../../src-main/store/db.ts';
+import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
+import { PASSPHRASE, SHARED, tempDir } from '../helpers/workspace.ts';
+
+// TenSEAL's tutorial: drop rows with any gap, keep these 9 features, balance the classes, 70/30 split.
+const FEATURES = ['male', 'age', 'cigsPerDay', 'prevalentStroke', 'prevalentHyp', 'totChol', 'sysBP', 'heartRate', 'glucose'];
+const LABEL = 'TenYearCHD';
+const SEED = 73;
+const HYPER = { epochs: 5, lr: 1, l2: 0.05, nesterov: false, sigmoidInterval: 8 };
+const HOSPITALS = ['H-ALPHA', 'H-BETA', 'H-GAMMA'];
+
+function take(columns: Float64Array[], rows: ArrayLike<number>): Float64Array[] {
+  return columns.map((c) => Float64Array.from(rows, (i) => c[i]!));
+}
+
+function writeCsv(path: string, x: Float64Array[], y: Float64Array, rows: readonly number[]): void {
+  const lines = [[...FEATURES, LABEL].join(',')];
+  for (const i of rows) lines.push([...x.map((c) => String(c[i]!)), String(y[i]!)].join(','));
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+const COUNTED = ['batches', 'patients', 'ciphertexts', 'bundles', 'hospital_keys'];
+function counts(db: Db): Record<string, number> {
+  return Object.fromEntries(COUNTED.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get() as number]));
+}
+
+async function refusal(work: Promise<unknown>): Promise<BundleRefusal> {
+  const e = await work.then(
+    () => expect.unreachable('the bundle should have been refused'),
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(BundleError);
+  return (e as BundleError).code;
+}
+
+describe('three hospitals: kit, signed bundles, encrypted statistics, training and prediction', () => {
+  const tmp = tempDir('homopai-federation-');
+  const dir = tmp.dir;
+  let ws: Workspace;
+  let vault: PassphraseVault;
+  let kit: Kit;
+  const bundles: string[] = [];
+  let trainX: Float64Array[];
+  let trainY: Float64Array;
+  let testX: Float64Array[];
+  let testY: Float64Array;
+
+  const encryptAs = async (hospital: string, csv: string, out: string, withKit = kit, hospitalDir = join(dir, hospital)): Promise<string> => {
+    const { identity } = await HospitalIdentity.open(hospitalDir, hospital, PASSPHRASE);
+    try {
+      await encryptBundle({ kit: withKit, identity, csv, out, ingest: { label: LABEL } });
+    } finally {
+      identity.lock();
+    }
+    return out;
+  };
+
+  beforeAll(async () => {
+    const { plan, data } = await readAll(join(SHARED, 'framingham.csv'), { label: LABEL, missing: 'drop' });
+    expect(data.labels!.length).toBe(3656);
+    const columns = FEATURES.map((f) => data.values[plan.features.findIndex((p) => p.name === f)]!);
+    const kept = balanceClasses(data.labels!, SEED);
+    const x = take(columns, kept);
+    const y = Float64Array.from(kept, (i) => data.labels![i]!);
+    const split = stratifiedSplit(y, 0.3, SEED);
+    expect([split.train.length, split.test.length]).toEqual([780, 334]);
+    [trainX, testX] = [take(x, split.train), take(x, split.test)];
+    [trainY, testY] = [Float64Array.from(split.train, (i) => y[i]!), Float64Array.from(split.test, (i) => y[i]!)];
+
+    ws = Workspace.open(join(dir, 'ws'));
+    vault = new PassphraseVault(join(dir, 'ws'), PASSPHRASE);
+    await createKeySet(ws, 'standard', vault);
+    const kitPath = join(dir, 'kit.json');
+    writeFileSync(kitPath, kitJson(ws.requireKeySet()));
+    // The hospital side sees only this file.
+    kit = parseKit(readFileSync(kitPath, 'utf8'));
+
+    // Each hospital holds a third of the training rows; the first also contributes the held-out test rows.
+    const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+    for (const [h, hospital] of HOSPITALS.entries()) {
+      const csv = join(dir, `${hospital}.csv`);
+      writeCsv(csv, trainX, trainY, all(trainY.length).filter((i) => i % 3 === h));
+      bundles.push(await encryptAs(hospital, csv, join(dir, `${hospital}.bundle`)));
+    }
+    const testCsv = join(dir, 'test.csv');
+    writeCsv(testCsv, testX, testY, all(testY.length));
+    bundles.push(await encryptAs(HOSPITALS[0]!, testCsv, join(dir, 'test.bundle')));
+  });
+
+  afterAll(() => {
+    ws[Symbol.dispose]();
+    tmp[Symbol.dispose]();
+  });
+
+  it('trains on the pooled ciphertexts and matches plaintext gradient descent', async () => {
+    const imported = [];
+    for (const b of bundles) imported.push(await importBundle(ws, b));
+    expect(imported.map((r) => [r.hospital, r.newHospital])).toEqual([
+      ['H-ALPHA', true],
+      ['H-BETA', true],
+      ['H-GAMMA', true],
+      ['H-ALPHA', false],
+    ]);
+    expect(imported.reduce((s, r) => s + r.rows, 0)).toBe(1114);
+    // Pseudonyms only: no record number (ingest's "<file>-<row>") reaches the workstation.
+    const ids = ws.db.prepare('SELECT patient_id FROM patients').pluck().all() as string[];
+    expect(ids.every((id) => /^[0-9a-f]{32}$/.test(id))).toBe(true);
+    const trainBatches = imported.slice(0, 3).map((r) => r.batchId);
+    const testBatch = imported[3]!.batchId;
+
+    const holder = await KeyHolder.unlock(ws, vault);
+    const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
+    const stats = await computeCohortStats(ws, holder, trainBatches, audit);
+    const scaler = fitScaler(trainX);
+    expect(stats.patients).toBe(780);
+    expect(stats.positives).toBe(trainY.reduce((s, v) => s + v, 0));
+    stats.features.forEach((f, j) => {
+      expect(f.name).toBe(FEATURES[j]);
+      expect(f.count).toBe(780);
+      // CKKS noise: ~1e-7 absolute per slot, summed over the slots and divided by n.
+      expect(Math.abs(f.mean - scaler.mean[j]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(scaler.mean[j]!)));
+      expect(Math.abs(f.std - scaler.std[j]!) / scaler.std[j]!).toBeLessThan(1e-4);
+    });
+
+    const trained = await trainEncrypted(ws, holder, trainBatches, HYPER, audit);
+    const { model } = trained;
+    const epochMs = trained.epochs.map((e) => e.evaluateMs + e.refreshMs);
+
+    // The plaintext twin: same scaler, same hyper-parameters, same polynomial sigmoid.
+    const poly = fitSigmoidPoly(3, HYPER.sigmoidInterval);
+    const polySigmoid = (z: number): number => evalPoly(poly, z);
+    const xs = transform(scaler, trainX);
+    const twin = trainGradientDescent(xs, trainY, { ...HYPER, sigmoid: polySigmoid });
+    model.weights.forEach((w, j) => expect(Math.abs(w - twin.weights[j]!)).toBeLessThan(1e-4));
+    expect(Math.abs(model.bias - twin.bias)).toBeLessThan(1e-4);
+
+    saveModel(ws, model);
+    const run = await predictBatches(ws, model, [testBatch]);
+    const predictions = await decryptRun(ws, holder, run.runId);
+    holder.lock();
+    const encrypted = classificationMetrics(testY, predictions.map((p) => p.probability));
+    const xt = transform(scaler, testX);
+    const plain = classificationMetrics(testY, linear(xt, twin).map((z) => Math.min(1, Math.max(0, polySigmoid(z)))));
+    expect(Math.abs(encrypted.accuracy - plain.accuracy)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(encrypted.auc - plain.auc)).toBeLessThanOrEqual(0.01);
+    const newton = classificationMetrics(testY, predictProba(xt, trainLogistic(xs, trainY)));
+    console.info(
+      `framingham, 3 hospitals, 780 train / 334 test: encrypted training accuracy ${encrypted.accuracy.toFixed(4)} AUC ` +
+        `${encrypted.auc.toFixed(4)}; plaintext GD (same polynomial) ${plain.accuracy.toFixed(4)} / ${plain.auc.toFixed(4)}; ` +
+        `plaintext Newton LR ${newton.accuracy.toFixed(4)} / ${newton.auc.toFixed(4)}; epoch ms ${epochMs.map((m) => m.toFixed(0)).join(', ')} ` +
+        `(setup ${trained.prepareMs.toFixed(0)} ms)`,
+    );
+
+    // Every refresh (one per epoch) is in the audit log, with counts only.
+    const refreshes = listAudit(ws.db, { action: 'decrypt' }).filter((e) => e.detail['what'] === 'aggregated-gradient');
+    expect(refreshes.map((e) => e.detail['epoch'])).toEqual([1, 2, 3, 4, 5]);
+    expect(refreshes[0]!.detail).toMatchObject({ patients: 780, values: 10 });
+    expect(listAudit(ws.db, { action: 'keygen' }).map((e) => e.detail['what'])).toEqual(['galois-keys']);
+  });
+
+  it('refuses truncated, altered, replayed, foreign-key and re-keyed bundles, storing nothing', async () => {
+    const before = counts(ws.db);
+    const original = readFileSync(bundles[0]!);
+
+    const truncated = join(dir, 'truncated.bundle');
+    writeFileSync(truncated, original.subarray(0, original.length - 1000));
+    expect(await refusal(importBundle(ws, truncated))).toBe('truncated');
+
+    const flipped = join(dir, 'flipped.bundle');
+    const altered = Buffer.from(original);
+    altered[Math.floor(altered.length / 2)]! ^= 0x01;
+    writeFileSync(flipped, altered);
+    expect(await refusal(importBundle(ws, flipped))).toBe('signature');
+
+    expect(await refusal(importBundle(ws, bundles[0]!))).toBe('replay');
+
+    using otherWs = Workspace.open(join(dir, 'other-ws'));
+    await createKeySet(otherWs, 'standard', new PassphraseVault(join(dir, 'other-ws'), PASSPHRASE));
+    const foreignKit = parseKit(kitJson(otherWs.requireKeySet()));
+    const small = join(dir, 'small.csv');
+    writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
+    expect(await refusal(importBundle(ws, await encryptAs('H-BETA', small, join(dir, 'foreign.bundle'), foreignKit)))).toBe('key-set');
+
+    // Same hospital name, another signing key (a new identity folder): refused against the pinned key.
+    const impostor = await encryptAs('H-GAMMA', small, join(dir, 'impostor.bundle'), kit, join(dir, 'impostor-dir'));
+    const rekeyed = importBundle(ws, impostor);
+    expect(await refusal(rekeyed)).toBe('hospital-key-changed');
+    await expect(importBundle(ws, impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
+
+    expect(counts(ws.db)).toEqual(before);
+  });
+
+  it('decrypts no total over fewer than k patients (the decryption policy)', async () => {
+    const tiny = join(dir, 'tiny.csv');
+    writeCsv(tiny, trainX, trainY, [0, 1, 2]);
+    const { batchId } = await importBundle(ws, await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')));
+    const holder = await KeyHolder.unlock(ws, vault);
+    const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
+    await expect(computeCohortStats(ws, holder, [batchId], audit)).rejects.toBeInstanceOf(PolicyError);
+    await expect(trainEncrypted(ws, holder, [batchId], HYPER, audit)).rejects.toThrow(/at least 5/);
+    holder.lock();
+    const refused = listAudit(ws.db, { action: 'decrypt-refused' });
+    expect(refused.map((e) => e.detail['what'])).toEqual(['cohort-statistics', 'cohort-statistics']);
+    expect(refused[0]!.detail).toMatchObject({ patients: 3, reason: 'too-few-patients' });
+  });
+});
