@@ -1,23 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { homopai, SAMPLE } from '../helpers/cli.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
-
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../../src-main/cli/main.ts');
-const SAMPLE = join(import.meta.dirname, '../../resources/sample/pilot-vitals.csv');
-
-async function homopai(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
-    return { code: 0, ...r };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('homopai CLI', () => {
   it('runs init, import, train, predict, evaluate and audit verify on a workspace', async () => {
