@@ -223,7 +223,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'patients.overview': async () => {
       const db = ws().db;
       const storage = batchStorage(db);
-      const damaged = await damagedBatches(db);
+      const damaged = await damagedBatches(db, ws().rowMacIfLoaded());
       return {
         hospitals: hospitalSummary(db),
         batches: listBatches(db).map((b) => {

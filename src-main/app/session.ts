@@ -58,6 +58,7 @@ export class Session {
 
   begin(holder: KeyHolder, role: Role): void {
     this.active?.holder.lock();
+    this.workspace().useRowMac(holder.rowMac());
     this.active = { holder, role };
   }
 
@@ -67,6 +68,7 @@ export class Session {
     if (!ending) return;
     this.active = null;
     ending.holder.lock();
+    this.ws?.dropRowMac();
     const cancelled = this.cancelAll();
     await this.audit('lock', { reason, jobsCancelled: cancelled }, ending.role);
   }

@@ -10,7 +10,7 @@ import { kitJson, parseKit } from '../federation/kit.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import { writeFileAtomic } from '../reports/csv-export.ts';
 import { ENCRYPTED_TRAINING_DEFAULTS, trainEncrypted } from '../services/federated-train.ts';
-import { KeyHolder } from '../services/keys.ts';
+import { KeyHolder, loadRowKey } from '../services/keys.ts';
 import type { Progress } from '../services/progress.ts';
 import { type AuditSink, computeCohortStats } from '../services/stats.ts';
 import { saveModel } from '../services/train.ts';
@@ -122,6 +122,7 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     case 'import-bundle': {
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
+      await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
       const r = await importBundle(ws, file).catch((e: unknown) => {
         if (e instanceof BundleError) cli.audit(ws, 'import-rejected', { file: basename(file), reason: e.code });
         throw e;

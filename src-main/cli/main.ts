@@ -7,7 +7,7 @@ import { listRuns } from '../store/predictions.ts';
 import { runBench, saveBench, type BenchFigures } from '../services/bench.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { importCsv } from '../services/import.ts';
-import { createKeySet, KeyHolder } from '../services/keys.ts';
+import { createKeySet, KeyHolder, loadRowKey } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
 import type { Progress } from '../services/progress.ts';
 import { samplePath } from '../services/resources.ts';
@@ -236,6 +236,7 @@ async function main(argv: string[]): Promise<void> {
     case 'import': {
       using ws = openWs();
       const file = fileArg(positionals, 'import');
+      await loadRowKey(ws, await vault(ws, 'to tag the stored ciphertexts'));
       const r = await importCsv(ws, file, ingestOptions(v), { onProgress }).catch((e: unknown) => {
         if (e instanceof CsvValidationError) audit(ws, 'import-rejected', { file: e.file, issues: e.totalIssues });
         throw e;
@@ -277,8 +278,9 @@ async function main(argv: string[]): Promise<void> {
       const batchIds =
         !v.batches || v.batches === 'all' ? listBatches(ws.db).map((b) => b.id) : v.batches.split(',').map((s) => Number(s.trim()));
       if (batchIds.length === 0) throw new Error('this workspace has no batches: import a CSV first');
-      const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
+      // Unlocked first: the run's rows are verified and tagged with the row key derived from the secret key.
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to decrypt the predictions'));
+      const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
       audit(ws, 'predict', { run: run.runId, model: model.id, batches: batchIds, patients: run.patients });
       const preds = await decryptRun(ws, holder, run.runId, { audit: (action, detail) => audit(ws, action, detail) });
       holder.lock();

@@ -68,7 +68,7 @@ export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount
       patients++;
       hospitals.add(p.hospital);
     }
-    for (const block of blocksOf(ws.db, b.id)) {
+    for (const block of blocksOf(ws.db, ws.rowMac(), b.id)) {
       const m = masks.get(block.block);
       if (!m) continue;
       blocks.push({

@@ -59,6 +59,7 @@ async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle): Promise<vo
  */
 export async function importBundle(ws: Workspace, path: string): Promise<BundleImportResult> {
   const keySet = ws.requireKeySet();
+  const mac = ws.rowMac();
   const bytes = new Uint8Array(await readFile(path));
   const bundle = parseBundle(bytes);
   const h = bundle.header;
@@ -109,7 +110,7 @@ export async function importBundle(ws: Workspace, path: string): Promise<BundleI
     h.blocks.forEach((b, block) => {
       insertPatients(ws.db, id, block, b.pseudonyms.map((p, slot) => ({ hospital, patientId: p, labeled: b.labeled[slot]! })), now);
       bundle.ciphertexts[block]!.forEach((ct, j) =>
-        insertCiphertext(ws.db, {
+        insertCiphertext(ws.db, mac, {
           batchId: id,
           block,
           kind: j < h.features.length ? 'feature' : 'label',

@@ -84,7 +84,7 @@ async function encryptionThroughput(pool: CkksPool, ref: EncryptionKeyRef, slots
 async function evaluationThroughput(pool: CkksPool, ws: Workspace, model: Model, batchId: number, scaling: Scaling): Promise<number> {
   const keySet = ws.requireKeySet();
   const ref = { preset: keySet.preset, keyId: keySet.fingerprint, relinKeys: keySet.relinKeys };
-  const first = blocksOf(ws.db, batchId).next().value!;
+  const first = blocksOf(ws.db, ws.rowMac(), batchId).next().value!;
   const features = model.features.map((f) => first.columns.get(f.name)!.bytes);
   const plan = planOf(model, scaling);
   await Promise.all(Array.from({ length: pool.size }, () => pool.evaluate(ref, features, plan)));

@@ -146,6 +146,7 @@ export async function importRecords(
   const ctx = await contextFor(keySet.preset);
   const pool = encryption.pool ?? sharedPool('encryptor');
   const key = encryptionKey(ws, encryption.holder);
+  const mac = ws.rowMac();
   const { features, chunks } = source;
   const hospitals = new Set<string>();
   const now = new Date().toISOString();
@@ -169,7 +170,7 @@ export async function importRecords(
         insertPatients(ws.db, batchId, done.block, done.patients, now);
         done.cts.forEach((bytes, j) => {
           const isLabel = j === features.length;
-          insertCiphertext(ws.db, {
+          insertCiphertext(ws.db, mac, {
             batchId,
             block: done.block,
             kind: isLabel ? 'label' : 'feature',

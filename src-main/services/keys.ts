@@ -1,6 +1,7 @@
 import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
 import { insertKeySet, type KeySetRow } from '../store/keysets.ts';
+import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { contextFor } from './contexts.ts';
 import type { Workspace } from './workspace.ts';
@@ -39,7 +40,7 @@ export function keySetInfo(k: KeySetRow): KeySetInfo {
 
 /**
  * Generates a key set: public, relinearization (and Galois) keys go into the store, the secret key only into
- * the vault. The secret key buffer is zeroed once the vault has it.
+ * the vault. The secret key buffer is zeroed once the vault has it and the workspace has the row key.
  */
 export async function createKeySet(
   ws: Workspace,
@@ -52,8 +53,10 @@ export async function createKeySet(
   const t0 = performance.now();
   const ks = generateKeySet(ctx, galoisSteps);
   const keygenMs = performance.now() - t0;
+  let mac: RowMac;
   try {
     await vault.store(ks.fingerprint, ks.secretKey);
+    mac = RowMac.fromSecretKey(ks.secretKey, ks.fingerprint);
   } finally {
     ks.secretKey.fill(0);
   }
@@ -71,7 +74,22 @@ export async function createKeySet(
     createdAt: new Date().toISOString(),
   };
   insertKeySet(ws.db, row);
+  ws.useRowMac(mac);
   return { info: keySetInfo({ ...row, active: true }), keygenMs };
+}
+
+/**
+ * Loads only the key that tags and verifies stored ciphertext rows, for work that must not hold the secret
+ * key (import, encrypted prediction): the secret key is in memory just long enough to derive it.
+ */
+export async function loadRowKey(ws: Workspace, vault: SecretKeyVault): Promise<void> {
+  const k = ws.requireKeySet();
+  const secret = await vault.load(k.fingerprint);
+  try {
+    ws.useRowMac(RowMac.fromSecretKey(secret, k.fingerprint));
+  } finally {
+    secret.fill(0);
+  }
 }
 
 /**
@@ -87,9 +105,17 @@ export class KeyHolder {
     this.secret = secret;
   }
 
+  /** Unlocks the active key set; the workspace gets the row key derived from it (Workspace.dropRowMac). */
   static async unlock(ws: Workspace, vault: SecretKeyVault): Promise<KeyHolder> {
     const k = ws.requireKeySet();
-    return new KeyHolder(k.fingerprint, await vault.load(k.fingerprint));
+    const holder = new KeyHolder(k.fingerprint, await vault.load(k.fingerprint));
+    ws.useRowMac(holder.rowMac());
+    return holder;
+  }
+
+  /** A fresh copy of the row key, for a workspace to own (and zero when it drops it). */
+  rowMac(): RowMac {
+    return RowMac.fromSecretKey(this.secretKey(), this.fingerprint);
   }
 
   get unlocked(): boolean {

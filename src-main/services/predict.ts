@@ -69,6 +69,7 @@ export async function predictBatches(
   checkDepth(ctx, plan);
   const pool = evaluators ?? sharedPool('evaluator');
   const keys = { preset: keySet.preset, keyId: keySet.fingerprint, relinKeys: keySet.relinKeys };
+  const mac = ws.rowMac();
   let done = 0;
   let blocks = 0;
   return inTransaction(ws.db, async () => {
@@ -83,7 +84,7 @@ export async function predictBatches(
     const window = new OrderedWindow<{ batchId: number; block: number; slots: number; out: { bytes: Uint8Array; level: number } }>(
       pool.size * 2,
       (r) => {
-        insertPredictionBlock(ws.db, { runId, batchId: r.batchId, block: r.block, slots: r.slots, ...r.out });
+        insertPredictionBlock(ws.db, mac, { runId, batchId: r.batchId, block: r.block, slots: r.slots, ...r.out });
         done += r.slots;
         blocks++;
         hooks.onProgress?.({ phase: 'predicting', done, total });
@@ -91,7 +92,7 @@ export async function predictBatches(
     );
     const t0 = performance.now();
     for (const batch of batches) {
-      for (const b of blocksOf(ws.db, batch.id)) {
+      for (const b of blocksOf(ws.db, mac, batch.id)) {
         throwIfCancelled(hooks, 'the prediction');
         const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
         const meta = { batchId: batch.id, block: b.block, slots: b.slots };

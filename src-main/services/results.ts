@@ -60,7 +60,7 @@ function clamp01(v: number): number {
 export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<PatientPrediction[]> {
   const run = requireRun(ws, holder, runId);
   const patients = new Map(run.batchIds.map((id) => [id, patientsByBlock(ws, id)]));
-  const outputs = runOutputs(ws.db, runId);
+  const outputs = runOutputs(ws.db, ws.rowMac(), runId);
   return decryptUnderPolicy(ws, holder, { purpose: 'predictions', run }, policy, (decrypt) => {
     const out: PatientPrediction[] = [];
     for (const b of outputs) {
@@ -87,14 +87,14 @@ export function histogram(probabilities: ArrayLike<number>, bins = 10): number[]
  */
 export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<RunEvaluation> {
   const run = requireRun(ws, holder, runId);
-  const predictions = new Map(runOutputs(ws.db, runId).map((b) => [`${b.batchId}/${b.block}`, b]));
+  const predictions = new Map(runOutputs(ws.db, ws.rowMac(), runId).map((b) => [`${b.batchId}/${b.block}`, b]));
   const { labels, probs, allProbs } = await decryptUnderPolicy(ws, holder, { purpose: 'aggregates', run }, policy, (decrypt) => {
     const labels: number[] = [];
     const probs: number[] = [];
     const allProbs: number[] = [];
     for (const batchId of run.batchIds) {
       const patients = patientsByBlock(ws, batchId);
-      for (const b of blocksOf(ws.db, batchId)) {
+      for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
         const pred = predictions.get(`${batchId}/${b.block}`);
         if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
         const p = decrypt(pred);
@@ -134,7 +134,7 @@ export async function decryptStoredInput(
   ciphertextIds: readonly number[],
   policy: PolicyOptions = {},
 ): Promise<Float64Array[]> {
-  const ciphertexts = storedCiphertexts(ws.db, ciphertextIds);
+  const ciphertexts = storedCiphertexts(ws.db, ws.rowMac(), ciphertextIds);
   const request = { purpose: 'stored-input', requested: ciphertextIds.length, ciphertexts } as const;
   return decryptUnderPolicy(ws, holder, request, policy, (decrypt) => ciphertexts.map(decrypt));
 }

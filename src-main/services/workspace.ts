@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, openDatabase } from '../store/db.ts';
 import { activeKeySet, type KeySetRow } from '../store/keysets.ts';
+import { IntegrityKeyError, type RowMac } from '../store/row-mac.ts';
 
 /** The per-user folder Electron's app.getPath('userData') uses, so the CLI and the app share a workspace. */
 export function appDataDir(): string {
@@ -31,6 +32,7 @@ export class NoKeySetError extends Error {
 export class Workspace implements Disposable {
   readonly dir: string;
   readonly db: Db;
+  private mac: RowMac | null = null;
 
   private constructor(dir: string, db: Db) {
     this.dir = dir;
@@ -47,7 +49,31 @@ export class Workspace implements Disposable {
     return k;
   }
 
+  /** Authenticates rows from now on with this key (services/keys.ts derives it); a previous one is zeroed. */
+  useRowMac(mac: RowMac): void {
+    this.dropRowMac();
+    this.mac = mac;
+  }
+
+  /** Zeroes the row key: the key holder locked. */
+  dropRowMac(): void {
+    this.mac?.destroy();
+    this.mac = null;
+  }
+
+  /** The key that tags and verifies stored ciphertext rows, or IntegrityKeyError when none is loaded. */
+  rowMac(): RowMac {
+    if (!this.mac) throw new IntegrityKeyError();
+    return this.mac;
+  }
+
+  /** The row key if one is loaded: a keyless caller can still see damage, not forgery. */
+  rowMacIfLoaded(): RowMac | null {
+    return this.mac;
+  }
+
   [Symbol.dispose](): void {
+    this.dropRowMac();
     if (this.db.open) this.db.close();
   }
 }

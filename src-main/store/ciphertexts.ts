@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
+import type { RowFields, RowMac } from './row-mac.ts';
 
 export type CiphertextKind = 'feature' | 'label';
 
@@ -17,25 +18,39 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export function insertCiphertext(db: Db, c: StoredCiphertext): void {
+// Migration v4 pins every row of this table to 'input'; the tag covers it all the same.
+const PROVENANCE = 'input';
+
+interface CiphertextRow {
+  id: number;
+  batch_id: number;
+  block: number;
+  kind: CiphertextKind;
+  column_name: string;
+  slots: number;
+  level: number;
+  provenance: string;
+  bytes: Buffer;
+  sha256: string;
+  mac: Buffer | null;
+}
+
+function fieldsOf(r: Omit<CiphertextRow, 'id' | 'bytes' | 'sha256' | 'mac'>): RowFields {
+  return [r.batch_id, r.block, r.kind, r.column_name, r.slots, r.level, r.provenance];
+}
+
+export function insertCiphertext(db: Db, mac: RowMac, c: StoredCiphertext): void {
+  const sha256 = sha256Hex(c.bytes);
+  const fields = { batch_id: c.batchId, block: c.block, kind: c.kind, column_name: c.columnName, slots: c.slots, level: c.level, provenance: PROVENANCE };
   db.prepare(
-    `INSERT INTO ciphertexts (batch_id, block, kind, column_name, slots, level, bytes, sha256)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, c.bytes, sha256Hex(c.bytes));
+    `INSERT INTO ciphertexts (batch_id, block, kind, column_name, slots, level, provenance, bytes, sha256, mac)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, PROVENANCE, c.bytes, sha256, mac.tag('ciphertexts', fieldsOf(fields), sha256));
 }
 
 /** Whether a stored blob still matches the SHA-256 recorded when it was written. */
-export function checksumOk(row: { bytes: Uint8Array; sha256: string }): boolean {
+function checksumOk(row: { bytes: Uint8Array; sha256: string }): boolean {
   return sha256Hex(row.bytes) === row.sha256;
-}
-
-/** [ciphertext id, batch id] of every stored ciphertext, for a scan that fetches one blob at a time. */
-export function ciphertextIds(db: Db): [number, number][] {
-  return db.prepare('SELECT id, batch_id FROM ciphertexts ORDER BY id').raw().all() as [number, number][];
-}
-
-export function ciphertextById(db: Db, id: number): { bytes: Uint8Array; sha256: string } | null {
-  return (db.prepare('SELECT bytes, sha256 FROM ciphertexts WHERE id = ?').get(id) as { bytes: Buffer; sha256: string } | undefined) ?? null;
 }
 
 export class IntegrityError extends Error {
@@ -45,8 +60,56 @@ export class IntegrityError extends Error {
   }
 }
 
-/** Blocks of a batch in order, each with its ciphertexts keyed by column, checked against their SHA-256. */
-export function* blocksOf(db: Db, batchId: number): Generator<{ block: number; slots: number; columns: Map<string, StoredCiphertext> }> {
+/**
+ * Why a stored row may not be used, or null when it may: damaged bytes (checksum), or a row edited, moved or
+ * inserted without the vault's key (tag). Without a key only damage can be seen.
+ */
+export function rowProblem(
+  mac: RowMac | null,
+  table: string,
+  fields: RowFields,
+  r: { bytes: Uint8Array; sha256: string; mac: Uint8Array | null },
+): string | null {
+  if (!checksumOk(r)) return 'its bytes do not match their checksum (damaged or edited)';
+  if (mac && !mac.verify(table, fields, r.sha256, r.mac)) {
+    return 'its integrity tag does not match (the row was edited, moved or inserted outside HomoPAI)';
+  }
+  return null;
+}
+
+/** Throws the IntegrityError naming the row when it may not be used; returns it when it may. */
+export function authenticCiphertext(mac: RowMac, r: CiphertextRow): CiphertextRow {
+  const problem = rowProblem(mac, 'ciphertexts', fieldsOf(r), r);
+  if (problem) {
+    throw new IntegrityError(
+      `ciphertext row ${r.id} (batch ${r.batch_id}, block ${r.block}, column "${r.column_name}") failed verification: ${problem}; re-import batch ${r.batch_id} from its source`,
+    );
+  }
+  return r;
+}
+
+/** [ciphertext id, batch id] of every stored ciphertext, for a scan that fetches one blob at a time. */
+export function ciphertextIds(db: Db): [number, number][] {
+  return db.prepare('SELECT id, batch_id FROM ciphertexts ORDER BY id').raw().all() as [number, number][];
+}
+
+/** Whether the row with this id is damaged or forged (a row deleted meanwhile is neither). */
+export function ciphertextFails(db: Db, mac: RowMac | null, id: number): boolean {
+  const r = db.prepare('SELECT * FROM ciphertexts WHERE id = ?').get(id) as CiphertextRow | undefined;
+  return r !== undefined && rowProblem(mac, 'ciphertexts', fieldsOf(r), r) !== null;
+}
+
+/** Stored ciphertext rows by id, each verified; ids not in the store are left out. */
+export function ciphertextsById(db: Db, mac: RowMac, ids: readonly number[]): CiphertextRow[] {
+  const stmt = db.prepare('SELECT * FROM ciphertexts WHERE id = ?');
+  return ids.flatMap((id) => {
+    const r = stmt.get(id) as CiphertextRow | undefined;
+    return r ? [authenticCiphertext(mac, r)] : [];
+  });
+}
+
+/** Blocks of a batch in order, each with its ciphertexts keyed by column, every row verified before use. */
+export function* blocksOf(db: Db, mac: RowMac, batchId: number): Generator<{ block: number; slots: number; columns: Map<string, StoredCiphertext> }> {
   const blocks = db
     .prepare('SELECT DISTINCT block FROM ciphertexts WHERE batch_id = ? ORDER BY block')
     .pluck()
@@ -55,21 +118,8 @@ export function* blocksOf(db: Db, batchId: number): Generator<{ block: number; s
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
     let slots = 0;
-    for (const r of stmt.all(batchId, block) as {
-      batch_id: number;
-      block: number;
-      kind: CiphertextKind;
-      column_name: string;
-      slots: number;
-      level: number;
-      bytes: Buffer;
-      sha256: string;
-    }[]) {
-      if (!checksumOk(r)) {
-        throw new IntegrityError(
-          `ciphertext of batch ${batchId}, block ${block}, column "${r.column_name}" does not match its checksum`,
-        );
-      }
+    for (const r of stmt.all(batchId, block) as CiphertextRow[]) {
+      authenticCiphertext(mac, r);
       slots = r.slots;
       columns.set(r.column_name, {
         batchId: r.batch_id,

@@ -145,4 +145,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE prediction_blocks ADD COLUMN provenance TEXT NOT NULL DEFAULT 'evaluator-output'
     CHECK (provenance = 'evaluator-output');
   `,
+  // v5: an HMAC-SHA-256 tag on every stored ciphertext row (store/row-mac.ts). Rows written before it have
+  // none and fail verification: a missing tag cannot be told apart from a row inserted behind the app's back.
+  `
+  ALTER TABLE ciphertexts ADD COLUMN mac BLOB;
+  ALTER TABLE prediction_blocks ADD COLUMN mac BLOB;
+  `,
 ];

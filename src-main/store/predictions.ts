@@ -1,5 +1,13 @@
 import type { Db } from './db.ts';
-import { checksumOk, IntegrityError, sha256Hex } from './ciphertexts.ts';
+import { IntegrityError, rowProblem, sha256Hex } from './ciphertexts.ts';
+import type { RowFields, RowMac } from './row-mac.ts';
+
+// Migration v4 pins every row of prediction_blocks to this provenance; the tag covers it all the same.
+const PROVENANCE = 'evaluator-output';
+
+function fieldsOf(b: { runId: number; batchId: number; block: number; slots: number; level: number }): RowFields {
+  return [b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE];
+}
 
 export interface PredictionRun {
   id: number;
@@ -25,11 +33,13 @@ export function createRun(db: Db, r: Omit<PredictionRun, 'id'>): number {
 /** Encrypted prediction vectors are kept; their decryption lives only in the key holder's memory. */
 export function insertPredictionBlock(
   db: Db,
+  mac: RowMac,
   b: { runId: number; batchId: number; block: number; slots: number; level: number; bytes: Uint8Array },
 ): void {
+  const sha256 = sha256Hex(b.bytes);
   db.prepare(
-    `INSERT INTO prediction_blocks (run_id, batch_id, block, slots, level, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(b.runId, b.batchId, b.block, b.slots, b.level, b.bytes, sha256Hex(b.bytes));
+    `INSERT INTO prediction_blocks (run_id, batch_id, block, slots, level, provenance, bytes, sha256, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, b.bytes, sha256, mac.tag('prediction_blocks', fieldsOf(b), sha256));
 }
 
 export function getRun(db: Db, id: number): PredictionRun | null {
@@ -55,13 +65,16 @@ export function listRuns(db: Db): PredictionRun[] {
   );
 }
 
-export function predictionBlocks(db: Db, runId: number): { batchId: number; block: number; slots: number; bytes: Uint8Array }[] {
+/** A run's encrypted prediction vectors in order, each verified before use. */
+export function predictionBlocks(db: Db, mac: RowMac, runId: number): { batchId: number; block: number; slots: number; bytes: Uint8Array }[] {
   const rows = db
-    .prepare('SELECT batch_id, block, slots, bytes, sha256 FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
-    .all(runId) as { batch_id: number; block: number; slots: number; bytes: Buffer; sha256: string }[];
+    .prepare('SELECT batch_id, block, slots, level, bytes, sha256, mac FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
+    .all(runId) as { batch_id: number; block: number; slots: number; level: number; bytes: Buffer; sha256: string; mac: Buffer | null }[];
   return rows.map((r) => {
-    if (!checksumOk(r)) {
-      throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} does not match its checksum`);
+    const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
+    const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b), r);
+    if (problem) {
+      throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
     }
     return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes };
   });

@@ -1,6 +1,7 @@
-import { type CiphertextKind, checksumOk, IntegrityError, type StoredCiphertext } from './ciphertexts.ts';
+import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from './ciphertexts.ts';
 import type { Db } from './db.ts';
 import { predictionBlocks } from './predictions.ts';
+import type { RowMac } from './row-mac.ts';
 
 /**
  * Where a stored ciphertext came from, which is what the decryption policy (services/policy.ts) decides on.
@@ -25,22 +26,22 @@ export function taggedInput(c: StoredCiphertext): TaggedCiphertext {
   return { provenance: 'input', kind: c.kind, batchId: c.batchId, block: c.block, slots: c.slots, bytes: c.bytes };
 }
 
-/** A run's prediction vectors, checked against their checksums. */
-export function runOutputs(db: Db, runId: number): TaggedCiphertext[] {
-  return predictionBlocks(db, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
+/** A run's prediction vectors, each verified. */
+export function runOutputs(db: Db, mac: RowMac, runId: number): TaggedCiphertext[] {
+  return predictionBlocks(db, mac, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
 }
 
 /** Stored ciphertexts by id, as a request to decrypt them names them; ids not in the store are left out. */
-export function storedCiphertexts(db: Db, ids: readonly number[]): (TaggedCiphertext & { id: number })[] {
-  const stmt = db.prepare('SELECT id, batch_id, block, kind, slots, provenance, bytes, sha256 FROM ciphertexts WHERE id = ?');
-  return ids.flatMap((id) => {
-    const r = stmt.get(id) as
-      | { id: number; batch_id: number; block: number; kind: CiphertextKind; slots: number; provenance: Provenance; bytes: Buffer; sha256: string }
-      | undefined;
-    if (!r) return [];
-    if (!checksumOk(r)) throw new IntegrityError(`ciphertext ${id} of batch ${r.batch_id} does not match its checksum`);
-    return [{ id: r.id, provenance: r.provenance, kind: r.kind, batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes }];
-  });
+export function storedCiphertexts(db: Db, mac: RowMac, ids: readonly number[]): (TaggedCiphertext & { id: number })[] {
+  return ciphertextsById(db, mac, ids).map((r) => ({
+    id: r.id,
+    provenance: r.provenance as Provenance,
+    kind: r.kind,
+    batchId: r.batch_id,
+    block: r.block,
+    slots: r.slots,
+    bytes: r.bytes,
+  }));
 }
 
 /** Labeled patients over some batches: the count the policy holds against its minimum for aggregates. */

@@ -2,6 +2,7 @@ import { LABEL_COLUMN } from '../../src-main/services/import.ts';
 import { listBatches, patientsOfBatch } from '../../src-main/store/batches.ts';
 import { blocksOf } from '../../src-main/store/ciphertexts.ts';
 import type { Db } from '../../src-main/store/db.ts';
+import type { RowMac } from '../../src-main/store/row-mac.ts';
 
 /** Rows per table: a rejected or interrupted import must leave every count as it was. */
 export function tableCounts(db: Db): Record<string, number> {
@@ -12,9 +13,9 @@ export function tableCounts(db: Db): Record<string, number> {
 /**
  * Every way a stored batch can be partial, as readable problems ([] when each batch is whole): counts that
  * disagree with its patients, blocks missing, a block missing a column, ciphertexts whose slots disagree with
- * the block's patients or whose bytes fail their checksum, rows pointing at nothing.
+ * the block's patients or that fail verification, rows pointing at nothing.
  */
-export function partialBatches(db: Db): string[] {
+export function partialBatches(db: Db, mac: RowMac): string[] {
   const problems: string[] = [];
   for (const batch of listBatches(db)) {
     const where = `batch ${batch.id}`;
@@ -27,7 +28,7 @@ export function partialBatches(db: Db): string[] {
     let blocks = 0;
     let labeledBlocks = 0;
     try {
-      for (const block of blocksOf(db, batch.id)) {
+      for (const block of blocksOf(db, mac, batch.id)) {
         if (block.block !== blocks) problems.push(`${where}: block ${block.block} where block ${blocks} was expected`);
         blocks++;
         if (block.columns.has(LABEL_COLUMN)) labeledBlocks++;

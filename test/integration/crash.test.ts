@@ -7,6 +7,7 @@ import { createKeySet } from '../../src-main/services/keys.ts';
 import { Workspace } from '../../src-main/services/workspace.ts';
 import { listBatches } from '../../src-main/store/batches.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
+import { RowMac } from '../../src-main/store/row-mac.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { partialBatches } from '../helpers/store.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
@@ -55,12 +56,12 @@ function startImport(dir: string, csv: string): { child: ChildProcess; started: 
 }
 
 /** What a reader finds after the crash: the file opens, SQLite finds it sound, and no batch is partial. */
-function checkStore(dir: string): { batches: number[]; problems: string[] } {
+function checkStore(dir: string, mac: RowMac): { batches: number[]; problems: string[] } {
   const db = openDatabase(dir);
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
     const batches = listBatches(db);
-    const problems = integrity === 'ok' ? partialBatches(db) : [`integrity_check: ${String(integrity)}`];
+    const problems = integrity === 'ok' ? partialBatches(db, mac) : [`integrity_check: ${String(integrity)}`];
     // The file holds whole imports of this one cohort, or nothing of it.
     for (const b of batches) if (b.rows !== PATIENTS) problems.push(`batch ${b.id} has ${b.rows} of ${PATIENTS} rows`);
     return { batches: batches.map((b) => b.id), problems };
@@ -74,9 +75,12 @@ describe('crash safety of the importer', () => {
     using tmp = tempDir();
     const dir = join(tmp.dir, 'ws');
     const csv = join(tmp.dir, 'cohort.csv');
+    const vault = new PassphraseVault(dir, PASSPHRASE);
+    let mac: RowMac;
     {
       using ws = Workspace.open(dir);
-      await createKeySet(ws, 'standard', new PassphraseVault(dir, PASSPHRASE));
+      const { fingerprint } = (await createKeySet(ws, 'standard', vault)).info;
+      mac = RowMac.fromSecretKey(await vault.load(fingerprint), fingerprint);
     }
     await writeCohortCsv(csv, { patients: PATIENTS, seed: 11 });
 
@@ -85,7 +89,7 @@ describe('crash safety of the importer', () => {
     const first = startImport(dir, csv);
     const firstExit = await first.exited;
     expect(firstExit, firstExit.stderr).toMatchObject({ code: 0, rows: PATIENTS });
-    expect(checkStore(dir)).toEqual({ batches: [1], problems: [] });
+    expect(checkStore(dir, mac)).toEqual({ batches: [1], problems: [] });
     let windowMs = firstExit.importMs!;
 
     const rand = mulberry32(SEED);
@@ -104,7 +108,7 @@ describe('crash safety of the importer', () => {
         finished++;
         windowMs = Math.min(windowMs, exit.importMs);
       }
-      const after = checkStore(dir);
+      const after = checkStore(dir, mac);
       expect(after.problems, `after kill ${i + 1} at ${delay.toFixed(0)} ms`).toEqual([]);
       // A child killed between its commit and its "done" line leaves a whole batch, hence at least.
       expect(after.batches.length).toBeGreaterThanOrEqual(finished);
@@ -112,10 +116,10 @@ describe('crash safety of the importer', () => {
     // Kills that all came too late would prove nothing.
     expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
 
-    const before = checkStore(dir).batches;
+    const before = checkStore(dir, mac).batches;
     const rerun = await startImport(dir, csv).exited;
     expect(rerun, rerun.stderr).toMatchObject({ code: 0, rows: PATIENTS });
-    const end = checkStore(dir);
+    const end = checkStore(dir, mac);
     expect(end.problems).toEqual([]);
     expect(end.batches).toHaveLength(before.length + 1);
     // About 40 s alone on two cores; the margin is for a machine busy with other suites.

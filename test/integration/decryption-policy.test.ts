@@ -109,7 +109,7 @@ describe('decryption policy', () => {
   it('never decrypts a stored input, vitals or labels, and records the refusal by ids and counts', async () => {
     const ids = ciphertextIds(ws.db).filter(([, batchId]) => batchId === smallBatch).map(([id]) => id);
     expect(ids).toHaveLength(6); // five vitals and the label of one block
-    expect(new Set(storedCiphertexts(ws.db, ids).map((c) => `${c.provenance}/${c.kind}`))).toEqual(new Set(['input/feature', 'input/label']));
+    expect(new Set(storedCiphertexts(ws.db, ws.rowMac(), ids).map((c) => `${c.provenance}/${c.kind}`))).toEqual(new Set(['input/feature', 'input/label']));
     const before = head(ws);
     const refused = await refusal(decryptStoredInput(ws, holder, [...ids, 999_999]));
     expect(refused.reason).toBe('stored-input');
@@ -125,10 +125,10 @@ describe('decryption policy', () => {
 
   it('checks the provenance of every ciphertext it decrypts, not only the request', async () => {
     const run = getRun(ws.db, bigRun)!;
-    const block = blocksOf(ws.db, run.batchIds[0]!).next().value!;
+    const block = blocksOf(ws.db, ws.rowMac(), run.batchIds[0]!).next().value!;
     const feature = taggedInput(block.columns.get('spo2')!);
     const label = taggedInput(block.columns.get('__label__')!);
-    const smallLabel = taggedInput(blocksOf(ws.db, smallBatch).next().value!.columns.get('__label__')!);
+    const smallLabel = taggedInput(blocksOf(ws.db, ws.rowMac(), smallBatch).next().value!.columns.get('__label__')!);
     const before = head(ws);
     const attempts: [Parameters<typeof decryptUnderPolicy>[2], typeof feature][] = [
       [{ purpose: 'predictions', run }, feature],

@@ -97,7 +97,7 @@ function checkStored(outcome: Outcome, before: Record<string, number>, file: str
     expect(after['batches']).toBe(before['batches']! + 1);
     expect(after['patients']).toBe(before['patients']! + r.rows);
   }
-  expect(partialBatches(ws.db)).toEqual([]);
+  expect(partialBatches(ws.db, ws.rowMac())).toEqual([]);
 }
 
 function quoted(text: string): string {

@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { damagedBatches } from '../../src-main/app/integrity.ts';
+import { importCsv } from '../../src-main/services/import.ts';
+import { createKeySet, KeyHolder, loadRowKey } from '../../src-main/services/keys.ts';
+import { predictBatches } from '../../src-main/services/predict.ts';
+import { samplePath } from '../../src-main/services/resources.ts';
+import { decryptRun } from '../../src-main/services/results.ts';
+import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { Workspace } from '../../src-main/services/workspace.ts';
+import { IntegrityError } from '../../src-main/store/ciphertexts.ts';
+import { DB_FILE } from '../../src-main/store/db.ts';
+import { IntegrityKeyError } from '../../src-main/store/row-mac.ts';
+import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
+import { tableCounts } from '../helpers/store.ts';
+import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
+
+/**
+ * Someone with the database file but not the vault edits it with plain SQL, rewriting the SHA-256 checksums
+ * to match: only the HMAC tags under the vault's key can catch that, so these tests fail without them.
+ */
+async function workspaceWithRun(dir: string) {
+  const ws = Workspace.open(dir);
+  const vault = new PassphraseVault(dir, PASSPHRASE);
+  await createKeySet(ws, 'standard', vault);
+  const { batchId } = await importCsv(ws, samplePath());
+  const model = await trainFromCsv(samplePath(), {});
+  saveModel(ws, model);
+  const { runId } = await predictBatches(ws, model, [batchId]);
+  return { ws, vault, model, batchId, runId };
+}
+
+/** Runs SQL on the workspace file through its own connection, as an attacker with the file would. */
+function editFile(dir: string, edit: (db: Database.Database) => void): void {
+  const db = new Database(join(dir, DB_FILE));
+  try {
+    edit(db);
+  } finally {
+    db.close();
+  }
+}
+
+function rowId(dir: string, column: string): number {
+  let id: number | undefined;
+  editFile(dir, (db) => (id = db.prepare('SELECT id FROM ciphertexts WHERE column_name = ?').pluck().get(column) as number | undefined));
+  if (id === undefined) throw new Error(`no ciphertext for column ${column}`);
+  return id;
+}
+
+describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () => {
+  it('refuses a ciphertext whose bytes were swapped for another valid ciphertext with a matching checksum, naming the row', async () => {
+    using tmp = tempDir();
+    const { ws, model, batchId } = await workspaceWithRun(tmp.dir);
+    using _ = ws;
+    const spo2 = rowId(tmp.dir, 'spo2');
+    // spo2 now holds the encrypted temperatures: a well-formed ciphertext, a matching checksum, a wrong prediction.
+    editFile(tmp.dir, (db) =>
+      db
+        .prepare(
+          `UPDATE ciphertexts SET bytes = (SELECT bytes FROM ciphertexts WHERE column_name = 'temperature'),
+             sha256 = (SELECT sha256 FROM ciphertexts WHERE column_name = 'temperature') WHERE id = ?`,
+        )
+        .run(spo2),
+    );
+    const before = tableCounts(ws.db);
+    const e = await predictBatches(ws, model, [batchId]).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(IntegrityError);
+    expect((e as Error).message).toBe(
+      `ciphertext row ${spo2} (batch ${batchId}, block 0, column "spo2") failed verification: its integrity tag does not match ` +
+        `(the row was edited, moved or inserted outside HomoPAI); re-import batch ${batchId} from its source`,
+    );
+    expect(tableCounts(ws.db), 'the refused prediction stored nothing').toEqual(before);
+    // The keyless scan of the app's overview cannot see this edit; with the key it can.
+    expect(await damagedBatches(ws.db, null)).toEqual(new Set());
+    expect(await damagedBatches(ws.db, ws.rowMac())).toEqual(new Set([batchId]));
+  });
+
+  it('refuses a row whose metadata was edited (its level) or that was moved to another batch', async () => {
+    using tmp = tempDir();
+    const { ws, model, batchId } = await workspaceWithRun(tmp.dir);
+    using _ = ws;
+    const rr = rowId(tmp.dir, 'respiratory_rate');
+    editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET level = level - 1 WHERE id = ?').run(rr));
+    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(`ciphertext row ${rr} (batch ${batchId}, block 0, column "respiratory_rate")`);
+
+    editFile(tmp.dir, (db) => {
+      db.prepare('UPDATE ciphertexts SET level = level + 1 WHERE id = ?').run(rr);
+      // A second batch that copies the first one's rows, tags included, under its own id.
+      db.prepare(
+        `INSERT INTO batches (id, key_fingerprint, origin, source_name, source_sha256, rows, dropped, features, labeled_rows, created_at)
+         SELECT ? + 1, key_fingerprint, origin, 'copy', source_sha256, rows, dropped, features, labeled_rows, created_at FROM batches WHERE id = ?`,
+      ).run(batchId, batchId);
+      db.prepare('INSERT INTO patients SELECT ? + 1, block, slot, hospital_id, patient_id, labeled FROM patients WHERE batch_id = ?').run(batchId, batchId);
+      db.prepare(
+        `INSERT INTO ciphertexts (batch_id, block, kind, column_name, slots, level, bytes, sha256, provenance, mac)
+         SELECT ? + 1, block, kind, column_name, slots, level, bytes, sha256, provenance, mac FROM ciphertexts WHERE batch_id = ?`,
+      ).run(batchId, batchId);
+    });
+    await expect(predictBatches(ws, model, [batchId]), 'the original, restored, verifies again').resolves.toMatchObject({ patients: 19 });
+    await expect(predictBatches(ws, model, [batchId + 1])).rejects.toThrow(new RegExp(`^ciphertext row \\d+ \\(batch ${batchId + 1}, block 0,`));
+  });
+
+  it('refuses a row inserted without a tag, and a tag made with another key set', async () => {
+    using tmp = tempDir();
+    const { ws, model, batchId } = await workspaceWithRun(tmp.dir);
+    using _ = ws;
+    const temp = rowId(tmp.dir, 'temperature');
+    editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET mac = NULL WHERE id = ?').run(temp));
+    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(`ciphertext row ${temp} (batch ${batchId}, block 0, column "temperature")`);
+
+    // The same data imported under another key set: its tags are valid there, and nowhere else.
+    using other = tempDir();
+    const second = await workspaceWithRun(other.dir);
+    using __ = second.ws;
+    let foreign: Buffer = Buffer.alloc(0);
+    editFile(other.dir, (db) => (foreign = db.prepare("SELECT mac FROM ciphertexts WHERE column_name = 'temperature'").pluck().get() as Buffer));
+    editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET mac = ? WHERE id = ?').run(foreign, temp));
+    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(IntegrityError);
+  });
+
+  it('refuses an encrypted prediction vector replaced by another run’s before decrypting it', async () => {
+    using tmp = tempDir();
+    const { ws, vault, model, batchId, runId } = await workspaceWithRun(tmp.dir);
+    using _ = ws;
+    const { runId: second } = await predictBatches(ws, model, [batchId]);
+    // Run 2's vector is as valid as run 1's: only its tag, which names its run, tells them apart.
+    editFile(tmp.dir, (db) =>
+      db
+        .prepare('UPDATE prediction_blocks SET bytes = (SELECT bytes FROM prediction_blocks WHERE run_id = ?), sha256 = (SELECT sha256 FROM prediction_blocks WHERE run_id = ?), mac = (SELECT mac FROM prediction_blocks WHERE run_id = ?) WHERE run_id = ?')
+        .run(second, second, second, runId),
+    );
+    const holder = await KeyHolder.unlock(ws, vault);
+    try {
+      await expect(decryptRun(ws, holder, runId)).rejects.toThrow(
+        `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match`,
+      );
+      await expect(decryptRun(ws, holder, second)).resolves.toHaveLength(19);
+    } finally {
+      holder.lock();
+    }
+  });
+
+  it('needs the key from the vault to read or write rows, and derives the same key after every unlock', async () => {
+    using tmp = tempDir();
+    const { ws, vault, model, batchId } = await workspaceWithRun(tmp.dir);
+    ws[Symbol.dispose]();
+
+    using reopened = Workspace.open(tmp.dir);
+    const before = tableCounts(reopened.db);
+    await expect(importCsv(reopened, samplePath())).rejects.toThrow(IntegrityKeyError);
+    await expect(predictBatches(reopened, model, [batchId])).rejects.toThrow(IntegrityKeyError);
+    expect(tableCounts(reopened.db)).toEqual(before);
+
+    await loadRowKey(reopened, vault);
+    const { runId } = await predictBatches(reopened, model, [batchId]);
+    const holder = await KeyHolder.unlock(reopened, vault);
+    expect((await decryptRun(reopened, holder, runId)).filter((p) => p.atRisk)).toHaveLength(3);
+    holder.lock();
+    reopened.dropRowMac();
+    await expect(predictBatches(reopened, model, [batchId])).rejects.toThrow(IntegrityKeyError);
+  });
+});
