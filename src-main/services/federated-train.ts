@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
 import { loadCohort } from '../federation/cohort.ts';
 import { EncryptedGradient, KeyHolderDescent } from '../ml/encrypted-training.ts';
 import { type Model, parseModel } from '../ml/model.ts';
 import { fitSigmoidPoly } from '../ml/sigmoid-poly.ts';
+import { cohortTotal } from '../store/provenance.ts';
 import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
 import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
-import { type AuditSink, type CohortStats, computeCohortStats, requireAggregatePolicy, storedCohortStats, withGaloisKeys } from './stats.ts';
+import { decryptUnderPolicy, minPatients } from './policy.ts';
+import { type AuditSink, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface EncryptedTrainingOptions {
@@ -83,8 +84,9 @@ export async function trainEncrypted(
   const t0 = performance.now();
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const blocks = cohort.blocks.filter((b) => b.label !== null);
-  requireAggregatePolicy(audit, 'aggregated-gradient', cohort.batchIds, cohort.labeledPatients);
-  if (stats.positives === null) throw new Error('encrypted training needs labeled batches');
+  if (stats.positives === null) {
+    throw new Error(`encrypted training needs labels for at least ${minPatients({})} patients (the policy's k); the cohort has ${cohort.labeledPatients}`);
+  }
   if (stats.positives === 0 || stats.positives === cohort.labeledPatients) {
     throw new Error(`encrypted training needs both classes (the cohort has ${stats.positives} at-risk of ${cohort.labeledPatients} labeled)`);
   }
@@ -99,7 +101,6 @@ export async function trainEncrypted(
     blocks.map((b) => ({ features: b.features, label: b.label!, mask: b.labeled })),
     { mean, std, sigmoid },
   );
-  using dec = new ColumnDecryptor(ctx, holder.secretKey());
   const prepareMs = performance.now() - t0;
 
   const descent = new KeyHolderDescent(mean.length, opts);
@@ -109,9 +110,11 @@ export async function trainEncrypted(
     const t1 = performance.now();
     const sums = circuit.evaluate(descent.point);
     const t2 = performance.now();
-    const gradient = circuit.gradientOf(sums.map((bytes) => dec.decrypt(bytes, 1)[0]!));
+    // Each epoch's refresh is its own request to the policy, and so its own audit entry.
+    const request = cohortRequest('aggregated-gradient', cohort.batchIds, cohort.labeledPatients, epoch);
+    const totals = await decryptUnderPolicy(ws, holder, request, { audit }, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
+    const gradient = circuit.gradientOf(totals);
     const values = [...gradient.weights, gradient.bias];
-    audit('decrypt', { what: 'aggregated-gradient', epoch, batches: cohort.batchIds, patients: cohort.labeledPatients, values: values.length });
     if (!values.every((g) => Math.abs(g) <= GRADIENT_BOUND)) {
       throw new Error(
         `epoch ${epoch}: the encrypted gradient is out of range (a component exceeds ${GRADIENT_BOUND}): the scores left the sigmoid ` +

@@ -2,15 +2,15 @@ import { type AuditDetailValue, appendAudit } from '../audit/log.ts';
 import type { CkksContext } from '../ckks/context.ts';
 import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import type { PredictionRun } from '../store/predictions.ts';
-import { labeledPatients, type TaggedCiphertext } from '../store/provenance.ts';
+import { labeledPatients, type StoredTagged, type TaggedCiphertext } from '../store/provenance.ts';
 import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
 import type { Workspace } from './workspace.ts';
 
 /*
- * The decryption policy: the key holder decrypts evaluator outputs (prediction vectors), and stored labels
- * only to compute aggregates over at least k labeled patients; a stored input is never decrypted for its own
- * sake. Every decryption goes through decryptUnderPolicy, which decides from the request before the secret
+ * The decryption policy: the key holder decrypts evaluator outputs (prediction vectors, cohort totals), stored
+ * labels only to compute aggregates, and every aggregate only over at least k patients; a stored input is
+ * never decrypted for its own sake. Every decryption goes through decryptUnderPolicy, which decides from the request before the secret
  * key is touched, checks the provenance of each ciphertext as it is decrypted, and records the outcome.
  */
 
@@ -20,10 +20,14 @@ export const DEFAULT_MIN_PATIENTS = 5;
 // The audit log holds ids and counts; a request naming thousands of ciphertexts is recorded by its first ids.
 const AUDITED_IDS = 100;
 
+/** What a cohort total is decrypted for; each total sums over every patient of the cohort. */
+export type CohortTotals = 'cohort-statistics' | 'at-risk-count' | 'aggregated-gradient';
+
 export type DecryptionRequest =
   | { purpose: 'predictions'; run: PredictionRun }
   | { purpose: 'aggregates'; run: PredictionRun }
-  | { purpose: 'stored-input'; requested: number; ciphertexts: readonly (TaggedCiphertext & { id: number })[] };
+  | { purpose: 'cohort-totals'; what: CohortTotals; batchIds: readonly number[]; patients: number; epoch?: number }
+  | { purpose: 'stored-input'; requested: number; ciphertexts: readonly (StoredTagged & { id: number })[] };
 
 export type Refusal = 'stored-input' | 'too-few-patients' | 'not-permitted';
 
@@ -53,15 +57,21 @@ export type Decrypt = (c: TaggedCiphertext) => Float64Array;
 export function permits(request: DecryptionRequest, c: TaggedCiphertext): boolean {
   switch (request.purpose) {
     case 'predictions':
-      return c.provenance === 'evaluator-output';
+      return c.provenance === 'evaluator-output' && c.kind === 'prediction';
     case 'aggregates':
-      return c.provenance === 'evaluator-output' || (c.provenance === 'input' && c.kind === 'label' && request.run.batchIds.includes(c.batchId));
+      return (
+        (c.provenance === 'evaluator-output' && c.kind === 'prediction') ||
+        (c.provenance === 'input' && c.kind === 'label' && request.run.batchIds.includes(c.batchId))
+      );
+    case 'cohort-totals':
+      return c.provenance === 'evaluator-output' && c.kind === 'cohort-total';
     case 'stored-input':
       return false;
   }
 }
 
-function minPatients(options: PolicyOptions): number {
+/** k under these options. */
+export function minPatients(options: PolicyOptions): number {
   const k = options.minPatients ?? DEFAULT_MIN_PATIENTS;
   if (!Number.isSafeInteger(k) || k < 1) throw new RangeError('the minimum number of patients for an aggregate must be a positive integer');
   return k;
@@ -81,6 +91,10 @@ function describe(request: DecryptionRequest): Record<string, AuditDetailValue> 
       ciphertextIds: firstIds(request.ciphertexts.map((c) => c.id)),
       batchIds: firstIds(request.ciphertexts.map((c) => c.batchId)),
     };
+  }
+  if (request.purpose === 'cohort-totals') {
+    const { purpose, what, batchIds, patients, epoch } = request;
+    return { purpose, what, batches: firstIds(batchIds), patients, ...(epoch === undefined ? {} : { epoch }) };
   }
   return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients };
 }
@@ -106,41 +120,50 @@ function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error:
       return { error, detail: { labeled, minPatients: k } };
     }
   }
+  if (request.purpose === 'cohort-totals' && request.patients < k) {
+    const error = new PolicyError(
+      'too-few-patients',
+      `the ${request.what} would cover ${request.patients} patient(s); aggregates are only decrypted over at least ${k}, ` +
+        'so that none of them gives away one patient',
+    );
+    return { error, detail: { minPatients: k } };
+  }
   return null;
 }
 
-function decryptPermitted<T>(
+function describeCiphertext(c: TaggedCiphertext): string {
+  return c.kind === 'cohort-total' ? 'cohort total' : `${c.provenance} ${c.kind} ciphertext of batch ${c.batchId}, block ${c.block}`;
+}
+
+async function decryptPermitted<T>(
   ctx: CkksContext,
   holder: KeyHolder,
   request: DecryptionRequest,
-  work: (decrypt: Decrypt) => T,
-): { result: T; ciphertexts: number } {
+  counted: { ciphertexts: number },
+  work: (decrypt: Decrypt) => T | Promise<T>,
+): Promise<T> {
   using dec = new ColumnDecryptor(ctx, holder.secretKey());
-  let ciphertexts = 0;
-  const result = work((c) => {
+  return await work((c) => {
     if (!permits(request, c)) {
-      throw new PolicyError(
-        'not-permitted',
-        `the ${c.provenance} ${c.kind} ciphertext of batch ${c.batchId}, block ${c.block} may not be decrypted for ${request.purpose}`,
-      );
+      throw new PolicyError('not-permitted', `the ${describeCiphertext(c)} may not be decrypted for ${request.purpose}`);
     }
-    ciphertexts++;
+    counted.ciphertexts++;
     return dec.decrypt(c.bytes, c.slots);
   });
-  return { result, ciphertexts };
 }
 
 /**
  * Runs `work` with a decrypt function bound to the holder's secret key, if the policy allows the request.
  * A refusal is recorded ('decrypt-refused') and thrown as a PolicyError; a success is recorded ('decrypt')
- * before the result is returned, so nothing decrypted leaves unrecorded.
+ * before the result is returned, so nothing decrypted leaves unrecorded. Work that fails (or is cancelled)
+ * after decrypting something is recorded too, as incomplete.
  */
 export async function decryptUnderPolicy<T>(
   ws: Workspace,
   holder: KeyHolder,
   request: DecryptionRequest,
   options: PolicyOptions,
-  work: (decrypt: Decrypt) => T,
+  work: (decrypt: Decrypt) => T | Promise<T>,
 ): Promise<T> {
   const k = minPatients(options);
   const audit: PolicyAudit =
@@ -154,13 +177,15 @@ export async function decryptUnderPolicy<T>(
     throw refused.error;
   }
   const ctx = await contextFor(ws.requireKeySet().preset);
-  let done: { result: T; ciphertexts: number };
+  const counted = { ciphertexts: 0 };
+  let result: T;
   try {
-    done = decryptPermitted(ctx, holder, request, work);
+    result = await decryptPermitted(ctx, holder, request, counted, work);
   } catch (e) {
     if (e instanceof PolicyError) await audit('decrypt-refused', { ...describe(request), reason: e.reason });
+    if (counted.ciphertexts > 0) await audit('decrypt', { ...describe(request), ciphertexts: counted.ciphertexts, completed: false });
     throw e;
   }
-  await audit('decrypt', { ...describe(request), ciphertexts: done.ciphertexts });
-  return done.result;
+  await audit('decrypt', { ...describe(request), ciphertexts: counted.ciphertexts });
+  return result;
 }

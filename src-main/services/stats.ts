@@ -1,5 +1,4 @@
 import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
-import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import { deriveGaloisKeys } from '../ckks/galois.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
 import { slotSumSteps } from '../ckks/rotate.ts';
@@ -7,9 +6,10 @@ import { maskedSquaredDeviations, maskedTotal } from '../federation/aggregates.t
 import { loadCohort } from '../federation/cohort.ts';
 import { insertCohortStats, latestCohortStats, setGaloisKeys } from '../store/federation.ts';
 import type { KeySetRow } from '../store/keysets.ts';
+import { cohortTotal } from '../store/provenance.ts';
 import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
-import { DEFAULT_MIN_PATIENTS, PolicyError } from './policy.ts';
+import { type CohortTotals, decryptUnderPolicy, minPatients } from './policy.ts';
 import { type JobHooks, throwIfCancelled } from './progress.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -59,21 +59,6 @@ export async function withGaloisKeys(ws: Workspace, holder: KeyHolder, audit: Au
   return ws.requireKeySet();
 }
 
-/**
- * The decryption policy's rule for aggregates (services/policy.ts): a total is decrypted only over at least k
- * patients. decryptUnderPolicy is built around prediction runs, and cohort totals belong to none, so its rule is
- * applied here with its k and its error, recorded as its refusals are, before the secret key is used.
- */
-export function requireAggregatePolicy(audit: AuditSink, what: string, batchIds: readonly number[], patients: number): void {
-  if (patients >= DEFAULT_MIN_PATIENTS) return;
-  audit('decrypt-refused', { what, batches: [...batchIds], patients, minPatients: DEFAULT_MIN_PATIENTS, reason: 'too-few-patients' });
-  throw new PolicyError(
-    'too-few-patients',
-    `the ${what} would cover ${patients} patient(s); aggregates are only decrypted over at least ${DEFAULT_MIN_PATIENTS}, ` +
-      'so that none of them gives away one patient',
-  );
-}
-
 /*
  * The encrypted variance carries ~1e-7 of absolute CKKS noise (rescaling noise per slot, averaged), so a
  * constant feature comes out as a tiny positive or negative number rather than 0. Below this floor (a standard
@@ -88,11 +73,17 @@ export function storedCohortStats(ws: Workspace, batchIds: readonly number[]): C
   return row ? { ...(JSON.parse(row.json) as Omit<CohortStats, 'id'>), id: row.id } : null;
 }
 
+/** The request the decryption policy decides on for totals over a cohort's patients. */
+export function cohortRequest(what: CohortTotals, batchIds: readonly number[], patients: number, epoch?: number) {
+  return { purpose: 'cohort-totals', what, batchIds, patients, ...(epoch === undefined ? {} : { epoch }) } as const;
+}
+
 /**
  * Per-feature count, mean and standard deviation (and the number of at-risk labels) over the pooled
  * ciphertexts of `batchIds`, computed homomorphically: the key holder decrypts only cohort totals, each over
- * every patient of the cohort, under the decryption policy's k. Two rounds: the means, then the squared
- * deviations from them. The result feeds the standard scaler of encrypted training and is stored.
+ * every patient of the cohort, through the decryption policy (k patients at least). Two rounds: the means,
+ * then the squared deviations from them. The result feeds the standard scaler of encrypted training and is
+ * stored.
  */
 export async function computeCohortStats(
   ws: Workspace,
@@ -105,42 +96,36 @@ export async function computeCohortStats(
   const ctx = await contextFor(keySet.preset);
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const n = cohort.patients;
-  requireAggregatePolicy(audit, 'cohort-statistics', cohort.batchIds, n);
   using keys = new EvaluationKeys(ctx, keySet.relinKeys, keySet.galoisKeys);
-  using dec = new ColumnDecryptor(ctx, holder.secretKey());
   const { blocks } = cohort;
   const present = blocks.map((b) => b.present);
   const d = cohort.features.length;
-  let decrypted = 0;
-  const decryptTotal = (bytes: Uint8Array): number => {
-    decrypted++;
-    return dec.decrypt(bytes, 1)[0]!;
-  };
+  const policy = { audit };
 
-  let means: number[];
-  let stds: number[];
-  let positives: number | null;
-  try {
-    means = cohort.features.map((_, j) => {
+  const { means, stds } = await decryptUnderPolicy(ws, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), policy, (decrypt) => {
+    const total = (bytes: Uint8Array): number => decrypt(cohortTotal(bytes))[0]!;
+    const means = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
       hooks.onProgress?.({ phase: 'encrypted means', done: j, total: d });
-      return decryptTotal(maskedTotal(ctx, keys, blocks.map((b) => b.features[j]!), present)) / n;
+      return total(maskedTotal(ctx, keys, blocks.map((b) => b.features[j]!), present)) / n;
     });
-    // The number of at-risk labels is itself an aggregate: released only over at least k labeled patients.
-    const labeledBlocks = blocks.filter((b) => b.label && b.labeled.some((m) => m !== 0));
-    positives = cohort.labeledPatients >= DEFAULT_MIN_PATIENTS
-      ? Math.round(decryptTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))
-      : null;
-    stds = cohort.features.map((_, j) => {
+    const stds = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
       hooks.onProgress?.({ phase: 'encrypted deviations', done: j, total: d });
-      const variance = decryptTotal(maskedSquaredDeviations(ctx, keys, blocks.map((b) => b.features[j]!), present, means[j]!)) / n;
+      const variance = total(maskedSquaredDeviations(ctx, keys, blocks.map((b) => b.features[j]!), present, means[j]!)) / n;
       return variance > CONSTANT_VARIANCE ? Math.sqrt(variance) : 1;
     });
-  } finally {
-    // Logged whatever happens, with the number of totals actually decrypted.
-    if (decrypted > 0) audit('decrypt', { what: 'cohort-statistics', batches: cohort.batchIds, patients: n, totals: decrypted });
-  }
+    return { means, stds };
+  });
+  // The number of at-risk labels is an aggregate over the labeled patients alone: asked for only when they
+  // are enough for the policy, so a cohort with few labels gets null rather than a refusal.
+  const labeledBlocks = blocks.filter((b) => b.label && b.labeled.some((m) => m !== 0));
+  const positives =
+    cohort.labeledPatients >= minPatients(policy)
+      ? await decryptUnderPolicy(ws, holder, cohortRequest('at-risk-count', cohort.batchIds, cohort.labeledPatients), policy, (decrypt) =>
+          Math.round(decrypt(cohortTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))[0]!),
+        )
+      : null;
 
   const stats: Omit<CohortStats, 'id'> = {
     batchIds: [...cohort.batchIds].sort((a, b) => a - b),

@@ -11,8 +11,8 @@ import type { RowMac } from './row-mac.ts';
  */
 export type Provenance = 'input' | 'evaluator-output';
 
-/** A ciphertext on its way to the key holder, with what the policy needs to know about it. */
-export interface TaggedCiphertext {
+/** A stored ciphertext on its way to the key holder, with what the policy needs to know about it. */
+export interface StoredTagged {
   provenance: Provenance;
   /** 'feature' or 'label' for an input, 'prediction' for an evaluator output. */
   kind: CiphertextKind | 'prediction';
@@ -22,17 +22,31 @@ export interface TaggedCiphertext {
   bytes: Uint8Array;
 }
 
-export function taggedInput(c: StoredCiphertext): TaggedCiphertext {
+/** A total the evaluator just computed over every patient of a cohort (slot sums): never stored, one value. */
+export interface CohortTotalTagged {
+  provenance: 'evaluator-output';
+  kind: 'cohort-total';
+  slots: 1;
+  bytes: Uint8Array;
+}
+
+export type TaggedCiphertext = StoredTagged | CohortTotalTagged;
+
+export function cohortTotal(bytes: Uint8Array): CohortTotalTagged {
+  return { provenance: 'evaluator-output', kind: 'cohort-total', slots: 1, bytes };
+}
+
+export function taggedInput(c: StoredCiphertext): StoredTagged {
   return { provenance: 'input', kind: c.kind, batchId: c.batchId, block: c.block, slots: c.slots, bytes: c.bytes };
 }
 
 /** A run's prediction vectors, each verified. */
-export function runOutputs(db: Db, mac: RowMac, runId: number): TaggedCiphertext[] {
+export function runOutputs(db: Db, mac: RowMac, runId: number): StoredTagged[] {
   return predictionBlocks(db, mac, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
 }
 
 /** Stored ciphertexts by id, as a request to decrypt them names them; ids not in the store are left out. */
-export function storedCiphertexts(db: Db, mac: RowMac, ids: readonly number[]): (TaggedCiphertext & { id: number })[] {
+export function storedCiphertexts(db: Db, mac: RowMac, ids: readonly number[]): (StoredTagged & { id: number })[] {
   return ciphertextsById(db, mac, ids).map((r) => ({
     id: r.id,
     provenance: r.provenance as Provenance,

@@ -177,7 +177,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     // Every refresh (one per epoch) is in the audit log, with counts only.
     const refreshes = listAudit(ws.db, { action: 'decrypt' }).filter((e) => e.detail['what'] === 'aggregated-gradient');
     expect(refreshes.map((e) => e.detail['epoch'])).toEqual([1, 2, 3, 4, 5]);
-    expect(refreshes[0]!.detail).toMatchObject({ patients: 780, values: 10 });
+    expect(refreshes[0]!.detail).toMatchObject({ purpose: 'cohort-totals', patients: 780, ciphertexts: 10 });
     expect(listAudit(ws.db, { action: 'keygen' }).map((e) => e.detail['what'])).toEqual(['galois-keys']);
   });
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type DecryptionRequest, permits } from '../../src-main/services/policy.ts';
 import type { PredictionRun } from '../../src-main/store/predictions.ts';
-import type { Provenance, TaggedCiphertext } from '../../src-main/store/provenance.ts';
+import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/store/provenance.ts';
 
 const run: PredictionRun = { id: 7, modelId: 'm', keyFingerprint: 'f', scaling: 'folded', batchIds: [1, 2], patients: 40, createdAt: '' };
 
-function ct(provenance: Provenance, kind: TaggedCiphertext['kind'], batchId = 1): TaggedCiphertext {
+function ct(provenance: Provenance, kind: StoredTagged['kind'], batchId = 1): StoredTagged {
   return { provenance, kind, batchId, block: 0, slots: 20, bytes: new Uint8Array() };
 }
 
@@ -14,15 +14,23 @@ describe('the provenance rule of the decryption policy', () => {
   const vital = ct('input', 'feature');
   const label = ct('input', 'label');
   const labelOfAnotherBatch = ct('input', 'label', 3);
+  const total = cohortTotal(new Uint8Array());
+  // A stored input relabelled as an output must still be refused: the rule checks kind and provenance.
+  const inputPassedOffAsPrediction = ct('input', 'prediction');
   const cases: [DecryptionRequest, TaggedCiphertext[], TaggedCiphertext[]][] = [
     // request, allowed, refused
-    [{ purpose: 'predictions', run }, [prediction], [vital, label, labelOfAnotherBatch]],
-    [{ purpose: 'aggregates', run }, [prediction, label], [vital, labelOfAnotherBatch]],
-    [{ purpose: 'stored-input', requested: 1, ciphertexts: [] }, [], [prediction, vital, label, labelOfAnotherBatch]],
+    [{ purpose: 'predictions', run }, [prediction], [vital, label, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
+    [{ purpose: 'aggregates', run }, [prediction, label], [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
+    [
+      { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [1, 2], patients: 40 },
+      [total],
+      [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction],
+    ],
+    [{ purpose: 'stored-input', requested: 1, ciphertexts: [] }, [], [prediction, vital, label, labelOfAnotherBatch, total]],
   ];
 
   it.each(cases.map((c) => [c[0].purpose, ...c] as const))('allows exactly what its purpose needs: %s', (_purpose, request, allowed, refused) => {
     for (const c of allowed) expect(permits(request, c), `${c.provenance} ${c.kind}`).toBe(true);
-    for (const c of refused) expect(permits(request, c), `${c.provenance} ${c.kind} of batch ${c.batchId}`).toBe(false);
+    for (const c of refused) expect(permits(request, c), `${c.provenance} ${c.kind}`).toBe(false);
   });
 });
