@@ -9,6 +9,7 @@ export const AUDIT_ACTIONS = [
   'lock',
   'import',
   'import-rejected',
+  'hospital-key',
   'train',
   'predict',
   'decrypt',

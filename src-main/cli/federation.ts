@@ -5,7 +5,7 @@ import { shortFingerprint } from '../ckks/keys.ts';
 import { encryptBundle } from '../federation/encrypt.ts';
 import { BundleError } from '../federation/errors.ts';
 import { HospitalIdentity } from '../federation/identity.ts';
-import { importBundle } from '../federation/import.ts';
+import { bundleImportAudit, importBundle } from '../federation/import.ts';
 import { kitJson, parseKit } from '../federation/kit.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import { writeFileAtomic } from '../reports/csv-export.ts';
@@ -27,6 +27,7 @@ export interface FederationCli {
     in?: string;
     hospital?: string;
     'hospital-dir'?: string;
+    'accept-key'?: string;
     batches?: string;
     epochs?: string;
     lr?: string;
@@ -123,15 +124,21 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
       await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
-      const r = await importBundle(ws, file).catch((e: unknown) => {
+      const r = await importBundle(ws, file, { acceptKey: cli.values['accept-key'] }).catch((e: unknown) => {
         if (e instanceof BundleError) cli.audit(ws, 'import-rejected', { file: basename(file), reason: e.code });
         throw e;
       });
-      cli.audit(ws, 'import', { batch: r.batchId, file: r.file, rows: r.rows, hospitals: 1, origin: 'bundle', bundle: r.bundleId, hospital: r.hospital });
+      for (const [action, detail] of bundleImportAudit(r)) cli.audit(ws, action, detail);
       cli.print(cli.json, r, () =>
         [
           `imported ${r.rows} patients of ${r.hospital} as batch ${r.batchId} (bundle ${r.bundleId}, ${r.blocks} block(s)); nothing was decrypted`,
-          `signing key ${r.hospitalKey}${r.newHospital ? ' registered and pinned (first bundle of this hospital)' : ' matches the pinned key'}`,
+          `signing key ${r.hospitalKey}${
+            r.newHospital
+              ? ' registered and pinned (first bundle of this hospital)'
+              : r.replacedKey
+                ? ` accepted and pinned in place of ${r.replacedKey}`
+                : ' matches the pinned key'
+          }`,
           `features: ${r.features.map((f) => f.name).join(', ')}; labeled rows: ${r.labeledRows}`,
         ].join('\n'),
       );

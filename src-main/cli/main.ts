@@ -38,7 +38,10 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
                                                 train on the pooled ciphertexts of hospital bundles; the key
                                                 holder decrypts only each epoch's aggregated gradient
   kit export --out FILE                         the encryptor kit for hospitals (public key, no secret)
-  import-bundle BUNDLE                          verify and store a hospital's signed encrypted bundle
+  import-bundle BUNDLE [--accept-key FINGERPRINT]
+                                                verify and store a hospital's signed encrypted bundle;
+                                                --accept-key re-pins a hospital's changed signing key, once
+                                                confirmed with the hospital out of band
   stats     [--batches 1,2|all]                 encrypted per-feature count, mean, std (aggregates only)
   predict   [--model ID] [--batches 1,2|all] [--scaling folded|explicit] [--out FILE.csv]
                                                 encrypted prediction; the key holder decrypts the results
@@ -99,6 +102,7 @@ const OPTIONS = {
   kit: { type: 'string' },
   in: { type: 'string' },
   'hospital-dir': { type: 'string' },
+  'accept-key': { type: 'string' },
   encrypted: { type: 'boolean' },
   epochs: { type: 'string' },
   lr: { type: 'string' },

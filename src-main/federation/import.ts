@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { SealError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { loadCiphertext } from '../ckks/serialize.ts';
@@ -21,6 +22,8 @@ export interface BundleImportResult {
   hospitalKey: string;
   /** The hospital's signing key was seen for the first time and is now pinned. */
   newHospital: boolean;
+  /** The short fingerprint of the key this hospital was pinned to, when this import replaced the pin. */
+  replacedKey: string | null;
   rows: number;
   labeledRows: number;
   blocks: number;
@@ -52,12 +55,27 @@ async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle): Promise<vo
   });
 }
 
+export interface BundleImportOptions {
+  /**
+   * The new signing key of a hospital whose pinned key changed (a reinstalled machine, a lost vault), as the
+   * key holder confirmed it with the hospital out of band: its short fingerprint or full key id. Only a
+   * bundle signed with exactly that key replaces the pin.
+   */
+  acceptKey?: string;
+}
+
+/** Whether a key id is the one the user typed: its full id, or the short fingerprint the app and CLI show. */
+function namesKey(typed: string, keyId: string): boolean {
+  const hex = typed.replace(/[\s-]/g, '').toLowerCase();
+  return /^[0-9a-f]{16,64}$/.test(hex) && keyId.startsWith(hex);
+}
+
 /**
  * The workstation side: verifies a hospital's bundle (format version, key set, pinned signing key, signature,
  * replay, ciphertext validity) and stores its ciphertexts as one batch, in one transaction, without decrypting
  * anything. Any refusal is a BundleError and leaves the store untouched.
  */
-export async function importBundle(ws: Workspace, path: string): Promise<BundleImportResult> {
+export async function importBundle(ws: Workspace, path: string, options: BundleImportOptions = {}): Promise<BundleImportResult> {
   const keySet = ws.requireKeySet();
   const mac = ws.rowMac();
   const bytes = new Uint8Array(await readFile(path));
@@ -73,16 +91,27 @@ export async function importBundle(ws: Workspace, path: string): Promise<BundleI
   }
   const signingKey = new Uint8Array(Buffer.from(h.hospital.signingKey, 'base64'));
   const keyId = keyIdOf(signingKey);
+  if (options.acceptKey !== undefined && !namesKey(options.acceptKey, keyId)) {
+    throw new BundleError(
+      'hospital-key-changed',
+      `the key to accept, ${options.acceptKey.slice(0, 80)}, is not the key this bundle from "${hospital}" is signed with ` +
+        `(${shortFingerprint(keyId)}): refused`,
+    );
+  }
   const pinned = hospitalKey(ws.db, hospital);
-  if (pinned && pinned.keyId !== keyId) {
+  const repin = pinned !== null && pinned.keyId !== keyId;
+  if (repin && options.acceptKey === undefined) {
     throw new BundleError(
       'hospital-key-changed',
       `hospital "${hospital}" is registered with signing key ${shortFingerprint(pinned.keyId)} (since ${pinned.registeredAt.slice(0, 10)}), ` +
         `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
-        `confirm with the hospital, out of band, what happened to its key`,
+        `confirm with the hospital, out of band, what happened to its key, and only then accept ${shortFingerprint(keyId)} ` +
+        `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`,
     );
   }
-  if (!verifySignature(pinned?.publicKey ?? signingKey, bundle.signed, bundle.signature)) {
+  // Once a new key is accepted, the bundle must verify under that key, like a first bundle.
+  const trusted = pinned && !repin ? pinned.publicKey : signingKey;
+  if (!verifySignature(trusted, bundle.signed, bundle.signature)) {
     throw new BundleError('signature', `the signature of hospital "${hospital}" does not verify: the bundle was altered or damaged after it was signed`);
   }
   const earlier = bundleById(ws.db, h.bundleId);
@@ -99,7 +128,7 @@ export async function importBundle(ws: Workspace, path: string): Promise<BundleI
   const columns = [...h.features.map((f) => f.name), ...(h.labeled ? [LABEL_COLUMN] : [])];
   const level = (await contextFor(keySet.preset)).topLevel;
   const batchId = ws.db.transaction(() => {
-    if (!pinned) pinHospitalKey(ws.db, { hospital, keyId, publicKey: signingKey, registeredAt: now });
+    if (!pinned || repin) pinHospitalKey(ws.db, { hospital, keyId, publicKey: signingKey, registeredAt: now });
     const id = createBatch(ws.db, {
       keyFingerprint: keySet.fingerprint,
       origin: 'bundle',
@@ -132,10 +161,19 @@ export async function importBundle(ws: Workspace, path: string): Promise<BundleI
     hospital,
     hospitalKey: shortFingerprint(keyId),
     newHospital: !pinned,
+    replacedKey: repin ? shortFingerprint(pinned.keyId) : null,
     rows: h.rows,
     labeledRows,
     blocks: h.blocks.length,
     features: h.features,
     createdAt: h.createdAt,
   };
+}
+
+/** What a bundle import records in the activity log; the CLI and the app add who and through what. */
+export function bundleImportAudit(r: BundleImportResult): [AuditAction, Record<string, AuditDetailValue>][] {
+  const entries: [AuditAction, Record<string, AuditDetailValue>][] = [];
+  if (r.replacedKey !== null) entries.push(['hospital-key', { hospital: r.hospital, from: r.replacedKey, to: r.hospitalKey, bundle: r.bundleId }]);
+  entries.push(['import', { batch: r.batchId, file: r.file, rows: r.rows, hospitals: 1, origin: 'bundle', bundle: r.bundleId, hospital: r.hospital }]);
+  return entries;
 }

@@ -14,14 +14,15 @@ export function hospitalKey(db: Db, hospital: string): HospitalKeyRow | null {
   return r ? { hospital: r.hospital, keyId: r.key_id, publicKey: r.public_key, registeredAt: r.registered_at } : null;
 }
 
-/** Pins a hospital's signing key. Never replaces one: a changed key is refused before this is reached. */
+/**
+ * Pins a hospital's signing key, or replaces the pin once the key holder has confirmed a new key out of band
+ * (federation/import.ts refuses a changed key otherwise).
+ */
 export function pinHospitalKey(db: Db, k: HospitalKeyRow): void {
-  db.prepare('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)').run(
-    k.hospital,
-    k.keyId,
-    k.publicKey,
-    k.registeredAt,
-  );
+  db.prepare(
+    `INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (hospital) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key, registered_at = excluded.registered_at`,
+  ).run(k.hospital, k.keyId, k.publicKey, k.registeredAt);
 }
 
 export interface BundleRow {

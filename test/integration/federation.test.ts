@@ -2,10 +2,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit } from '../../src-main/audit/log.ts';
+import { shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { encryptBundle } from '../../src-main/federation/encrypt.ts';
 import { BundleError, type BundleRefusal } from '../../src-main/federation/errors.ts';
 import { HospitalIdentity } from '../../src-main/federation/identity.ts';
-import { importBundle } from '../../src-main/federation/import.ts';
+import { bundleImportAudit, importBundle } from '../../src-main/federation/import.ts';
 import { type Kit, kitJson, parseKit } from '../../src-main/federation/kit.ts';
 import { readAll } from '../../src-main/ingest/index.ts';
 import { linear, trainGradientDescent, trainLogistic, predictProba } from '../../src-main/ml/logistic.ts';
@@ -22,6 +23,7 @@ import { type AuditSink, computeCohortStats } from '../../src-main/services/stat
 import { saveModel } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/services/workspace.ts';
 import type { Db } from '../../src-main/store/db.ts';
+import { hospitalKey } from '../../src-main/store/federation.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, SHARED, tempDir } from '../helpers/workspace.ts';
 
@@ -211,6 +213,32 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     await expect(importBundle(ws, impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
 
     expect(counts(ws.db)).toEqual(before);
+  });
+
+  it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {
+    const small = join(dir, 'small.csv');
+    const { identity } = await HospitalIdentity.open(join(dir, 'impostor-dir'), 'H-GAMMA', PASSPHRASE);
+    const newKey = identity.shortKeyId;
+    identity.lock();
+    const oldKey = hospitalKey(ws.db, 'H-GAMMA')!.keyId;
+    const rekeyed = await encryptAs('H-GAMMA', small, join(dir, 'rekeyed.bundle'), kit, join(dir, 'impostor-dir'));
+    const before = counts(ws.db);
+
+    // Naming another key (here the old one) is refused like no key at all.
+    expect(await refusal(importBundle(ws, rekeyed, { acceptKey: shortFingerprint(oldKey) }))).toBe('hospital-key-changed');
+    await expect(importBundle(ws, rekeyed)).rejects.toThrow(`--accept-key ${newKey}`);
+    expect(counts(ws.db)).toEqual(before);
+
+    const r = await importBundle(ws, rekeyed, { acceptKey: newKey.toLowerCase() });
+    expect(r).toMatchObject({ hospital: 'H-GAMMA', hospitalKey: newKey, newHospital: false, replacedKey: shortFingerprint(oldKey), rows: 5 });
+    expect(bundleImportAudit(r).map(([action, detail]) => [action, detail['from'] ?? null])).toEqual([
+      ['hospital-key', shortFingerprint(oldKey)],
+      ['import', null],
+    ]);
+    expect(shortFingerprint(hospitalKey(ws.db, 'H-GAMMA')!.keyId)).toBe(newKey);
+    // The old key is now the changed one.
+    const oldSigned = await encryptAs('H-GAMMA', small, join(dir, 'old-key.bundle'));
+    expect(await refusal(importBundle(ws, oldSigned))).toBe('hospital-key-changed');
   });
 
   it('decrypts no total over fewer than k patients (the decryption policy)', async () => {
