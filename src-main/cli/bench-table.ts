@@ -1,8 +1,17 @@
+import type { TrainingBenchFigures } from '../services/bench-training.ts';
 import type { BenchFigures } from '../services/bench.ts';
 
+type Column<T> = [header: string, cell: (row: T) => string];
+
+function aligned<T>(cols: Column<T>[], rows: readonly T[]): string {
+  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
+  const widths = cols.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
+  return cells.map((c) => c.map((x, i) => x.padStart(widths[i]!)).join('  ')).join('\n');
+}
+
 /** The benchmark as one aligned text table, as printed by `homopai bench` and `npm run bench`. */
-export function benchTable(rows: BenchFigures[]): string {
-  const cols: [string, (r: BenchFigures) => string][] = [
+export function benchTable(rows: readonly BenchFigures[]): string {
+  return aligned<BenchFigures>([
     ['patients', (r) => r.patients.toLocaleString('en')],
     ['import ms', (r) => r.import_ms.toFixed(0)],
     ['enc µs/value', (r) => `${r.encrypt_us_per_value.toFixed(2)} (1w ${r.encrypt_us_per_value_1_worker.toFixed(2)})`],
@@ -13,8 +22,19 @@ export function benchTable(rows: BenchFigures[]): string {
     ['HE/plain', (r) => r.he_to_plain_ratio.toFixed(0)],
     ['heap MiB', (r) => `${(r.wasm_heap_bytes_before / 2 ** 20).toFixed(0)}→${(r.wasm_heap_bytes_after / 2 ** 20).toFixed(0)}`],
     ['peak RSS MiB', (r) => (r.peak_rss_bytes / 2 ** 20).toFixed(0)],
-  ];
-  const cells = [cols.map(([h]) => h), ...rows.map((r) => cols.map(([, f]) => f(r)))];
-  const widths = cols.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)));
-  return cells.map((c) => c.map((x, i) => x.padStart(widths[i]!)).join('  ')).join('\n');
+  ], rows);
+}
+
+/** The encrypted-training benchmark: the cost of the statistics, the setup and each epoch. */
+export function trainingBenchTable(rows: readonly TrainingBenchFigures[]): string {
+  return aligned<TrainingBenchFigures>([
+    ['training data', (r) => r.source],
+    ['patients', (r) => r.patients.toLocaleString('en')],
+    ['features', (r) => String(r.features)],
+    ['blocks', (r) => String(r.blocks)],
+    ['stats ms', (r) => r.stats_ms.toFixed(0)],
+    ['setup ms', (r) => r.prepare_ms.toFixed(0)],
+    ['epoch ms (max)', (r) => `${r.epoch_ms_mean.toFixed(0)} (${r.epoch_ms_max.toFixed(0)})`],
+    ['evaluator / key holder ms', (r) => `${r.evaluate_ms_mean.toFixed(0)} / ${r.refresh_ms_mean.toFixed(0)}`],
+  ], rows);
 }
