@@ -36,5 +36,7 @@ export function trainingBenchTable(rows: readonly TrainingBenchFigures[]): strin
     ['setup ms', (r) => r.prepare_ms.toFixed(0)],
     ['epoch ms (max)', (r) => `${r.epoch_ms_mean.toFixed(0)} (${r.epoch_ms_max.toFixed(0)})`],
     ['evaluator / key holder ms', (r) => `${r.evaluate_ms_mean.toFixed(0)} / ${r.refresh_ms_mean.toFixed(0)}`],
+    ['metrics pass ms', (r) => r.metrics_ms_mean.toFixed(0)],
+    ['train accuracy', (r) => r.accuracy.toFixed(3)],
   ], rows);
 }

@@ -172,7 +172,9 @@ export async function federationCommand(command: FederationCommand, cli: Federat
           onProgress: cli.onProgress,
           onEpoch: (e) =>
             process.stderr.write(
-              `epoch ${e.epoch}/${e.epochs}: |gradient| ${e.gradientNorm.toFixed(5)} (evaluator ${e.evaluateMs.toFixed(0)} ms, key holder ${e.refreshMs.toFixed(0)} ms)\n`,
+              `epoch ${e.epoch}/${e.epochs}: |gradient| ${e.gradientNorm.toFixed(5)}` +
+                (e.training ? `, training loss ${e.training.logLoss.toFixed(4)}, accuracy ${e.training.accuracy.toFixed(4)}` : '') +
+                ` (evaluator ${e.evaluateMs.toFixed(0)} ms, key holder ${e.refreshMs.toFixed(0)} ms)\n`,
             ),
         }),
       );
@@ -183,7 +185,7 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       cli.print(cli.json, { ...r, meanEpochMs }, () =>
         [
           `model ${model.id} trained on ciphertexts of ${model.training.rows} patients (${model.training.positives} at-risk) from ${r.stats.hospitals.length} hospital(s)`,
-          `${model.training.epochs} epochs at learning rate ${model.training.lr}${options.nesterov ? ' (Nesterov)' : ''}: ${meanEpochMs.toFixed(0)} ms per epoch, ${r.prepareMs.toFixed(0)} ms setup; only aggregated gradients were decrypted`,
+          `${model.training.epochs} epochs at learning rate ${model.training.lr}${options.nesterov ? ' (Nesterov)' : ''}: ${meanEpochMs.toFixed(0)} ms per epoch, ${r.prepareMs.toFixed(0)} ms setup; the key holder saw only aggregated gradients and per-epoch training metrics`,
           ...model.features.map((f, j) => `  ${f.name.padEnd(20)} weight ${model.weights[j]!.toFixed(4)}`),
           `  bias ${model.bias.toFixed(4)}; degree-3 sigmoid on [-${model.sigmoid.interval}, ${model.sigmoid.interval}]`,
         ].join('\n'),

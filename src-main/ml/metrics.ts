@@ -129,3 +129,16 @@ export function rocAuc(yTrue: ArrayLike<number>, prob: ArrayLike<number>): numbe
   if (positives === 0 || negatives === 0) return NaN;
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
+
+// Probabilities of exactly 0 or 1 (a clamped polynomial sigmoid reaches them) would make the loss infinite.
+const LOG_LOSS_EPS = 1e-7;
+
+/** Mean binary cross-entropy (the loss logistic regression minimises) of probabilities against 0/1 labels. */
+export function logLoss(yTrue: ArrayLike<number>, prob: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const p = Math.min(1 - LOG_LOSS_EPS, Math.max(LOG_LOSS_EPS, prob[i]!));
+    sum -= isPositive(yTrue[i]!) ? Math.log(p) : Math.log(1 - p);
+  }
+  return sum / yTrue.length;
+}

@@ -83,3 +83,11 @@ export function chooseInterval(z: Float64Array): number {
   }
   return Math.max(4, Math.ceil(largest * 1.1));
 }
+
+/*
+ * The polynomial is only an approximation of the sigmoid: just outside its interval it can leave [0, 1].
+ * A probability is clamped after decryption, by the key holder, where it costs nothing.
+ */
+export function clampProbability(v: number): number {
+  return Math.min(1, Math.max(0, v));
+}

@@ -42,6 +42,10 @@ export interface TrainingBenchFigures {
   /** Of an epoch: the evaluator's encrypted gradient, and the key holder's decryption and update. */
   evaluate_ms_mean: number;
   refresh_ms_mean: number;
+  /** The optional per-epoch metrics pass (encrypted prediction of the cohort, aggregate decryption). */
+  metrics_ms_mean: number;
+  /** Training-set accuracy after the last epoch. */
+  accuracy: number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -73,7 +77,7 @@ export async function runTrainingBench(opts: TrainingBenchOptions, hooks: JobHoo
       const t0 = performance.now();
       await computeCohortStats(ws, holder, [imported.batchId], audit, hooks);
       const statsMs = performance.now() - t0;
-      const r = await trainEncrypted(ws, holder, [imported.batchId], { epochs }, audit, hooks);
+      const r = await trainEncrypted(ws, holder, [imported.batchId], { epochs, metrics: true }, audit, hooks);
       const total = r.epochs.map((e) => e.evaluateMs + e.refreshMs);
       return {
         source: opts.csv ? basename(opts.csv.path) : 'synthetic cohort',
@@ -88,6 +92,8 @@ export async function runTrainingBench(opts: TrainingBenchOptions, hooks: JobHoo
         epoch_ms_max: Math.max(...total),
         evaluate_ms_mean: mean(r.epochs.map((e) => e.evaluateMs)),
         refresh_ms_mean: mean(r.epochs.map((e) => e.refreshMs)),
+        metrics_ms_mean: mean(r.epochs.map((e) => e.metricsMs)),
+        accuracy: r.epochs.at(-1)!.training!.accuracy,
       };
     } finally {
       holder.lock();

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { CkksContext } from '../ckks/context.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
-import { loadCohort } from '../federation/cohort.ts';
+import { type CohortBlock, loadCohort } from '../federation/cohort.ts';
 import { EncryptedGradient, KeyHolderDescent } from '../ml/encrypted-training.ts';
 import { type Model, parseModel } from '../ml/model.ts';
-import { fitSigmoidPoly } from '../ml/sigmoid-poly.ts';
+import { evaluateLogistic } from '../ml/encrypted-lr.ts';
+import type { LogisticWeights } from '../ml/logistic.ts';
+import { classificationMetrics, logLoss } from '../ml/metrics.ts';
+import { clampProbability, fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
 import { cohortTotal } from '../store/provenance.ts';
 import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
@@ -20,6 +24,8 @@ export interface EncryptedTrainingOptions {
   nesterov?: boolean;
   /** Interval [-a, a] of the degree-3 sigmoid polynomial used in training and in the model. */
   sigmoidInterval?: number;
+  /** Training-set loss, accuracy and AUC after every epoch (an encrypted prediction pass over the cohort). */
+  metrics?: boolean;
 }
 
 /**
@@ -32,7 +38,16 @@ export const ENCRYPTED_TRAINING_DEFAULTS: Required<EncryptedTrainingOptions> = {
   l2: 0.05,
   nesterov: false,
   sigmoidInterval: 8,
+  metrics: true,
 };
+
+/** How the model of an epoch does on its own training cohort, from aggregates only. */
+export interface TrainingMetrics {
+  logLoss: number;
+  accuracy: number;
+  /** null when the labeled patients hold one class only. */
+  auc: number | null;
+}
 
 export interface EpochReport {
   epoch: number;
@@ -42,6 +57,10 @@ export interface EpochReport {
   /** Evaluator time (the encrypted gradient) and key-holder time (decryption and update) of this epoch. */
   evaluateMs: number;
   refreshMs: number;
+  /** After this epoch's step; null when metrics are off. */
+  training: TrainingMetrics | null;
+  /** The metrics pass (encrypted prediction and aggregate decryption), not part of the epoch's training time. */
+  metricsMs: number;
 }
 
 export interface EncryptedTrainingResult {
@@ -58,6 +77,44 @@ export interface EncryptedTrainingResult {
  * interval (where the cubic diverges) or a total wrapped around the modulus: stop rather than step on it.
  */
 const GRADIENT_BOUND = 2;
+
+/**
+ * The current model's log-loss, accuracy and AUC on its labeled training patients: an encrypted prediction of
+ * every labeled block (the inference circuit, public keys only), then, under the decryption policy, the key
+ * holder decrypts those predictions and the labels inside this function and keeps only the three aggregates.
+ */
+async function trainingMetrics(
+  ws: Workspace,
+  holder: KeyHolder,
+  ctx: CkksContext,
+  keys: EvaluationKeys,
+  blocks: readonly CohortBlock[],
+  model: { mean: number[]; std: number[]; sigmoid: SigmoidPoly } & LogisticWeights,
+  batchIds: readonly number[],
+  epoch: number,
+  audit: AuditSink,
+): Promise<TrainingMetrics> {
+  const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
+  const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
+  return decryptUnderPolicy(ws, holder, { purpose: 'training-metrics', batchIds, epoch }, { audit }, (decrypt) => {
+    const labels: number[] = [];
+    const probs: number[] = [];
+    blocks.forEach((b, i) => {
+      const where = { batchId: b.batchId, block: b.block, slots: ctx.slotCount };
+      const p = decrypt({ provenance: 'evaluator-output', kind: 'prediction', ...where, bytes: predictions[i]! });
+      const y = decrypt({ provenance: 'input', kind: 'label', ...where, bytes: b.label! });
+      b.labeled.forEach((m, slot) => {
+        if (m === 0) return;
+        // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
+        labels.push(Math.round(y[slot]!));
+        probs.push(clampProbability(p[slot]!));
+      });
+      y.fill(0);
+    });
+    const m = classificationMetrics(labels, probs);
+    return { logLoss: logLoss(labels, probs), accuracy: m.accuracy, auc: Number.isNaN(m.auc) ? null : m.auc };
+  });
+}
 
 /**
  * Logistic regression trained on the pooled ciphertexts of several hospitals. The evaluator computes each
@@ -122,12 +179,18 @@ export async function trainEncrypted(
       );
     }
     descent.step(gradient);
+    const t3 = performance.now();
+    const training = opts.metrics
+      ? await trainingMetrics(ws, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch, audit)
+      : null;
     const report: EpochReport = {
       epoch,
       epochs: opts.epochs,
       gradientNorm: Math.hypot(...values),
       evaluateMs: t2 - t1,
-      refreshMs: performance.now() - t2,
+      refreshMs: t3 - t2,
+      training,
+      metricsMs: performance.now() - t3,
     };
     reports.push(report);
     hooks.onEpoch?.(report);

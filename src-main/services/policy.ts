@@ -27,6 +27,8 @@ export type DecryptionRequest =
   | { purpose: 'predictions'; run: PredictionRun }
   | { purpose: 'aggregates'; run: PredictionRun }
   | { purpose: 'cohort-totals'; what: CohortTotals; batchIds: readonly number[]; patients: number; epoch?: number }
+  /** Metrics of the model being trained, over its training cohort: predictions and labels in, aggregates out. */
+  | { purpose: 'training-metrics'; batchIds: readonly number[]; epoch: number }
   | { purpose: 'stored-input'; requested: number; ciphertexts: readonly (StoredTagged & { id: number })[] };
 
 export type Refusal = 'stored-input' | 'too-few-patients' | 'not-permitted';
@@ -65,6 +67,11 @@ export function permits(request: DecryptionRequest, c: TaggedCiphertext): boolea
       );
     case 'cohort-totals':
       return c.provenance === 'evaluator-output' && c.kind === 'cohort-total';
+    case 'training-metrics':
+      return (
+        ((c.provenance === 'evaluator-output' && c.kind === 'prediction') || (c.provenance === 'input' && c.kind === 'label')) &&
+        request.batchIds.includes(c.batchId)
+      );
     case 'stored-input':
       return false;
   }
@@ -96,6 +103,9 @@ function describe(request: DecryptionRequest): Record<string, AuditDetailValue> 
     const { purpose, what, batchIds, patients, epoch } = request;
     return { purpose, what, batches: firstIds(batchIds), patients, ...(epoch === undefined ? {} : { epoch }) };
   }
+  if (request.purpose === 'training-metrics') {
+    return { purpose: request.purpose, batches: firstIds(request.batchIds), epoch: request.epoch };
+  }
   return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients };
 }
 
@@ -109,12 +119,14 @@ function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error:
     );
     return { error, detail: {} };
   }
-  if (request.purpose === 'aggregates') {
-    const labeled = labeledPatients(ws.db, request.run.batchIds);
+  if (request.purpose === 'aggregates' || request.purpose === 'training-metrics') {
+    const batchIds = request.purpose === 'aggregates' ? request.run.batchIds : request.batchIds;
+    const labeled = labeledPatients(ws.db, batchIds);
     if (labeled < k) {
+      const what = request.purpose === 'aggregates' ? `run ${request.run.id}` : `the training cohort (batches ${batchIds.join(', ')})`;
       const error = new PolicyError(
         'too-few-patients',
-        `run ${request.run.id} covers ${labeled} labeled patient(s); metrics are only computed over at least ${k}, ` +
+        `${what} covers ${labeled} labeled patient(s); metrics are only computed over at least ${k}, ` +
           'so that none of them gives away one patient’s label',
       );
       return { error, detail: { labeled, minPatients: k } };

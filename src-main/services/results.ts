@@ -1,4 +1,5 @@
 import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
+import { clampProbability } from '../ml/sigmoid-poly.ts';
 import { type PatientRow, patientsOfBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { getRun, type PredictionRun } from '../store/predictions.ts';
@@ -45,14 +46,6 @@ function requireRun(ws: Workspace, holder: KeyHolder, runId: number): Prediction
   return run;
 }
 
-/*
- * The polynomial is only an approximation of the sigmoid: just outside its interval it can leave [0, 1].
- * A probability is clamped after decryption, by the key holder, where it costs nothing.
- */
-function clamp01(v: number): number {
-  return Math.min(1, Math.max(0, v));
-}
-
 /**
  * The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. The
  * policy allows it (they are evaluator outputs) and records it.
@@ -66,7 +59,7 @@ export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number
     for (const b of outputs) {
       const probs = decrypt(b);
       for (const p of patients.get(b.batchId)!.get(b.block) ?? []) {
-        const probability = clamp01(probs[p.slot]!);
+        const probability = clampProbability(probs[p.slot]!);
         out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
       }
     }
@@ -102,7 +95,7 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
         // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
         const y = labelCt ? decrypt(taggedInput(labelCt)) : null;
         for (const pt of patients.get(b.block) ?? []) {
-          const prob = clamp01(p[pt.slot]!);
+          const prob = clampProbability(p[pt.slot]!);
           allProbs.push(prob);
           if (y && pt.labeled) {
             labels.push(Math.round(y[pt.slot]!));

@@ -10,7 +10,7 @@ import { bundleImportAudit, importBundle } from '../../src-main/federation/impor
 import { type Kit, kitJson, parseKit } from '../../src-main/federation/kit.ts';
 import { readAll } from '../../src-main/ingest/index.ts';
 import { linear, trainGradientDescent, trainLogistic, predictProba } from '../../src-main/ml/logistic.ts';
-import { classificationMetrics } from '../../src-main/ml/metrics.ts';
+import { classificationMetrics, logLoss } from '../../src-main/ml/metrics.ts';
 import { fitScaler, transform } from '../../src-main/ml/scaler.ts';
 import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
 import { balanceClasses, stratifiedSplit } from '../../src-main/ml/split.ts';
@@ -158,6 +158,14 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const twin = trainGradientDescent(xs, trainY, { ...HYPER, sigmoid: polySigmoid });
     model.weights.forEach((w, j) => expect(Math.abs(w - twin.weights[j]!)).toBeLessThan(1e-4));
     expect(Math.abs(model.bias - twin.bias)).toBeLessThan(1e-4);
+
+    // The last epoch's training metrics (encrypted prediction, aggregates decrypted) are the twin's on the training set.
+    const twinTrain = linear(xs, twin).map((z) => Math.min(1, Math.max(0, polySigmoid(z))));
+    const last = trained.epochs.at(-1)!.training!;
+    expect(Math.abs(last.logLoss - logLoss(trainY, twinTrain))).toBeLessThan(1e-4);
+    expect(Math.abs(last.accuracy - classificationMetrics(trainY, twinTrain).accuracy)).toBeLessThanOrEqual(1 / 780);
+    expect(trained.epochs[0]!.training!.logLoss).toBeGreaterThan(last.logLoss);
+    expect(listAudit(ws.db, { action: 'decrypt' }).filter((e) => e.detail['purpose'] === 'training-metrics').map((e) => e.detail['epoch'])).toEqual([1, 2, 3, 4, 5]);
 
     saveModel(ws, model);
     const run = await predictBatches(ws, model, [testBatch]);

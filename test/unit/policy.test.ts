@@ -26,6 +26,11 @@ describe('the provenance rule of the decryption policy', () => {
       [total],
       [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction],
     ],
+    [
+      { purpose: 'training-metrics', batchIds: [1, 2], epoch: 1 },
+      [prediction, label],
+      [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ct('evaluator-output', 'prediction', 3)],
+    ],
     [{ purpose: 'stored-input', requested: 1, ciphertexts: [] }, [], [prediction, vital, label, labelOfAnotherBatch, total]],
   ];
 
