@@ -130,3 +130,32 @@ export function benchHistoryOption(history: readonly BenchPoint[]): ChartOption 
     ],
   };
 }
+
+export interface EpochPoint {
+  epoch: number;
+  training: { logLoss: number; accuracy: number; auc: number | null } | null;
+}
+
+/**
+ * Encrypted training, epoch by epoch: training-set log-loss (left axis) and accuracy and AUC (right axis, 0–1),
+ * each decrypted only as an aggregate over the cohort. Epochs without metrics are left out.
+ */
+export function trainingCurveOption(epochs: readonly EpochPoint[]): ChartOption {
+  const points = epochs.filter((e) => e.training !== null);
+  const at = (pick: (t: NonNullable<EpochPoint['training']>) => number | null) => points.map((e) => [e.epoch, pick(e.training!)]);
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 60, right: 60, top: 30, bottom: 60 },
+    xAxis: { type: 'value', name: 'epoch', minInterval: 1, min: 1, max: Math.max(1, ...epochs.map((e) => e.epoch)) },
+    yAxis: [
+      { type: 'value', name: 'log-loss', scale: true },
+      { type: 'value', name: 'accuracy / AUC', min: 0, max: 1 },
+    ],
+    series: [
+      { type: 'line', name: 'Log-loss', yAxisIndex: 0, data: at((t) => t.logLoss), itemStyle: { color: RISK }, symbolSize: 7 },
+      { type: 'line', name: 'Accuracy', yAxisIndex: 1, data: at((t) => t.accuracy), itemStyle: { color: ACCENT }, symbolSize: 7 },
+      { type: 'line', name: 'AUC', yAxisIndex: 1, data: at((t) => t.auc), itemStyle: { color: EVAL_ONLY }, symbolSize: 7, lineStyle: { type: 'dashed' } },
+    ],
+  };
+}

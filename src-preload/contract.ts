@@ -93,6 +93,44 @@ export const ImportOutcome = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), file: z.string(), issues: z.array(RowIssue), totalIssues: z.number() }),
 ]);
 
+/** A hospital's signed encrypted bundle, stored without decrypting anything. */
+export const BundleImportResult = z.object({
+  batchId: z.number(),
+  bundleId: z.string(),
+  file: z.string(),
+  hospital: z.string(),
+  /** Short fingerprint of the hospital's signing key, to compare with what the hospital reads out. */
+  hospitalKey: z.string(),
+  newHospital: z.boolean(),
+  replacedKey: z.string().nullable(),
+  rows: z.number(),
+  labeledRows: z.number(),
+  blocks: z.number(),
+  features: z.array(FeatureInfo),
+  createdAt: z.string(),
+});
+
+export const BundleRefusal = z.enum([
+  'not-a-bundle',
+  'version',
+  'truncated',
+  'malformed',
+  'key-set',
+  'hospital-key-changed',
+  'signature',
+  'replay',
+  'ciphertext',
+]);
+
+/**
+ * A bundle lands whole or is refused, storing nothing. A refusal for a changed hospital key names the key the
+ * bundle is signed with, so the key holder can confirm it with the hospital and accept it (acceptKey).
+ */
+export const BundleOutcome = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: BundleImportResult }),
+  z.object({ ok: z.literal(false), file: z.string(), reason: BundleRefusal, message: z.string(), offeredKey: z.string().nullable() }),
+]);
+
 export const BatchInfo = z.object({
   id: z.number(),
   origin: z.string(),
@@ -285,11 +323,39 @@ export const ReportVerification = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), file: z.string(), problem: z.string() }),
 ]);
 
+/** One epoch of encrypted training: what the key holder learned (aggregates only) and what it cost. */
+export const EpochReport = z.object({
+  epoch: z.number(),
+  epochs: z.number(),
+  gradientNorm: z.number(),
+  evaluateMs: z.number(),
+  refreshMs: z.number(),
+  training: z.object({ logLoss: z.number(), accuracy: z.number(), auc: Rate }).nullable(),
+  metricsMs: z.number(),
+});
+
+export const EncryptedTrainRequest = z.object({
+  batchIds: z.array(z.number().int()).min(1),
+  epochs: z.number().int().min(1).max(200),
+  lr: z.number().positive().max(100),
+  l2: z.number().min(0).max(10).optional(),
+  nesterov: z.boolean().optional(),
+});
+
+export const EncryptedTrainResult = z.object({
+  model: ModelInfo,
+  epochs: z.array(EpochReport),
+  prepareMs: z.number(),
+  cohort: z.object({ patients: z.number(), labeledPatients: z.number(), hospitals: z.array(z.string()) }),
+});
+
 export const Progress = z.object({
   jobId: z.string(),
   phase: z.string(),
   done: z.number(),
   total: z.number().nullable(),
+  /** Set on each epoch of encrypted training, for the live chart. */
+  epoch: EpochReport.optional(),
 });
 export type Progress = z.infer<typeof Progress>;
 
@@ -310,8 +376,11 @@ export const Api = {
   'keys.lock': { req: z.object({}), res: SessionStatus },
   /** Opens the OS file dialog in main; returns the chosen path or null. Paths, never file contents, cross IPC. */
   'files.pickCsv': { req: z.object({}), res: z.string().nullable() },
+  'files.pickBundle': { req: z.object({}), res: z.string().nullable() },
   'import.preview': { req: z.object({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportPreview },
   'import.run': { req: Job.extend({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportOutcome },
+  /** acceptKey: a hospital's new signing key (short fingerprint), confirmed with the hospital out of band. */
+  'import.bundle': { req: Job.extend({ path: z.string().min(1), acceptKey: z.string().max(100).optional() }), res: BundleOutcome },
   'patients.overview': { req: z.object({}), res: Overview },
   'patients.list': {
     req: z.object({ batchId: z.number().int(), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),
@@ -319,6 +388,8 @@ export const Api = {
   },
   'models.list': { req: z.object({}), res: z.array(ModelInfo) },
   'models.train': { req: Job.extend(TrainRequest.shape), res: TrainResult },
+  /** Trains on the stored ciphertexts of labeled batches; each epoch arrives as a progress event. */
+  'models.trainEncrypted': { req: Job.extend(EncryptedTrainRequest.shape), res: EncryptedTrainResult },
   'predict.run': { req: Job.extend(PredictRequest.shape), res: RunInfo },
   'predict.runs': { req: z.object({}), res: z.array(RunInfo) },
   'predictions.decrypt': { req: z.object({ runId: z.number().int() }), res: z.array(PatientPrediction) },

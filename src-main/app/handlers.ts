@@ -1,19 +1,23 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import type { Api, Channel, Res } from '../../src-preload/contract.ts';
-import { AUDIT_ACTIONS, type AuditAction, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
+import { AUDIT_ACTIONS, type AuditAction, appendAudit, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { PRESETS, presetLevels } from '../ckks/presets.ts';
 import { CsvValidationError, planColumns } from '../ingest/index.ts';
 import type { Metrics } from '../ml/metrics.ts';
 import type { Model } from '../ml/model.ts';
+import { BundleError } from '../federation/errors.ts';
+import { bundleImportAudit, importBundle } from '../federation/import.ts';
 import { listBench, runBench, saveBench } from '../services/bench.ts';
 import { runExperiment } from '../services/experiment.ts';
+import { trainEncrypted } from '../services/federated-train.ts';
 import { importCsv } from '../services/import.ts';
 import { createKeySet, KeyHolder, keySetInfo } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
 import type { PolicyOptions } from '../services/policy.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
+import type { AuditSink } from '../services/stats.ts';
 import { listModels, loadModel, saveModel } from '../services/train.ts';
 import { countPatients, getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
 import { batchStorage } from '../store/ciphertexts.ts';
@@ -35,6 +39,7 @@ export type Handlers = { [C in Channel]: (req: Parsed<C>) => Promise<Res<C>> };
 
 export interface Dialogs {
   pickCsv(): Promise<string | null>;
+  pickBundle(): Promise<string | null>;
   pickSavePath(defaultName: string): Promise<string | null>;
   pickDirectory(): Promise<string | null>;
 }
@@ -187,6 +192,12 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       return path;
     },
 
+    'files.pickBundle': async () => {
+      const path = await dialogs.pickBundle();
+      if (path !== null) session.remember(path);
+      return path;
+    },
+
     'import.preview': async (req) => {
       const plan = await planColumns(session.requirePicked(req.path), req.options ?? {});
       return {
@@ -217,6 +228,19 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
         if (!(e instanceof CsvValidationError)) throw e;
         await session.audit('import-rejected', { file: e.file.slice(0, 200), issues: e.totalIssues });
         return { ok: false, file: e.file, issues: e.issues, totalIssues: e.totalIssues };
+      }
+    },
+
+    'import.bundle': async (req) => {
+      const path = session.requirePicked(req.path);
+      try {
+        const result = await session.job(req.jobId, () => session.write(() => importBundle(ws(), path, { acceptKey: req.acceptKey })));
+        for (const [action, detail] of bundleImportAudit(result)) await session.audit(action, detail);
+        return { ok: true, result };
+      } catch (e) {
+        if (!(e instanceof BundleError)) throw e;
+        await session.audit('import-rejected', { file: basename(path), reason: e.code });
+        return { ok: false, file: basename(path), reason: e.code, message: e.message, offeredKey: e.offeredKey };
       }
     },
 
@@ -278,6 +302,29 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
           plaintextMetrics: metrics(report.plaintext_metrics),
           fidelity: { maxAbsProbError: report.fidelity.max_abs_prob_error, labelAgreement: report.fidelity.label_agreement },
         },
+      };
+    },
+
+    'models.trainEncrypted': async (req) => {
+      const holder = session.holder();
+      const role = session.role ?? 'researcher';
+      const options = { epochs: req.epochs, lr: req.lr, l2: req.l2, nesterov: req.nesterov };
+      // Inside the session's write queue: the refreshes are recorded straight into the log, in order.
+      const audit: AuditSink = (action, detail) => appendAudit(ws().db, { role, action, detail });
+      const r = await session.job(req.jobId, (hooks) => session.write(() => trainEncrypted(ws(), holder, req.batchIds, options, audit, hooks)));
+      await session.write(() => saveModel(ws(), r.model));
+      await session.audit('train', {
+        modelId: r.model.id,
+        method: r.model.training.method,
+        batches: r.stats.batchIds,
+        patients: r.stats.labeledPatients,
+        epochs: req.epochs,
+      });
+      return {
+        model: modelInfo(r.model),
+        epochs: r.epochs,
+        prepareMs: r.prepareMs,
+        cohort: { patients: r.stats.patients, labeledPatients: r.stats.labeledPatients, hospitals: r.stats.hospitals },
       };
     },
 

@@ -1,23 +1,18 @@
 import type { z } from 'zod';
+import type { BundleRefusal as BundleRefusalSchema } from '../../src-preload/contract.ts';
 
 /** Why a bundle was refused; nothing of a refused bundle is stored. */
-export type BundleRefusal =
-  | 'not-a-bundle'
-  | 'version'
-  | 'truncated'
-  | 'malformed'
-  | 'key-set'
-  | 'hospital-key-changed'
-  | 'signature'
-  | 'replay'
-  | 'ciphertext';
+export type BundleRefusal = z.infer<typeof BundleRefusalSchema>;
 
 export class BundleError extends Error {
   readonly code: BundleRefusal;
-  constructor(code: BundleRefusal, message: string) {
+  /** For 'hospital-key-changed': the short fingerprint of the key the bundle is signed with. */
+  readonly offeredKey: string | null;
+  constructor(code: BundleRefusal, message: string, offeredKey: string | null = null) {
     super(message);
     this.name = 'BundleError';
     this.code = code;
+    this.offeredKey = offeredKey;
   }
 }
 

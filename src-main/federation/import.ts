@@ -96,6 +96,7 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
       'hospital-key-changed',
       `the key to accept, ${options.acceptKey.slice(0, 80)}, is not the key this bundle from "${hospital}" is signed with ` +
         `(${shortFingerprint(keyId)}): refused`,
+      shortFingerprint(keyId),
     );
   }
   const pinned = hospitalKey(ws.db, hospital);
@@ -107,6 +108,7 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
         `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
         `confirm with the hospital, out of band, what happened to its key, and only then accept ${shortFingerprint(keyId)} ` +
         `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`,
+      shortFingerprint(keyId),
     );
   }
   // Once a new key is accepted, the bundle must verify under that key, like a first bundle.

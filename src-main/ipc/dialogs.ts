@@ -24,6 +24,17 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
+    async pickBundle() {
+      const r = await open({
+        title: "Choose a hospital's encrypted bundle",
+        properties: ['openFile'],
+        filters: [
+          { name: 'HomoPAI bundles', extensions: ['bundle', 'hpb'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
     async pickDirectory() {
       const r = await open({
         title: 'Choose the folder for the signed report',

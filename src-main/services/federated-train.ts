@@ -131,7 +131,9 @@ export async function trainEncrypted(
   audit: AuditSink,
   hooks: JobHooks & { onEpoch?: (e: EpochReport) => void } = {},
 ): Promise<EncryptedTrainingResult> {
-  const opts = { ...ENCRYPTED_TRAINING_DEFAULTS, ...options };
+  // An option given as undefined (a form field left empty) keeps its default rather than erasing it.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as EncryptedTrainingOptions;
+  const opts = { ...ENCRYPTED_TRAINING_DEFAULTS, ...given };
   if (!(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new RangeError('epochs must be a positive integer');
   if (!(opts.lr > 0) || !(opts.l2 >= 0) || !(opts.sigmoidInterval > 0)) throw new RangeError('lr and the interval must be positive, l2 non-negative');
   const keySet = await withGaloisKeys(ws, holder, audit);
@@ -194,7 +196,7 @@ export async function trainEncrypted(
     };
     reports.push(report);
     hooks.onEpoch?.(report);
-    hooks.onProgress?.({ phase: 'encrypted training (epochs)', done: epoch, total: opts.epochs });
+    hooks.onProgress?.({ phase: 'encrypted training (epochs)', done: epoch, total: opts.epochs, epoch: report });
     await breathe();
   }
 

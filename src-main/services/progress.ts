@@ -1,9 +1,13 @@
+import type { EpochReport } from './federated-train.ts';
+
 /** Progress of long work (import, prediction, benchmark), reported to the CLI's stderr or the app's bar. */
 export interface Progress {
   phase: string;
   done: number;
   /** Unknown while streaming a file of unknown length. */
   total: number | null;
+  /** Each epoch of encrypted training, for a live chart. */
+  epoch?: EpochReport;
 }
 
 export interface JobHooks {

@@ -17,6 +17,8 @@ export interface BridgeOptions {
   rendererDir: string;
   /** Stands in for the OS open dialog. */
   pickCsv: () => string | null;
+  /** Stands in for the OS open dialog for bundles; without it every choice is cancelled. */
+  pickBundle?: () => string | null;
   /** Stands in for the OS save dialog; without it every save is cancelled. */
   savePath?: (defaultName: string) => string | null;
   /** Stands in for the OS folder dialog; without it every choice of folder is cancelled. */
@@ -93,6 +95,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   const api = createApi({
     workspaceDir: opts.workspaceDir,
     pickCsv: async () => opts.pickCsv(),
+    pickBundle: async () => opts.pickBundle?.() ?? null,
     pickSavePath: async (name) => opts.savePath?.(name) ?? null,
     pickDirectory: async () => opts.pickDirectory?.() ?? null,
     emit: (p) => {

@@ -9,6 +9,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptBundle } from '../../src-main/federation/encrypt.ts';
+import { HospitalIdentity } from '../../src-main/federation/identity.ts';
+import { kitJson, parseKit } from '../../src-main/federation/kit.ts';
+import { writeCohortCsv } from '../../src-main/ingest/cohort.ts';
+import { Workspace } from '../../src-main/services/workspace.ts';
 import { type Bridge, startBridge } from './bridge.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -27,6 +32,7 @@ let bridge: Bridge;
 let context: BrowserContext;
 let page: Page;
 let picked: string | null = null;
+let pickedBundle: string | null = null;
 const pageErrors: string[] = [];
 
 async function shot(name: string): Promise<void> {
@@ -75,6 +81,7 @@ beforeAll(async () => {
     workspaceDir: join(tmp, 'workspace'),
     rendererDir: RENDERER,
     pickCsv: () => picked,
+    pickBundle: () => pickedBundle,
     savePath: (name) => join(tmp, 'exports', name),
     pickDirectory: () => join(tmp, 'reports'),
   });
@@ -265,6 +272,81 @@ describe('HomoPAI in Chromium', () => {
       await go('patients');
       await page.getByTestId('batch-row').waitFor();
       await expect(page.getByTestId('batch-row').count()).resolves.toBe(1);
+      expect(pageErrors).toEqual([]);
+    },
+    300_000,
+  );
+
+  it(
+    'imports three hospitals’ signed bundles, accepts a re-keyed hospital only once confirmed, and trains on the ciphertexts with a live curve',
+    async () => {
+      // The hospitals' side, in Node: each encrypts a labeled cohort with only the workstation's kit.
+      const kit = (() => {
+        using ws = Workspace.open(join(tmp, 'workspace'));
+        return parseKit(kitJson(ws.requireKeySet()));
+      })();
+      const bundleOf = async (hospital: string, seed: number, identityDir = join(tmp, 'hospitals', hospital)): Promise<string> => {
+        const csv = join(tmp, `${hospital}-${seed}.csv`);
+        await writeCohortCsv(csv, { patients: 400, seed, hospitals: 1 });
+        // A hospital's own export has no hospital column: the bundle is its signer's.
+        const lines = readFileSync(csv, 'utf8').split('\n');
+        writeFileSync(csv, lines.map((l) => l.slice(l.indexOf(',') + 1)).join('\n'));
+        const { identity } = await HospitalIdentity.open(identityDir, hospital, PASSPHRASE);
+        const out = join(tmp, `${hospital}-${seed}.bundle`);
+        try {
+          await encryptBundle({ kit, identity, csv, out });
+        } finally {
+          identity.lock();
+        }
+        return out;
+      };
+      const hospitals = ['H-ALPHA', 'H-BETA', 'H-GAMMA'];
+      const bundles = [];
+      for (const [i, h] of hospitals.entries()) bundles.push(await bundleOf(h, 100 + i));
+      // H-GAMMA again, from a reinstalled machine: a new signing key.
+      const rekeyed = await bundleOf('H-GAMMA', 200, join(tmp, 'hospitals', 'H-GAMMA-reinstalled'));
+
+      await signIn('researcher');
+      await page.getByTestId('import-view').waitFor();
+      for (const [i, b] of bundles.entries()) {
+        pickedBundle = b;
+        await page.getByTestId('choose-bundle').click();
+        await page.getByTestId('bundle-result').filter({ hasText: `400 patients of ${hospitals[i]}` }).waitFor({ timeout: CKKS_MS });
+      }
+      await expect(page.getByTestId('bundle-result').innerText()).resolves.toMatch(/key registered and pinned/);
+      await shot('11-bundle-imported');
+
+      pickedBundle = rekeyed;
+      await page.getByTestId('choose-bundle').click();
+      await page.getByTestId('bundle-refused').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('bundle-refusal-message').innerText()).resolves.toMatch(/hospital "H-GAMMA" is registered with signing key .* refused/);
+      await expect(page.getByTestId('accept-new-key').isDisabled()).resolves.toBe(true);
+      await shot('12-bundle-rekeyed-refused');
+      await page.getByTestId('confirm-new-key').check();
+      await page.getByTestId('accept-new-key').click();
+      await page.getByTestId('bundle-result').filter({ hasText: 'accepted in place of' }).waitFor({ timeout: CKKS_MS });
+
+      // Train on the four bundles only, not on the pilot CSV imported earlier.
+      await go('training');
+      await page.getByTestId('training-batch-1').waitFor();
+      await page.getByTestId('training-batch-1').uncheck();
+      await page.getByTestId('training-epochs').fill('4');
+      await page.getByTestId('training-run').click();
+      // The curve grows while the job runs: the first epoch's row appears before the training ends.
+      await page.getByTestId('training-epoch-row').first().waitFor({ timeout: CKKS_MS });
+      await page.getByTestId('training-result').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('training-epoch-row').count()).resolves.toBe(4);
+      await expectChart('training-chart');
+      await expect(page.locator('[data-testid=training-chart] svg path').count()).resolves.toBeGreaterThan(3);
+      const rows = await page.getByTestId('training-epoch-row').allInnerTexts();
+      const losses = rows.map((r) => Number(r.split('\t')[1]));
+      expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
+      expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+      await expect(page.getByTestId('training-result').innerText()).resolves.toMatch(/1,600 labeled patients of 3 hospital\(s\)/);
+      await shot('13-encrypted-training');
+
+      await page.getByTestId('training-goto-predict').click();
+      await page.getByTestId('predict-view').waitFor();
       expect(pageErrors).toEqual([]);
     },
     300_000,

@@ -58,6 +58,7 @@ describe('the API facade over real services', () => {
     api = createApi({
       workspaceDir: join(dir, 'workspace'),
       pickCsv: async () => picked,
+      pickBundle: async () => null,
       pickSavePath: async () => savePath,
       pickDirectory: async () => reportDir,
       emit: (p) => progress.push(p),
@@ -299,6 +300,7 @@ describe('the API facade over real services', () => {
     const idle = createApi({
       workspaceDir: join(dir, 'workspace'),
       pickCsv: async () => null,
+      pickBundle: async () => null,
       pickSavePath: async () => null,
       pickDirectory: async () => null,
       emit: () => undefined,
@@ -322,7 +324,7 @@ describe('keychain custody through the API', () => {
   // Needs a Secret Service: run under scripts/with-keyring.sh; skipped where there is none.
   it('creates, locks and unlocks a key set held by the OS keychain', async (ctx) => {
     const dir = mkdtempSync(join(tmpdir(), 'homopai-api-kc-'));
-    const api = createApi({ workspaceDir: dir, pickCsv: async () => null, pickSavePath: async () => null, pickDirectory: async () => null, emit: () => undefined });
+    const api = createApi({ workspaceDir: dir, pickCsv: async () => null, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null, emit: () => undefined });
     try {
       const status = await api.invoke('session.status', {});
       if (!status.ok) throw new Error(status.error.message);

@@ -163,7 +163,7 @@ describe('decryption policy', () => {
     const session = new Session({ workspaceDir: ws.dir, emit: () => undefined, idleLockMs: 60_000 });
     try {
       session.begin(await KeyHolder.unlock(ws, vault), 'researcher');
-      const handlers = createHandlers(session, { pickCsv: async () => null, pickSavePath: async () => null, pickDirectory: async () => null });
+      const handlers = createHandlers(session, { pickCsv: async () => null, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null });
       expect(await handlers['predictions.decrypt']({ runId: bigRun })).toHaveLength(19);
       expect((await refusal(handlers['evaluate.run']({ runId: smallRun }))).reason).toBe('too-few-patients');
       expect(since(ws, before).map((e) => [e.action, e.role, e.detail['runId']])).toEqual([

@@ -124,6 +124,7 @@ describe('zero network', () => {
     const api = createApi({
       workspaceDir: join(tmp.dir, 'ws'),
       pickCsv: async () => samplePath(),
+      pickBundle: async () => null,
       pickSavePath: async () => savePath,
       pickDirectory: async () => null,
       emit: () => undefined,

@@ -29,3 +29,7 @@ export type AuditVerification = z.infer<typeof C.AuditVerification>;
 export type ReportFormat = z.infer<typeof C.ReportFormat>;
 export type GeneratedReport = z.infer<typeof C.GeneratedReport>;
 export type ReportVerification = z.infer<typeof C.ReportVerification>;
+export type BundleImportResult = z.infer<typeof C.BundleImportResult>;
+export type BundleOutcome = z.infer<typeof C.BundleOutcome>;
+export type EpochReport = z.infer<typeof C.EpochReport>;
+export type EncryptedTrainResult = z.infer<typeof C.EncryptedTrainResult>;

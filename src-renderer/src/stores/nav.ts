@@ -3,11 +3,12 @@ import { computed, ref, watch } from 'vue';
 import type { Role } from '../api/types.ts';
 import { useSessionStore } from './session.ts';
 
-export type ViewName = 'import' | 'patients' | 'predict' | 'evaluation' | 'bench' | 'audit' | 'reports';
+export type ViewName = 'import' | 'patients' | 'training' | 'predict' | 'evaluation' | 'bench' | 'audit' | 'reports';
 
 export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
   import: 'Import',
   patients: 'Patients',
+  training: 'Encrypted training',
   predict: 'Train & Predict',
   evaluation: 'Evaluation',
   bench: 'Benchmarks',
@@ -18,7 +19,7 @@ export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
 /** What each role works on; the services enforce nothing here, this only keeps each screen set focused. */
 export const ROLE_VIEWS: Readonly<Record<Role, readonly ViewName[]>> = {
   clinician: ['import', 'patients'],
-  researcher: ['import', 'patients', 'predict', 'evaluation', 'bench', 'reports'],
+  researcher: ['import', 'patients', 'training', 'predict', 'evaluation', 'bench', 'reports'],
   auditor: ['patients', 'evaluation', 'audit', 'reports'],
 };
 

@@ -1,0 +1,75 @@
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, watch } from 'vue';
+import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import type { BatchInfo, EncryptedTrainResult, EpochReport } from '../api/types.ts';
+import { useModelsStore } from './models.ts';
+import { usePatientsStore } from './patients.ts';
+import { useUiStore } from './ui.ts';
+
+export interface EncryptedTrainForm {
+  epochs: number;
+  lr: number;
+  nesterov: boolean;
+}
+
+/** Encrypted training on stored batches: the form, the live epochs of a running job, the last result. */
+export const useTrainingStore = defineStore('training', () => {
+  const ui = useUiStore();
+  const patients = usePatientsStore();
+  const models = useModelsStore();
+  // TenSEAL's tutorial settings, which the services use by default too.
+  const form = reactive<EncryptedTrainForm>({ epochs: 5, lr: 1, nesterov: false });
+  const selected = ref<number[]>([]);
+  const job = createJobState();
+  const running = computed(() => job.id !== null);
+  const epochs = ref<EpochReport[]>([]);
+  const result = ref<EncryptedTrainResult | null>(null);
+
+  /** Batches training can use: labeled ones of the active key set. */
+  const candidates = computed<BatchInfo[]>(() => (patients.overview?.batches ?? []).filter((b) => b.labeledRows > 0 && b.integrity === 'ok'));
+
+  // Every epoch arrives as a progress event; the chart grows with them.
+  watch(
+    () => job.progress?.epoch,
+    (e) => {
+      if (e && !epochs.value.some((x) => x.epoch === e.epoch)) epochs.value = [...epochs.value, e];
+    },
+  );
+
+  async function load(): Promise<void> {
+    await patients.load();
+    const ids = new Set(candidates.value.map((b) => b.id));
+    selected.value = selected.value.filter((id) => ids.has(id));
+    if (selected.value.length === 0) selected.value = [...ids];
+  }
+
+  async function run(): Promise<void> {
+    if (running.value || selected.value.length === 0) return;
+    epochs.value = [];
+    result.value = null;
+    const batchIds = [...selected.value];
+    try {
+      result.value = await runJob(job, 'models.trainEncrypted', (jobId) => ({ jobId, batchIds, epochs: form.epochs, lr: form.lr, nesterov: form.nesterov }));
+      epochs.value = result.value.epochs;
+      await models.load();
+    } catch (e) {
+      ui.report(e, 'Encrypted training failed');
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    try {
+      await cancelJob(job);
+    } catch (e) {
+      ui.report(e, 'Could not cancel the training');
+    }
+  }
+
+  function clear(): void {
+    selected.value = [];
+    epochs.value = [];
+    result.value = null;
+  }
+
+  return { form, selected, job, running, epochs, result, candidates, load, run, cancel, clear };
+});
