@@ -12,8 +12,9 @@ import { CkksPool } from '../../src-main/workers/pool.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 
 const RUNS = 100;
-// RSS settles only after the allocator's arenas (main thread, workers, SQLite) have grown to their working size.
-const WARM_UP = 30;
+// RSS settles only after the allocator's arenas (main thread, workers, SQLite) have grown to their working size:
+// here by run 40 to 60, so the runs compared start after that.
+const WARM_UP = 60;
 const SAMPLES = 25;
 
 function median(values: number[]): number {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classificationMetrics, confusion, rocAuc, rocCurve } from '../../../src-main/ml/metrics.ts';
+import { classificationMetrics, confusion, logLoss, rocAuc, rocCurve } from '../../../src-main/ml/metrics.ts';
 
 function trapezoid(curve: { fpr: number; tpr: number }[]): number {
   let area = 0;
@@ -120,5 +120,17 @@ describe('rocCurve / rocAuc', () => {
         expect(trapezoid(curve)).toBeCloseTo(auc, 12);
       }),
     );
+  });
+});
+
+describe('log-loss', () => {
+  it('is the mean cross-entropy, ln 2 for a coin flip, and finite for a confident miss', () => {
+    expect(logLoss([1, 0], [0.5, 0.5])).toBeCloseTo(Math.LN2, 12);
+    expect(logLoss([1, 0, 1], [0.9, 0.2, 0.6])).toBeCloseTo(-(Math.log(0.9) + Math.log(0.8) + Math.log(0.6)) / 3, 12);
+    // A clamped polynomial sigmoid can say exactly 0 or 1: the loss is large, not Infinity.
+    const miss = logLoss([1], [0]);
+    expect(Number.isFinite(miss)).toBe(true);
+    expect(miss).toBeGreaterThan(15);
+    expect(logLoss([1, 0], [1, 0])).toBeLessThan(1e-6);
   });
 });
