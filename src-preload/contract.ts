@@ -347,6 +347,8 @@ export const EncryptedTrainResult = z.object({
   epochs: z.array(EpochReport),
   prepareMs: z.number(),
   cohort: z.object({ patients: z.number(), labeledPatients: z.number(), hospitals: z.array(z.string()) }),
+  /** The encrypted cohort statistics the scaler was built from: aggregates over every patient of the cohort. */
+  scaler: z.array(z.object({ name: z.string(), unit: z.string(), mean: z.number(), std: z.number() })),
 });
 
 export const Progress = z.object({

@@ -325,6 +325,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
         epochs: r.epochs,
         prepareMs: r.prepareMs,
         cohort: { patients: r.stats.patients, labeledPatients: r.stats.labeledPatients, hospitals: r.stats.hospitals },
+        scaler: r.model.features.map((f, j) => ({ name: f.name, unit: f.unit, mean: r.model.scaler.mean[j]!, std: r.model.scaler.std[j]! })),
       };
     },
 

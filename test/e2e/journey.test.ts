@@ -343,6 +343,7 @@ describe('HomoPAI in Chromium', () => {
       expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
       expect(losses.at(-1)!).toBeLessThan(losses[0]!);
       await expect(page.getByTestId('training-result').innerText()).resolves.toMatch(/1,600 labeled patients of 3 hospital\(s\)/);
+      await expect(page.locator('[data-testid=training-scaler] tbody tr').count()).resolves.toBe(5);
       await shot('13-encrypted-training');
 
       await page.getByTestId('training-goto-predict').click();
