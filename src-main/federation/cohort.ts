@@ -2,7 +2,7 @@ import { KeySetMismatchError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { LABEL_COLUMN } from '../services/import.ts';
 import type { Workspace } from '../services/workspace.ts';
-import { type FeatureMeta, getBatch, patientsOfBatch } from '../store/batches.ts';
+import { type FeatureMeta, getBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 
 export interface CohortBlock {
@@ -28,7 +28,7 @@ export interface Cohort {
 }
 
 /**
- * Gathers the blocks of `batchIds` (checksums verified) with per-slot masks from the patient metadata. The
+ * Gathers the blocks of `batchIds` (row tags verified) with per-slot masks from their verified patients. The
  * batches must be under the active key set and share their features (by name; order of the first batch).
  */
 export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount: number): Cohort {
@@ -56,21 +56,20 @@ export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount
   let patients = 0;
   let labeledPatients = 0;
   for (const b of batches) {
-    const masks = new Map<number, { present: Float64Array; labeled: Float64Array }>();
-    for (const p of patientsOfBatch(ws.db, b.id)) {
-      let m = masks.get(p.block);
-      if (!m) masks.set(p.block, (m = { present: new Float64Array(slotCount), labeled: new Float64Array(slotCount) }));
-      m.present[p.slot] = 1;
-      if (p.labeled) {
-        m.labeled[p.slot] = 1;
-        labeledPatients++;
-      }
-      patients++;
-      hospitals.add(p.hospital);
-    }
+    // Masks and counts come from each block's verified patients: a patient row no ciphertext's tag vouches for
+    // is neither counted towards n (or the policy's k) nor masked in.
     for (const block of blocksOf(ws.db, ws.rowMac(), b.id)) {
-      const m = masks.get(block.block);
-      if (!m) continue;
+      if (block.patients.length === 0) continue;
+      const m = { present: new Float64Array(slotCount), labeled: new Float64Array(slotCount) };
+      for (const p of block.patients) {
+        m.present[p.slot] = 1;
+        if (p.labeled) {
+          m.labeled[p.slot] = 1;
+          labeledPatients++;
+        }
+        patients++;
+        hospitals.add(p.hospital);
+      }
       blocks.push({
         batchId: b.id,
         block: block.block,

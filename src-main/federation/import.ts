@@ -139,17 +139,14 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
       createdAt: now,
     });
     h.blocks.forEach((b, block) => {
-      insertPatients(ws.db, id, block, b.pseudonyms.map((p, slot) => ({ hospital, patientId: p, labeled: b.labeled[slot]! })), now);
+      const patients = insertPatients(ws.db, id, block, b.pseudonyms.map((p, slot) => ({ hospital, patientId: p, labeled: b.labeled[slot]! })), now);
       bundle.ciphertexts[block]!.forEach((ct, j) =>
-        insertCiphertext(ws.db, mac, {
-          batchId: id,
-          block,
-          kind: j < h.features.length ? 'feature' : 'label',
-          columnName: columns[j]!,
-          slots: b.slots,
-          level,
-          bytes: ct,
-        }),
+        insertCiphertext(
+          ws.db,
+          mac,
+          { batchId: id, block, kind: j < h.features.length ? 'feature' : 'label', columnName: columns[j]!, slots: b.slots, level, bytes: ct },
+          patients,
+        ),
       );
     });
     finishBatch(ws.db, id, { rows: h.rows, dropped: h.dropped, labeledRows, sourceSha256: sha256Hex(bytes) });

@@ -12,7 +12,7 @@ import { cohortTotal } from '../store/provenance.ts';
 import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
 import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
-import { decryptUnderPolicy, minPatients } from './policy.ts';
+import { decryptUnderPolicy, minPatients, requireCovered } from './policy.ts';
 import { type AuditSink, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -96,7 +96,8 @@ async function trainingMetrics(
 ): Promise<TrainingMetrics> {
   const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
-  return decryptUnderPolicy(ws, holder, { purpose: 'training-metrics', batchIds, epoch }, { audit }, (decrypt) => {
+  const request = { purpose: 'training-metrics', batchIds, patients: blocks.reduce((n, b) => n + b.labeled.reduce((s, m) => s + m, 0), 0), epoch } as const;
+  return decryptUnderPolicy(ws, holder, request, { audit }, (decrypt, k) => {
     const labels: number[] = [];
     const probs: number[] = [];
     blocks.forEach((b, i) => {
@@ -111,6 +112,7 @@ async function trainingMetrics(
       });
       y.fill(0);
     });
+    requireCovered(labels.length, k, 'the training cohort');
     const m = classificationMetrics(labels, probs);
     return { logLoss: logLoss(labels, probs), accuracy: m.accuracy, auc: Number.isNaN(m.auc) ? null : m.auc };
   });

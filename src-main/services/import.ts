@@ -167,18 +167,23 @@ export async function importRecords(
         createdAt: now,
       });
       const window = new OrderedWindow<{ block: number; patients: PatientMeta[]; cts: Uint8Array[] }>(pool.size * 2, (done) => {
-        insertPatients(ws.db, batchId, done.block, done.patients, now);
+        const patients = insertPatients(ws.db, batchId, done.block, done.patients, now);
         done.cts.forEach((bytes, j) => {
           const isLabel = j === features.length;
-          insertCiphertext(ws.db, mac, {
-            batchId,
-            block: done.block,
-            kind: isLabel ? 'label' : 'feature',
-            columnName: isLabel ? LABEL_COLUMN : features[j]!.name,
-            slots: done.patients.length,
-            level: ctx.topLevel,
-            bytes,
-          });
+          insertCiphertext(
+            ws.db,
+            mac,
+            {
+              batchId,
+              block: done.block,
+              kind: isLabel ? 'label' : 'feature',
+              columnName: isLabel ? LABEL_COLUMN : features[j]!.name,
+              slots: done.patients.length,
+              level: ctx.topLevel,
+              bytes,
+            },
+            patients,
+          );
         });
         stored += done.patients.length;
         hooks.onProgress?.({ phase: 'encrypting', done: stored, total: null });

@@ -28,7 +28,7 @@ export type DecryptionRequest =
   | { purpose: 'aggregates'; run: PredictionRun }
   | { purpose: 'cohort-totals'; what: CohortTotals; batchIds: readonly number[]; patients: number; epoch?: number }
   /** Metrics of the model being trained, over its training cohort: predictions and labels in, aggregates out. */
-  | { purpose: 'training-metrics'; batchIds: readonly number[]; epoch: number }
+  | { purpose: 'training-metrics'; batchIds: readonly number[]; patients: number; epoch: number }
   | { purpose: 'stored-input'; requested: number; ciphertexts: readonly (StoredTagged & { id: number })[] };
 
 export type Refusal = 'stored-input' | 'too-few-patients' | 'not-permitted';
@@ -54,6 +54,18 @@ export interface PolicyOptions {
 }
 
 export type Decrypt = (c: TaggedCiphertext) => Float64Array;
+
+/**
+ * The pre-check counts patients from the store's metadata; an aggregate built from verified blocks checks
+ * its own count too, so patient rows added where no ciphertext vouches for them cannot lift it over k.
+ */
+export function requireCovered(labeled: number, k: number, what: string): void {
+  if (labeled >= k) return;
+  throw new PolicyError(
+    'too-few-patients',
+    `${what} covers ${labeled} verified labeled patient(s); metrics are only computed over at least ${k}, so that none of them gives away one patient’s label`,
+  );
+}
 
 /** The provenance rule, applied to each ciphertext as it is decrypted. */
 export function permits(request: DecryptionRequest, c: TaggedCiphertext): boolean {
@@ -104,7 +116,7 @@ function describe(request: DecryptionRequest): Record<string, AuditDetailValue> 
     return { purpose, what, batches: firstIds(batchIds), patients, ...(epoch === undefined ? {} : { epoch }) };
   }
   if (request.purpose === 'training-metrics') {
-    return { purpose: request.purpose, batches: firstIds(request.batchIds), epoch: request.epoch };
+    return { purpose: request.purpose, batches: firstIds(request.batchIds), patients: request.patients, epoch: request.epoch };
   }
   return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients };
 }
@@ -152,7 +164,8 @@ async function decryptPermitted<T>(
   holder: KeyHolder,
   request: DecryptionRequest,
   counted: { ciphertexts: number },
-  work: (decrypt: Decrypt) => T | Promise<T>,
+  k: number,
+  work: (decrypt: Decrypt, k: number) => T | Promise<T>,
 ): Promise<T> {
   using dec = new ColumnDecryptor(ctx, holder.secretKey());
   return await work((c) => {
@@ -161,7 +174,7 @@ async function decryptPermitted<T>(
     }
     counted.ciphertexts++;
     return dec.decrypt(c.bytes, c.slots);
-  });
+  }, k);
 }
 
 /**
@@ -175,7 +188,7 @@ export async function decryptUnderPolicy<T>(
   holder: KeyHolder,
   request: DecryptionRequest,
   options: PolicyOptions,
-  work: (decrypt: Decrypt) => T | Promise<T>,
+  work: (decrypt: Decrypt, k: number) => T | Promise<T>,
 ): Promise<T> {
   const k = minPatients(options);
   const audit: PolicyAudit =
@@ -192,7 +205,7 @@ export async function decryptUnderPolicy<T>(
   const counted = { ciphertexts: 0 };
   let result: T;
   try {
-    result = await decryptPermitted(ctx, holder, request, counted, work);
+    result = await decryptPermitted(ctx, holder, request, counted, k, work);
   } catch (e) {
     if (e instanceof PolicyError) await audit('decrypt-refused', { ...describe(request), reason: e.reason });
     if (counted.ciphertexts > 0) await audit('decrypt', { ...describe(request), ciphertexts: counted.ciphertexts, completed: false });

@@ -81,10 +81,10 @@ export async function predictBatches(
       patients: total,
       createdAt: new Date().toISOString(),
     });
-    const window = new OrderedWindow<{ batchId: number; block: number; slots: number; out: { bytes: Uint8Array; level: number } }>(
+    const window = new OrderedWindow<{ batchId: number; block: number; slots: number; patients: string; out: { bytes: Uint8Array; level: number } }>(
       pool.size * 2,
       (r) => {
-        insertPredictionBlock(ws.db, mac, { runId, batchId: r.batchId, block: r.block, slots: r.slots, ...r.out });
+        insertPredictionBlock(ws.db, mac, { runId, batchId: r.batchId, block: r.block, slots: r.slots, ...r.out }, r.patients);
         done += r.slots;
         blocks++;
         hooks.onProgress?.({ phase: 'predicting', done, total });
@@ -95,7 +95,7 @@ export async function predictBatches(
       for (const b of blocksOf(ws.db, mac, batch.id)) {
         throwIfCancelled(hooks, 'the prediction');
         const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
-        const meta = { batchId: batch.id, block: b.block, slots: b.slots };
+        const meta = { batchId: batch.id, block: b.block, slots: b.slots, patients: b.patientsDigest };
         await window.push(pool.evaluate(keys, features, plan).then((out) => ({ ...meta, out })));
       }
     }

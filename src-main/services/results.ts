@@ -1,12 +1,11 @@
 import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
 import { clampProbability } from '../ml/sigmoid-poly.ts';
-import { type PatientRow, patientsOfBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { getRun, type PredictionRun } from '../store/predictions.ts';
 import { runOutputs, storedCiphertexts, taggedInput } from '../store/provenance.ts';
 import { LABEL_COLUMN } from './import.ts';
 import type { KeyHolder } from './keys.ts';
-import { decryptUnderPolicy, type PolicyOptions } from './policy.ts';
+import { decryptUnderPolicy, type PolicyOptions, requireCovered } from './policy.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface PatientPrediction {
@@ -27,16 +26,6 @@ export interface RunEvaluation {
 }
 
 /** A batch's patients grouped by ciphertext block, in slot order. */
-function patientsByBlock(ws: Workspace, batchId: number): Map<number, PatientRow[]> {
-  const byBlock = new Map<number, PatientRow[]>();
-  for (const p of patientsOfBatch(ws.db, batchId)) {
-    const list = byBlock.get(p.block);
-    if (list) list.push(p);
-    else byBlock.set(p.block, [p]);
-  }
-  return byBlock;
-}
-
 function requireRun(ws: Workspace, holder: KeyHolder, runId: number): PredictionRun {
   const run = getRun(ws.db, runId);
   if (!run) throw new Error(`no prediction run ${runId} in this workspace`);
@@ -52,13 +41,12 @@ function requireRun(ws: Workspace, holder: KeyHolder, runId: number): Prediction
  */
 export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<PatientPrediction[]> {
   const run = requireRun(ws, holder, runId);
-  const patients = new Map(run.batchIds.map((id) => [id, patientsByBlock(ws, id)]));
   const outputs = runOutputs(ws.db, ws.rowMac(), runId);
   return decryptUnderPolicy(ws, holder, { purpose: 'predictions', run }, policy, (decrypt) => {
     const out: PatientPrediction[] = [];
     for (const b of outputs) {
       const probs = decrypt(b);
-      for (const p of patients.get(b.batchId)!.get(b.block) ?? []) {
+      for (const p of b.patients) {
         const probability = clampProbability(probs[p.slot]!);
         out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
       }
@@ -81,12 +69,11 @@ export function histogram(probabilities: ArrayLike<number>, bins = 10): number[]
 export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<RunEvaluation> {
   const run = requireRun(ws, holder, runId);
   const predictions = new Map(runOutputs(ws.db, ws.rowMac(), runId).map((b) => [`${b.batchId}/${b.block}`, b]));
-  const { labels, probs, allProbs } = await decryptUnderPolicy(ws, holder, { purpose: 'aggregates', run }, policy, (decrypt) => {
+  const { labels, probs, allProbs } = await decryptUnderPolicy(ws, holder, { purpose: 'aggregates', run }, policy, (decrypt, k) => {
     const labels: number[] = [];
     const probs: number[] = [];
     const allProbs: number[] = [];
     for (const batchId of run.batchIds) {
-      const patients = patientsByBlock(ws, batchId);
       for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
         const pred = predictions.get(`${batchId}/${b.block}`);
         if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
@@ -94,7 +81,7 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
         const labelCt = b.columns.get(LABEL_COLUMN);
         // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
         const y = labelCt ? decrypt(taggedInput(labelCt)) : null;
-        for (const pt of patients.get(b.block) ?? []) {
+        for (const pt of b.patients) {
           const prob = clampProbability(p[pt.slot]!);
           allProbs.push(prob);
           if (y && pt.labeled) {
@@ -105,6 +92,7 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
         y?.fill(0);
       }
     }
+    requireCovered(labels.length, k, `run ${runId}`);
     return { labels, probs, allProbs };
   });
   return {

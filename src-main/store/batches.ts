@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 
 export interface FeatureMeta {
@@ -86,7 +87,19 @@ export interface PatientMeta {
   labeled: boolean;
 }
 
-export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): void {
+/**
+ * SHA-256 of a block's patients in slot order (slot, hospital, patient id, labeled): the row tags of the
+ * block's ciphertexts cover it, so a patient id swapped, a label flag flipped, or a patient added to or
+ * removed from the block is caught before any value is attributed or counted.
+ */
+export function patientsDigest(patients: readonly { slot: number; hospital: string; patientId: string; labeled: boolean }[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(patients.map((p) => [p.slot, p.hospital, p.patientId, p.labeled ? 1 : 0])))
+    .digest('hex');
+}
+
+/** Stores a block's patients in slot order; returns their digest (patientsDigest) for the block's row tags. */
+export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): string {
   const ids = new Map<string, number>();
   const stmt = db.prepare(
     'INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled) VALUES (?, ?, ?, ?, ?, ?)',
@@ -99,6 +112,7 @@ export function insertPatients(db: Db, batchId: number, block: number, patients:
     }
     stmt.run(batchId, block, slot, h, p.patientId, p.labeled ? 1 : 0);
   });
+  return patientsDigest(patients.map((p, slot) => ({ ...p, slot })));
 }
 
 export function getBatch(db: Db, id: number): BatchRow | null {
@@ -123,24 +137,20 @@ export function countPatients(db: Db, batchId: number): number {
   return db.prepare('SELECT COUNT(*) FROM patients WHERE batch_id = ?').pluck().get(batchId) as number;
 }
 
-/** A batch's patients in slot order, all of them or one page. */
-export function patientsOfBatch(db: Db, batchId: number, page?: { offset: number; limit: number }): PatientRow[] {
-  return (
-    db
-      .prepare(
-        `SELECT p.batch_id, p.block, p.slot, h.name AS hospital, p.patient_id, p.labeled
-         FROM patients p JOIN hospitals h ON h.id = p.hospital_id
-         WHERE p.batch_id = ? ORDER BY p.block, p.slot LIMIT ? OFFSET ?`,
-      )
-      .all(batchId, page?.limit ?? -1, page?.offset ?? 0) as {
-      batch_id: number;
-      block: number;
-      slot: number;
-      hospital: string;
-      patient_id: string;
-      labeled: number;
-    }[]
-  ).map((r) => ({
+const SELECT_PATIENTS = `SELECT p.batch_id, p.block, p.slot, h.name AS hospital, p.patient_id, p.labeled
+  FROM patients p JOIN hospitals h ON h.id = p.hospital_id`;
+
+interface RawPatient {
+  batch_id: number;
+  block: number;
+  slot: number;
+  hospital: string;
+  patient_id: string;
+  labeled: number;
+}
+
+function rowsOf(raw: RawPatient[]): PatientRow[] {
+  return raw.map((r) => ({
     batchId: r.batch_id,
     block: r.block,
     slot: r.slot,
@@ -148,6 +158,30 @@ export function patientsOfBatch(db: Db, batchId: number, page?: { offset: number
     patientId: r.patient_id,
     labeled: r.labeled === 1,
   }));
+}
+
+/** One block's patients in slot order. */
+export function patientsOfBlock(db: Db, batchId: number, block: number): PatientRow[] {
+  return rowsOf(
+    db
+      .prepare(
+        `${SELECT_PATIENTS}
+         WHERE p.batch_id = ? AND p.block = ? ORDER BY p.slot`,
+      )
+      .all(batchId, block) as RawPatient[],
+  );
+}
+
+/** A batch's patients in slot order, all of them or one page (a listing: not verified against the row tags). */
+export function patientsOfBatch(db: Db, batchId: number, page?: { offset: number; limit: number }): PatientRow[] {
+  return rowsOf(
+    db
+      .prepare(
+        `${SELECT_PATIENTS}
+         WHERE p.batch_id = ? ORDER BY p.block, p.slot LIMIT ? OFFSET ?`,
+      )
+      .all(batchId, page?.limit ?? -1, page?.offset ?? 0) as RawPatient[],
+  );
 }
 
 export function hospitalSummary(db: Db): { name: string; patients: number; batches: number }[] {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
+import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 export type CiphertextKind = 'feature' | 'label';
@@ -35,17 +36,19 @@ interface CiphertextRow {
   mac: Buffer | null;
 }
 
-function fieldsOf(r: Omit<CiphertextRow, 'id' | 'bytes' | 'sha256' | 'mac'>): RowFields {
-  return [r.batch_id, r.block, r.kind, r.column_name, r.slots, r.level, r.provenance];
+/** What a ciphertext row's tag covers besides its bytes: its own fields and its block's patients. */
+function fieldsOf(r: Omit<CiphertextRow, 'id' | 'bytes' | 'sha256' | 'mac'>, patients: string): RowFields {
+  return [r.batch_id, r.block, r.kind, r.column_name, r.slots, r.level, r.provenance, patients];
 }
 
-export function insertCiphertext(db: Db, mac: RowMac, c: StoredCiphertext): void {
+/** `patients`: the digest insertPatients returned for the block. */
+export function insertCiphertext(db: Db, mac: RowMac, c: StoredCiphertext, patients: string): void {
   const sha256 = sha256Hex(c.bytes);
   const fields = { batch_id: c.batchId, block: c.block, kind: c.kind, column_name: c.columnName, slots: c.slots, level: c.level, provenance: PROVENANCE };
   db.prepare(
     `INSERT INTO ciphertexts (batch_id, block, kind, column_name, slots, level, provenance, bytes, sha256, mac)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, PROVENANCE, c.bytes, sha256, mac.tag('ciphertexts', fieldsOf(fields), sha256));
+  ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, PROVENANCE, c.bytes, sha256, mac.tag('ciphertexts', fieldsOf(fields, patients), sha256));
 }
 
 /** Whether a stored blob still matches the SHA-256 recorded when it was written. */
@@ -71,18 +74,20 @@ export function rowProblem(
   r: { bytes: Uint8Array; sha256: string; mac: Uint8Array | null },
 ): string | null {
   if (!checksumOk(r)) return 'its bytes do not match their checksum (damaged or edited)';
+  if (mac && r.mac === null) return 'it carries no integrity tag (written before HomoPAI tagged rows, or inserted outside HomoPAI)';
   if (mac && !mac.verify(table, fields, r.sha256, r.mac)) {
-    return 'its integrity tag does not match (the row was edited, moved or inserted outside HomoPAI)';
+    return "its integrity tag does not match (the row, or its block's patients, was edited, moved or inserted outside HomoPAI)";
   }
   return null;
 }
 
 /** Throws the IntegrityError naming the row when it may not be used; returns it when it may. */
-export function authenticCiphertext(mac: RowMac, r: CiphertextRow): CiphertextRow {
-  const problem = rowProblem(mac, 'ciphertexts', fieldsOf(r), r);
+function authenticCiphertext(mac: RowMac, r: CiphertextRow, patients: string): CiphertextRow {
+  const problem = rowProblem(mac, 'ciphertexts', fieldsOf(r, patients), r);
   if (problem) {
     throw new IntegrityError(
-      `ciphertext row ${r.id} (batch ${r.batch_id}, block ${r.block}, column "${r.column_name}") failed verification: ${problem}; re-import batch ${r.batch_id} from its source`,
+      `ciphertext row ${r.id} (batch ${r.batch_id}, block ${r.block}, column "${r.column_name}") failed verification: ${problem}; ` +
+        `re-import batch ${r.batch_id} from its source`,
     );
   }
   return r;
@@ -93,10 +98,15 @@ export function ciphertextIds(db: Db): [number, number][] {
   return db.prepare('SELECT id, batch_id FROM ciphertexts ORDER BY id').raw().all() as [number, number][];
 }
 
+function blockDigest(db: Db, batchId: number, block: number): string {
+  return patientsDigest(patientsOfBlock(db, batchId, block));
+}
+
 /** Whether the row with this id is damaged or forged (a row deleted meanwhile is neither). */
 export function ciphertextFails(db: Db, mac: RowMac | null, id: number): boolean {
   const r = db.prepare('SELECT * FROM ciphertexts WHERE id = ?').get(id) as CiphertextRow | undefined;
-  return r !== undefined && rowProblem(mac, 'ciphertexts', fieldsOf(r), r) !== null;
+  if (r === undefined) return false;
+  return rowProblem(mac, 'ciphertexts', fieldsOf(r, mac ? blockDigest(db, r.batch_id, r.block) : ''), r) !== null;
 }
 
 /** Stored ciphertext rows by id, each verified; ids not in the store are left out. */
@@ -104,12 +114,25 @@ export function ciphertextsById(db: Db, mac: RowMac, ids: readonly number[]): Ci
   const stmt = db.prepare('SELECT * FROM ciphertexts WHERE id = ?');
   return ids.flatMap((id) => {
     const r = stmt.get(id) as CiphertextRow | undefined;
-    return r ? [authenticCiphertext(mac, r)] : [];
+    return r ? [authenticCiphertext(mac, r, blockDigest(db, r.batch_id, r.block))] : [];
   });
 }
 
-/** Blocks of a batch in order, each with its ciphertexts keyed by column, every row verified before use. */
-export function* blocksOf(db: Db, mac: RowMac, batchId: number): Generator<{ block: number; slots: number; columns: Map<string, StoredCiphertext> }> {
+/** A stored block: its ciphertexts keyed by column and its patients, all verified against the row tags. */
+export interface VerifiedBlock {
+  block: number;
+  slots: number;
+  columns: Map<string, StoredCiphertext>;
+  patients: PatientRow[];
+  /** patientsDigest of `patients`, for the tags of what is computed from this block (prediction vectors). */
+  patientsDigest: string;
+}
+
+/**
+ * Blocks of a batch in order, each with its ciphertexts and patients, every row verified before use. Patients
+ * are read here, with their block, so that no caller attributes or counts patients the tags did not vouch for.
+ */
+export function* blocksOf(db: Db, mac: RowMac, batchId: number): Generator<VerifiedBlock> {
   const blocks = db
     .prepare('SELECT DISTINCT block FROM ciphertexts WHERE batch_id = ? ORDER BY block')
     .pluck()
@@ -117,9 +140,11 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number): Generator<{ blo
   const stmt = db.prepare('SELECT * FROM ciphertexts WHERE batch_id = ? AND block = ?');
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
+    const patients = patientsOfBlock(db, batchId, block);
+    const digest = patientsDigest(patients);
     let slots = 0;
     for (const r of stmt.all(batchId, block) as CiphertextRow[]) {
-      authenticCiphertext(mac, r);
+      authenticCiphertext(mac, r, digest);
       slots = r.slots;
       columns.set(r.column_name, {
         batchId: r.batch_id,
@@ -131,7 +156,7 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number): Generator<{ blo
         bytes: r.bytes,
       });
     }
-    yield { block, slots, columns };
+    yield { block, slots, columns, patients, patientsDigest: digest };
   }
 }
 

@@ -1,12 +1,14 @@
 import type { Db } from './db.ts';
+import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
 import { IntegrityError, rowProblem, sha256Hex } from './ciphertexts.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 // Migration v4 pins every row of prediction_blocks to this provenance; the tag covers it all the same.
 const PROVENANCE = 'evaluator-output';
 
-function fieldsOf(b: { runId: number; batchId: number; block: number; slots: number; level: number }): RowFields {
-  return [b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE];
+/** A prediction vector's tag covers its run, where it sits and the patients of the block it was computed from. */
+function fieldsOf(b: { runId: number; batchId: number; block: number; slots: number; level: number }, patients: string): RowFields {
+  return [b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, patients];
 }
 
 export interface PredictionRun {
@@ -31,15 +33,17 @@ export function createRun(db: Db, r: Omit<PredictionRun, 'id'>): number {
 }
 
 /** Encrypted prediction vectors are kept; their decryption lives only in the key holder's memory. */
+/** `patients`: the digest of the input block's verified patients (blocksOf). */
 export function insertPredictionBlock(
   db: Db,
   mac: RowMac,
   b: { runId: number; batchId: number; block: number; slots: number; level: number; bytes: Uint8Array },
+  patients: string,
 ): void {
   const sha256 = sha256Hex(b.bytes);
   db.prepare(
     `INSERT INTO prediction_blocks (run_id, batch_id, block, slots, level, provenance, bytes, sha256, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, b.bytes, sha256, mac.tag('prediction_blocks', fieldsOf(b), sha256));
+  ).run(b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, b.bytes, sha256, mac.tag('prediction_blocks', fieldsOf(b, patients), sha256));
 }
 
 export function getRun(db: Db, id: number): PredictionRun | null {
@@ -65,17 +69,22 @@ export function listRuns(db: Db): PredictionRun[] {
   );
 }
 
-/** A run's encrypted prediction vectors in order, each verified before use. */
-export function predictionBlocks(db: Db, mac: RowMac, runId: number): { batchId: number; block: number; slots: number; bytes: Uint8Array }[] {
+/** A run's encrypted prediction vectors in order, each verified before use with the patients it belongs to. */
+export function predictionBlocks(
+  db: Db,
+  mac: RowMac,
+  runId: number,
+): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] }[] {
   const rows = db
     .prepare('SELECT batch_id, block, slots, level, bytes, sha256, mac FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
     .all(runId) as { batch_id: number; block: number; slots: number; level: number; bytes: Buffer; sha256: string; mac: Buffer | null }[];
   return rows.map((r) => {
     const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
-    const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b), r);
+    const patients = patientsOfBlock(db, r.batch_id, r.block);
+    const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patientsDigest(patients)), r);
     if (problem) {
       throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
     }
-    return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes };
+    return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients };
   });
 }

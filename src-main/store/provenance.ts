@@ -1,4 +1,5 @@
 import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from './ciphertexts.ts';
+import type { PatientRow } from './batches.ts';
 import type { Db } from './db.ts';
 import { predictionBlocks } from './predictions.ts';
 import type { RowMac } from './row-mac.ts';
@@ -40,8 +41,8 @@ export function taggedInput(c: StoredCiphertext): StoredTagged {
   return { provenance: 'input', kind: c.kind, batchId: c.batchId, block: c.block, slots: c.slots, bytes: c.bytes };
 }
 
-/** A run's prediction vectors, each verified. */
-export function runOutputs(db: Db, mac: RowMac, runId: number): StoredTagged[] {
+/** A run's prediction vectors, each verified, with the patients of its block. */
+export function runOutputs(db: Db, mac: RowMac, runId: number): (StoredTagged & { patients: PatientRow[] })[] {
   return predictionBlocks(db, mac, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
 }
 

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { damagedBatches } from '../../src-main/app/integrity.ts';
@@ -6,7 +7,8 @@ import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder, loadRowKey } from '../../src-main/services/keys.ts';
 import { predictBatches } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/services/resources.ts';
-import { decryptRun } from '../../src-main/services/results.ts';
+import { PolicyError } from '../../src-main/services/policy.ts';
+import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
 import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/services/workspace.ts';
 import { IntegrityError } from '../../src-main/store/ciphertexts.ts';
@@ -68,7 +70,7 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     expect(e).toBeInstanceOf(IntegrityError);
     expect((e as Error).message).toBe(
       `ciphertext row ${spo2} (batch ${batchId}, block 0, column "spo2") failed verification: its integrity tag does not match ` +
-        `(the row was edited, moved or inserted outside HomoPAI); re-import batch ${batchId} from its source`,
+        `(the row, or its block's patients, was edited, moved or inserted outside HomoPAI); re-import batch ${batchId} from its source`,
     );
     expect(tableCounts(ws.db), 'the refused prediction stored nothing').toEqual(before);
     // The keyless scan of the app's overview cannot see this edit; with the key it can.
@@ -136,6 +138,61 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
         `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match`,
       );
       await expect(decryptRun(ws, holder, second)).resolves.toHaveLength(19);
+    } finally {
+      holder.lock();
+    }
+  });
+
+  it("refuses a block whose patients were edited: ids swapped, a label flag flipped", async () => {
+    using tmp = tempDir();
+    const { ws, vault, model, batchId, runId } = await workspaceWithRun(tmp.dir);
+    using _ = ws;
+    // Two patients trade ids: each would be shown the other's risk.
+    const swap = (): void =>
+      editFile(tmp.dir, (db) => {
+        const [a, b] = db.prepare('SELECT patient_id FROM patients WHERE slot IN (0, 1) ORDER BY slot').pluck().all() as string[];
+        const set = db.prepare('UPDATE patients SET patient_id = ? WHERE slot = ?');
+        set.run(b, 0);
+        set.run(a, 1);
+      });
+    swap();
+    const holder = await KeyHolder.unlock(ws, vault);
+    try {
+      await expect(decryptRun(ws, holder, runId)).rejects.toThrow(
+        `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match (the row, or its block's patients`,
+      );
+      await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(/^ciphertext row \d+ \(batch 1, block 0, column "[a-z_0-9]+"\) failed verification/);
+      swap();
+      await expect(decryptRun(ws, holder, runId), 'swapped back, the run verifies again').resolves.toHaveLength(19);
+      editFile(tmp.dir, (db) => db.exec('UPDATE patients SET labeled = 0 WHERE slot = 4'));
+      await expect(evaluateRun(ws, holder, runId)).rejects.toThrow(IntegrityError);
+    } finally {
+      holder.lock();
+    }
+  });
+
+  it('does not let patient rows without ciphertexts lift an aggregate over k', async () => {
+    using tmp = tempDir();
+    const csv = join(tmp.dir, 'four.csv');
+    writeFileSync(csv, readFileSync(samplePath(), 'utf8').split('\n').slice(0, 5).join('\n') + '\n');
+    using ws = Workspace.open(join(tmp.dir, 'ws'));
+    const vault = new PassphraseVault(ws.dir, PASSPHRASE);
+    await createKeySet(ws, 'standard', vault);
+    const { batchId } = await importCsv(ws, csv);
+    const model = await trainFromCsv(samplePath(), {});
+    saveModel(ws, model);
+    const { runId } = await predictBatches(ws, model, [batchId]);
+    const holder = await KeyHolder.unlock(ws, vault);
+    try {
+      await expect(evaluateRun(ws, holder, runId)).rejects.toThrow(/covers 4 labeled patient\(s\)/);
+      // Three labeled "patients" in a block that has no ciphertext: the store's count says 7, enough for k = 5.
+      editFile(ws.dir, (db) =>
+        db.exec(`INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
+                 SELECT ${batchId}, 1, slot, hospital_id, 'ghost-' || slot, 1 FROM patients WHERE batch_id = ${batchId} AND slot < 3`),
+      );
+      const e = await evaluateRun(ws, holder, runId).catch((err: unknown) => err);
+      expect(e).toBeInstanceOf(PolicyError);
+      expect((e as PolicyError).message).toMatch(/^run \d+ covers 4 verified labeled patient\(s\)/);
     } finally {
       holder.lock();
     }

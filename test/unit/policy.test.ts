@@ -27,7 +27,7 @@ describe('the provenance rule of the decryption policy', () => {
       [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction],
     ],
     [
-      { purpose: 'training-metrics', batchIds: [1, 2], epoch: 1 },
+      { purpose: 'training-metrics', batchIds: [1, 2], patients: 40, epoch: 1 },
       [prediction, label],
       [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ct('evaluator-output', 'prediction', 3)],
     ],
