@@ -1,14 +1,14 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import type { Api, Channel, Res } from '../../src-preload/contract.ts';
-import { AUDIT_ACTIONS, type AuditAction, appendAudit, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
+import { AUDIT_ACTIONS, type AuditAction, type AuditDetailValue, appendAudit, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { PRESETS, presetLevels } from '../ckks/presets.ts';
 import { CsvValidationError, planColumns } from '../ingest/index.ts';
 import type { Metrics } from '../ml/metrics.ts';
 import type { Model } from '../ml/model.ts';
 import { BundleError } from '../federation/errors.ts';
-import { bundleImportAudit, importBundle } from '../federation/import.ts';
+import { importBundle } from '../federation/import.ts';
 import { listBench, runBench, saveBench } from '../services/bench.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { trainEncrypted } from '../services/federated-train.ts';
@@ -234,8 +234,10 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.bundle': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const result = await session.job(req.jobId, () => session.write(() => importBundle(ws(), path, { acceptKey: req.acceptKey })));
-        for (const [action, detail] of bundleImportAudit(result)) await session.audit(action, detail);
+        const role = session.role ?? 'none';
+        // Recorded inside the import's transaction, which runs in the session's queue of writes.
+        const audit = (action: AuditAction, detail: Record<string, AuditDetailValue>): void => void appendAudit(ws().db, { role, action, detail });
+        const result = await session.job(req.jobId, (hooks) => session.write(() => importBundle(ws(), path, { acceptKey: req.acceptKey, audit }, hooks)));
         return { ok: true, result };
       } catch (e) {
         if (!(e instanceof BundleError)) throw e;
@@ -311,7 +313,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       const options = { epochs: req.epochs, lr: req.lr, l2: req.l2, nesterov: req.nesterov };
       // Inside the session's write queue: the refreshes are recorded straight into the log, in order.
       const audit: AuditSink = (action, detail) => appendAudit(ws().db, { role, action, detail });
-      const r = await session.job(req.jobId, (hooks) => session.write(() => trainEncrypted(ws(), holder, req.batchIds, options, audit, hooks)));
+      const r = await session.job(req.jobId, (hooks) => session.write(() => trainEncrypted(ws(), holder, req.batchIds, options, { audit }, hooks)));
       await session.write(() => saveModel(ws(), r.model));
       await session.audit('train', {
         modelId: r.model.id,

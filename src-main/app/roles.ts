@@ -34,7 +34,7 @@ const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE>> = {
   'patients.list': IMPORTERS,
   'patients.overview': READERS,
   'models.train': RESEARCHER,
-  // Decrypts aggregated gradients and training-set metrics, never a record: the key holder's work.
+  // The key holder's work: only aggregates leave it (gradients, cohort statistics, training-set metrics).
   'models.trainEncrypted': RESEARCHER,
   'predict.run': RESEARCHER,
   'predictions.decrypt': RESEARCHER,

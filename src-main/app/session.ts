@@ -68,9 +68,11 @@ export class Session {
     if (!ending) return;
     this.active = null;
     ending.holder.lock();
-    this.ws?.dropRowMac();
     const cancelled = this.cancelAll();
     await this.audit('lock', { reason, jobsCancelled: cancelled }, ending.role);
+    // After the audit, which waits for the cancelled jobs to roll back: they stop as cancelled, not keyless.
+    // Unless someone unlocked meanwhile, whose session needs the key.
+    if (this.active === null) this.ws?.dropRowMac();
   }
 
   /** Restarts the idle countdown; called on every API call. */

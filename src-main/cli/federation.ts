@@ -5,14 +5,14 @@ import { shortFingerprint } from '../ckks/keys.ts';
 import { encryptBundle } from '../federation/encrypt.ts';
 import { BundleError } from '../federation/errors.ts';
 import { HospitalIdentity } from '../federation/identity.ts';
-import { bundleImportAudit, importBundle } from '../federation/import.ts';
+import { importBundle } from '../federation/import.ts';
 import { kitJson, parseKit } from '../federation/kit.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import { writeFileAtomic } from '../reports/csv-export.ts';
 import { ENCRYPTED_TRAINING_DEFAULTS, trainEncrypted } from '../services/federated-train.ts';
 import { KeyHolder, loadRowKey } from '../services/keys.ts';
 import type { Progress } from '../services/progress.ts';
-import { type AuditSink, computeCohortStats } from '../services/stats.ts';
+import { type AggregatePolicy, computeCohortStats } from '../services/stats.ts';
 import { saveModel } from '../services/train.ts';
 import type { Workspace } from '../services/workspace.ts';
 import { listBatches } from '../store/batches.ts';
@@ -41,6 +41,8 @@ export interface FederationCli {
   audit: (ws: Workspace, action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
   vault: (ws: Workspace, purpose: string) => Promise<SecretKeyVault>;
   print: (json: boolean, value: unknown, human: () => string) => void;
+  /** The decryption policy's k, when --min-patients sets it. */
+  minPatients: number | undefined;
 }
 
 export type FederationCommand = 'kit' | 'encrypt' | 'import-bundle' | 'stats' | 'train-encrypted';
@@ -69,10 +71,10 @@ function selectBatches(ws: Workspace, spec: string | undefined, labeledOnly: boo
 }
 
 /** Runs the key holder's work with the vault unlocked, and locks it whatever happens. */
-async function asKeyHolder<T>(cli: FederationCli, ws: Workspace, purpose: string, work: (holder: KeyHolder, sink: AuditSink) => Promise<T>): Promise<T> {
+async function asKeyHolder<T>(cli: FederationCli, ws: Workspace, purpose: string, work: (holder: KeyHolder, policy: AggregatePolicy) => Promise<T>): Promise<T> {
   const holder = await KeyHolder.unlock(ws, await cli.vault(ws, purpose));
   try {
-    return await work(holder, (action, detail) => cli.audit(ws, action, detail));
+    return await work(holder, { audit: (action, detail) => cli.audit(ws, action, detail), minPatients: cli.minPatients });
   } finally {
     holder.lock();
   }
@@ -124,11 +126,11 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
       await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
-      const r = await importBundle(ws, file, { acceptKey: cli.values['accept-key'] }).catch((e: unknown) => {
+      const audit = (action: AuditAction, detail: Record<string, AuditDetailValue>): void => cli.audit(ws, action, detail);
+      const r = await importBundle(ws, file, { acceptKey: cli.values['accept-key'], audit }).catch((e: unknown) => {
         if (e instanceof BundleError) cli.audit(ws, 'import-rejected', { file: basename(file), reason: e.code });
         throw e;
       });
-      for (const [action, detail] of bundleImportAudit(r)) cli.audit(ws, action, detail);
       cli.print(cli.json, r, () =>
         [
           `imported ${r.rows} patients of ${r.hospital} as batch ${r.batchId} (bundle ${r.bundleId}, ${r.blocks} block(s)); nothing was decrypted`,
@@ -147,8 +149,8 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     case 'stats': {
       using ws = cli.openWs();
       const batchIds = selectBatches(ws, v.batches, false);
-      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder, sink) =>
-        computeCohortStats(ws, holder, batchIds, sink, { onProgress: cli.onProgress }),
+      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder, policy) =>
+        computeCohortStats(ws, holder, batchIds, policy, { onProgress: cli.onProgress }),
       );
       cli.print(cli.json, s, () =>
         [
@@ -167,8 +169,8 @@ export async function federationCommand(command: FederationCommand, cli: Federat
         lr: positiveNumber(v.lr, 'lr') ?? ENCRYPTED_TRAINING_DEFAULTS.lr,
         nesterov: v.nesterov ?? ENCRYPTED_TRAINING_DEFAULTS.nesterov,
       };
-      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder, sink) =>
-        trainEncrypted(ws, holder, batchIds, options, sink, {
+      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder, policy) =>
+        trainEncrypted(ws, holder, batchIds, options, policy, {
           onProgress: cli.onProgress,
           onEpoch: (e) =>
             process.stderr.write(
@@ -185,7 +187,7 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       cli.print(cli.json, { ...r, meanEpochMs }, () =>
         [
           `model ${model.id} trained on ciphertexts of ${model.training.rows} patients (${model.training.positives} at-risk) from ${r.stats.hospitals.length} hospital(s)`,
-          `${model.training.epochs} epochs at learning rate ${model.training.lr}${options.nesterov ? ' (Nesterov)' : ''}: ${meanEpochMs.toFixed(0)} ms per epoch, ${r.prepareMs.toFixed(0)} ms setup; the key holder saw only aggregated gradients and per-epoch training metrics`,
+          `${model.training.epochs} epochs at learning rate ${model.training.lr}${options.nesterov ? ' (Nesterov)' : ''}: ${meanEpochMs.toFixed(0)} ms per epoch, ${r.prepareMs.toFixed(0)} ms setup; only aggregates left the key holder's service: gradients and per-epoch training metrics`,
           ...model.features.map((f, j) => `  ${f.name.padEnd(20)} weight ${model.weights[j]!.toFixed(4)}`),
           `  bias ${model.bias.toFixed(4)}; degree-3 sigmoid on [-${model.sigmoid.interval}, ${model.sigmoid.interval}]`,
         ].join('\n'),

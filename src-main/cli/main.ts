@@ -11,6 +11,7 @@ import { createKeySet, KeyHolder, loadRowKey } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
 import type { Progress } from '../services/progress.ts';
 import { samplePath } from '../services/resources.ts';
+import type { PolicyOptions } from '../services/policy.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
 import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
 import { defaultWorkspaceDir, Workspace } from '../services/workspace.ts';
@@ -70,7 +71,8 @@ One-shot commands (temporary workspace):
 Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
                 --schema auto|vitals|generic  --hospital NAME
 Common: --json (one JSON object on stdout)  --role clinician|researcher|auditor (recorded in the
-        activity log; default researcher)  --help
+        activity log; default researcher)  --min-patients K (the decryption policy's k: metrics and
+        cohort totals only over at least K patients; default 5)  --help
 The vault passphrase is read from HOMOPAI_PASSPHRASE or prompted for; never pass it as an argument.
 Progress goes to stderr; on error the exit code is 1 with a one-line reason.`;
 
@@ -103,6 +105,7 @@ const OPTIONS = {
   in: { type: 'string' },
   'hospital-dir': { type: 'string' },
   'accept-key': { type: 'string' },
+  'min-patients': { type: 'string' },
   encrypted: { type: 'boolean' },
   epochs: { type: 'string' },
   lr: { type: 'string' },
@@ -192,7 +195,10 @@ async function main(argv: string[]): Promise<void> {
   const audit = (ws: Workspace, action: Parameters<typeof appendAudit>[1]['action'], detail: Parameters<typeof appendAudit>[1]['detail']): void => {
     appendAudit(ws.db, { role, action, detail: { ...detail, via: 'cli' } });
   };
-  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, audit, vault, print };
+  const minPatients = num('min-patients', v['min-patients']);
+  if (minPatients !== undefined && !(Number.isInteger(minPatients) && minPatients >= 1)) throw new UsageError('--min-patients must be a positive integer');
+  const policy = (ws: Workspace): PolicyOptions => ({ audit: (action, detail) => audit(ws, action, detail), minPatients });
+  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, audit, vault, print, minPatients };
 
   switch (command) {
     case 'demo':
@@ -282,11 +288,13 @@ async function main(argv: string[]): Promise<void> {
       const batchIds =
         !v.batches || v.batches === 'all' ? listBatches(ws.db).map((b) => b.id) : v.batches.split(',').map((s) => Number(s.trim()));
       if (batchIds.length === 0) throw new Error('this workspace has no batches: import a CSV first');
-      // Unlocked first: the run's rows are verified and tagged with the row key derived from the secret key.
-      const holder = await KeyHolder.unlock(ws, await vault(ws, 'to decrypt the predictions'));
+      // One passphrase for both steps: the row key for the prediction, then the secret key to decrypt its result.
+      const keys = await vault(ws, 'to verify the batches and decrypt the predictions');
+      await loadRowKey(ws, keys);
       const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
+      const holder = await KeyHolder.unlock(ws, keys);
       audit(ws, 'predict', { run: run.runId, model: model.id, batches: batchIds, patients: run.patients });
-      const preds = await decryptRun(ws, holder, run.runId, { audit: (action, detail) => audit(ws, action, detail) });
+      const preds = await decryptRun(ws, holder, run.runId, policy(ws));
       holder.lock();
       if (v.out) {
         await writeFileAtomic(v.out, predictionsCsv(preds));
@@ -306,7 +314,7 @@ async function main(argv: string[]): Promise<void> {
       const runId = num('run', v.run) ?? listRuns(ws.db)[0]?.id;
       if (runId === undefined) throw new Error('this workspace has no prediction runs: run homopai predict first');
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
-      const e = await evaluateRun(ws, holder, runId, { audit: (action, detail) => audit(ws, action, detail) });
+      const e = await evaluateRun(ws, holder, runId, policy(ws));
       holder.lock();
       audit(ws, 'evaluate', { run: runId, labeled: e.labeled });
       print(json, e, () => {

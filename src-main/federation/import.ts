@@ -6,10 +6,11 @@ import { shortFingerprint } from '../ckks/keys.ts';
 import { loadCiphertext } from '../ckks/serialize.ts';
 import { contextFor } from '../services/contexts.ts';
 import { LABEL_COLUMN } from '../services/import.ts';
+import { breathe, type JobHooks, throwIfCancelled } from '../services/progress.ts';
 import type { Workspace } from '../services/workspace.ts';
 import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
 import { insertCiphertext, sha256Hex } from '../store/ciphertexts.ts';
-import { bundleById, hospitalKey, insertBundle, pinHospitalKey } from '../store/federation.ts';
+import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
 import { type ParsedBundle, parseBundle } from './bundle.ts';
 import { BundleError } from './errors.ts';
 import { keyIdOf, verifySignature } from './identity.ts';
@@ -36,9 +37,12 @@ export interface BundleImportResult {
  * ciphertext has two polynomials, sits at the top level and at exactly the context scale, which the
  * scale-exact circuits rely on. Loading also makes SEAL validate it against the parameters.
  */
-async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle): Promise<void> {
+async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle, hooks: JobHooks): Promise<void> {
   const ctx = await contextFor(ws.requireKeySet().preset);
-  bundle.header.blocks.forEach((b, i) => {
+  const blocks = bundle.header.blocks;
+  for (const [i, b] of blocks.entries()) {
+    throwIfCancelled(hooks, 'the bundle import');
+    hooks.onProgress?.({ phase: 'verifying ciphertexts', done: i, total: blocks.length });
     if (b.slots > ctx.slotCount) throw new BundleError('malformed', `block ${i + 1} declares ${b.slots} patients; a ciphertext holds ${ctx.slotCount}`);
     bundle.ciphertexts[i]!.forEach((bytes, j) => {
       const what = `ciphertext ${j + 1} of block ${i + 1}`;
@@ -52,7 +56,9 @@ async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle): Promise<vo
         throw e;
       }
     });
-  });
+    // Between blocks, so a cancel gets through.
+    await breathe();
+  }
 }
 
 export interface BundleImportOptions {
@@ -62,6 +68,11 @@ export interface BundleImportOptions {
    * bundle signed with exactly that key replaces the pin.
    */
   acceptKey?: string;
+  /**
+   * Where the import and a replaced pin are recorded, inside the import's transaction: a changed hospital key
+   * is never in the store without its entry in the activity log.
+   */
+  audit?: (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
 }
 
 /** Whether a key id is the one the user typed: its full id, or the short fingerprint the app and CLI show. */
@@ -75,7 +86,12 @@ function namesKey(typed: string, keyId: string): boolean {
  * replay, ciphertext validity) and stores its ciphertexts as one batch, in one transaction, without decrypting
  * anything. Any refusal is a BundleError and leaves the store untouched.
  */
-export async function importBundle(ws: Workspace, path: string, options: BundleImportOptions = {}): Promise<BundleImportResult> {
+export async function importBundle(
+  ws: Workspace,
+  path: string,
+  options: BundleImportOptions = {},
+  hooks: JobHooks = {},
+): Promise<BundleImportResult> {
   const keySet = ws.requireKeySet();
   const mac = ws.rowMac();
   const bytes = new Uint8Array(await readFile(path));
@@ -123,14 +139,17 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
       `bundle ${h.bundleId} from "${hospital}" was already imported (batch ${earlier.batchId}, ${earlier.importedAt.slice(0, 10)}): a bundle is imported once`,
     );
   }
-  await checkCiphertexts(ws, bundle);
+  await checkCiphertexts(ws, bundle, hooks);
+  throwIfCancelled(hooks, 'the bundle import');
 
   const now = new Date().toISOString();
   const labeledRows = h.blocks.reduce((s, b) => s + b.labeled.filter(Boolean).length, 0);
   const columns = [...h.features.map((f) => f.name), ...(h.labeled ? [LABEL_COLUMN] : [])];
   const level = (await contextFor(keySet.preset)).topLevel;
   const batchId = ws.db.transaction(() => {
-    if (!pinned || repin) pinHospitalKey(ws.db, { hospital, keyId, publicKey: signingKey, registeredAt: now });
+    const key = { hospital, keyId, publicKey: signingKey, registeredAt: now };
+    if (!pinned) pinHospitalKey(ws.db, key);
+    else if (repin) replaceHospitalKey(ws.db, key);
     const id = createBatch(ws.db, {
       keyFingerprint: keySet.fingerprint,
       origin: 'bundle',
@@ -151,6 +170,8 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
     });
     finishBatch(ws.db, id, { rows: h.rows, dropped: h.dropped, labeledRows, sourceSha256: sha256Hex(bytes) });
     insertBundle(ws.db, { bundleId: h.bundleId, hospital, batchId: id, sha256: sha256Hex(bytes), createdAt: h.createdAt, importedAt: now });
+    if (repin) options.audit?.('hospital-key', { hospital, from: shortFingerprint(pinned.keyId), to: shortFingerprint(keyId), bundle: h.bundleId });
+    options.audit?.('import', { batch: id, file: basename(path), rows: h.rows, hospitals: 1, origin: 'bundle', bundle: h.bundleId, hospital });
     return id;
   })();
   return {
@@ -167,12 +188,4 @@ export async function importBundle(ws: Workspace, path: string, options: BundleI
     features: h.features,
     createdAt: h.createdAt,
   };
-}
-
-/** What a bundle import records in the activity log; the CLI and the app add who and through what. */
-export function bundleImportAudit(r: BundleImportResult): [AuditAction, Record<string, AuditDetailValue>][] {
-  const entries: [AuditAction, Record<string, AuditDetailValue>][] = [];
-  if (r.replacedKey !== null) entries.push(['hospital-key', { hospital: r.hospital, from: r.replacedKey, to: r.hospitalKey, bundle: r.bundleId }]);
-  entries.push(['import', { batch: r.batchId, file: r.file, rows: r.rows, hospitals: 1, origin: 'bundle', bundle: r.bundleId, hospital: r.hospital }]);
-  return entries;
 }

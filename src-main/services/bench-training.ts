@@ -75,9 +75,9 @@ export async function runTrainingBench(opts: TrainingBenchOptions, hooks: JobHoo
       const imported = await importCsv(ws, csv, opts.csv?.ingest ?? {}, hooks, { holder });
       const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
       const t0 = performance.now();
-      await computeCohortStats(ws, holder, [imported.batchId], audit, hooks);
+      await computeCohortStats(ws, holder, [imported.batchId], { audit }, hooks);
       const statsMs = performance.now() - t0;
-      const r = await trainEncrypted(ws, holder, [imported.batchId], { epochs, metrics: true }, audit, hooks);
+      const r = await trainEncrypted(ws, holder, [imported.batchId], { epochs, metrics: true }, { audit }, hooks);
       const total = r.epochs.map((e) => e.evaluateMs + e.refreshMs);
       return {
         source: opts.csv ? basename(opts.csv.path) : 'synthetic cohort',

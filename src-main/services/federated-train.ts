@@ -13,7 +13,7 @@ import { contextFor } from './contexts.ts';
 import type { KeyHolder } from './keys.ts';
 import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
 import { decryptUnderPolicy, minPatients, requireCovered } from './policy.ts';
-import { type AuditSink, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
+import { type AggregatePolicy, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface EncryptedTrainingOptions {
@@ -92,12 +92,12 @@ async function trainingMetrics(
   model: { mean: number[]; std: number[]; sigmoid: SigmoidPoly } & LogisticWeights,
   batchIds: readonly number[],
   epoch: number,
-  audit: AuditSink,
+  policy: AggregatePolicy,
 ): Promise<TrainingMetrics> {
   const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
   const request = { purpose: 'training-metrics', batchIds, patients: blocks.reduce((n, b) => n + b.labeled.reduce((s, m) => s + m, 0), 0), epoch } as const;
-  return decryptUnderPolicy(ws, holder, request, { audit }, (decrypt, k) => {
+  return decryptUnderPolicy(ws, holder, request, policy, (decrypt, k) => {
     const labels: number[] = [];
     const probs: number[] = [];
     blocks.forEach((b, i) => {
@@ -120,17 +120,18 @@ async function trainingMetrics(
 
 /**
  * Logistic regression trained on the pooled ciphertexts of several hospitals. The evaluator computes each
- * epoch's aggregated gradient on ciphertexts; the key holder decrypts only those d + 1 cohort means (SEAL has
- * no bootstrapping: this refresh replaces it), over at least the policy's k patients, each refresh in the
- * audit log, and steps the weights in plaintext. The scaler is the encrypted cohort statistics of the same
- * batches.
+ * epoch's aggregated gradient on ciphertexts; the key holder decrypts those d + 1 cohort means (SEAL has no
+ * bootstrapping: this refresh replaces it), over at least the policy's k patients, each refresh in the audit
+ * log, and steps the weights in plaintext. With metrics on, the epoch's training-set metrics are computed too
+ * (trainingMetrics: per-patient predictions and labels are decrypted inside it, only aggregates leave). The
+ * scaler is the encrypted cohort statistics of the same batches.
  */
 export async function trainEncrypted(
   ws: Workspace,
   holder: KeyHolder,
   batchIds: readonly number[],
   options: EncryptedTrainingOptions,
-  audit: AuditSink,
+  policy: AggregatePolicy,
   hooks: JobHooks & { onEpoch?: (e: EpochReport) => void } = {},
 ): Promise<EncryptedTrainingResult> {
   // An option given as undefined (a form field left empty) keeps its default rather than erasing it.
@@ -138,15 +139,15 @@ export async function trainEncrypted(
   const opts = { ...ENCRYPTED_TRAINING_DEFAULTS, ...given };
   if (!(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new RangeError('epochs must be a positive integer');
   if (!(opts.lr > 0) || !(opts.l2 >= 0) || !(opts.sigmoidInterval > 0)) throw new RangeError('lr and the interval must be positive, l2 non-negative');
-  const keySet = await withGaloisKeys(ws, holder, audit);
+  const keySet = await withGaloisKeys(ws, holder, policy.audit);
   const ctx = await contextFor(keySet.preset);
-  const stats = storedCohortStats(ws, batchIds) ?? (await computeCohortStats(ws, holder, batchIds, audit, hooks));
+  const stats = storedCohortStats(ws, batchIds) ?? (await computeCohortStats(ws, holder, batchIds, policy, hooks));
 
   const t0 = performance.now();
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const blocks = cohort.blocks.filter((b) => b.label !== null);
   if (stats.positives === null) {
-    throw new Error(`encrypted training needs labels for at least ${minPatients({})} patients (the policy's k); the cohort has ${cohort.labeledPatients}`);
+    throw new Error(`encrypted training needs labels for at least ${minPatients(policy)} patients (the policy's k); the cohort has ${cohort.labeledPatients}`);
   }
   if (stats.positives === 0 || stats.positives === cohort.labeledPatients) {
     throw new Error(`encrypted training needs both classes (the cohort has ${stats.positives} at-risk of ${cohort.labeledPatients} labeled)`);
@@ -173,7 +174,7 @@ export async function trainEncrypted(
     const t2 = performance.now();
     // Each epoch's refresh is its own request to the policy, and so its own audit entry.
     const request = cohortRequest('aggregated-gradient', cohort.batchIds, cohort.labeledPatients, epoch);
-    const totals = await decryptUnderPolicy(ws, holder, request, { audit }, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
+    const totals = await decryptUnderPolicy(ws, holder, request, policy, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
     const gradient = circuit.gradientOf(totals);
     const values = [...gradient.weights, gradient.bias];
     if (!values.every((g) => Math.abs(g) <= GRADIENT_BOUND)) {
@@ -185,7 +186,7 @@ export async function trainEncrypted(
     descent.step(gradient);
     const t3 = performance.now();
     const training = opts.metrics
-      ? await trainingMetrics(ws, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch, audit)
+      ? await trainingMetrics(ws, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch, policy)
       : null;
     const report: EpochReport = {
       epoch,

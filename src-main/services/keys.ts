@@ -73,7 +73,12 @@ export async function createKeySet(
     custody: vault.custody,
     createdAt: new Date().toISOString(),
   };
-  insertKeySet(ws.db, row);
+  try {
+    insertKeySet(ws.db, row);
+  } catch (e) {
+    mac.destroy();
+    throw e;
+  }
   ws.useRowMac(mac);
   return { info: keySetInfo({ ...row, active: true }), keygenMs };
 }

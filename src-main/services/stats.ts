@@ -16,6 +16,12 @@ import type { Workspace } from './workspace.ts';
 /** Where a service records what the key holder did (the CLI and the app each add who and through what). */
 export type AuditSink = (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
 
+/** The decryption policy as the key holder's aggregate work takes it: where entries go, and k (default 5). */
+export interface AggregatePolicy {
+  audit: AuditSink;
+  minPatients?: number;
+}
+
 export interface FeatureStats {
   name: string;
   unit: string;
@@ -89,10 +95,10 @@ export async function computeCohortStats(
   ws: Workspace,
   holder: KeyHolder,
   batchIds: readonly number[],
-  audit: AuditSink,
+  policy: AggregatePolicy,
   hooks: JobHooks = {},
 ): Promise<CohortStats> {
-  const keySet = await withGaloisKeys(ws, holder, audit);
+  const keySet = await withGaloisKeys(ws, holder, policy.audit);
   const ctx = await contextFor(keySet.preset);
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const n = cohort.patients;
@@ -100,7 +106,6 @@ export async function computeCohortStats(
   const { blocks } = cohort;
   const present = blocks.map((b) => b.present);
   const d = cohort.features.length;
-  const policy = { audit };
 
   const { means, stds } = await decryptUnderPolicy(ws, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), policy, (decrypt) => {
     const total = (bytes: Uint8Array): number => decrypt(cohortTotal(bytes))[0]!;

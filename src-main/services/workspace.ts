@@ -49,8 +49,16 @@ export class Workspace implements Disposable {
     return k;
   }
 
-  /** Authenticates rows from now on with this key (services/keys.ts derives it); a previous one is zeroed. */
+  /**
+   * Authenticates rows from now on with this key (services/keys.ts derives it). The same key set's key is
+   * already the one in use: it is kept (jobs running with it go on) and the copy zeroed; another key set's
+   * replaces it.
+   */
   useRowMac(mac: RowMac): void {
+    if (this.mac?.fingerprint === mac.fingerprint) {
+      mac.destroy();
+      return;
+    }
     this.dropRowMac();
     this.mac = mac;
   }

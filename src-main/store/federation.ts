@@ -14,15 +14,22 @@ export function hospitalKey(db: Db, hospital: string): HospitalKeyRow | null {
   return r ? { hospital: r.hospital, keyId: r.key_id, publicKey: r.public_key, registeredAt: r.registered_at } : null;
 }
 
-/**
- * Pins a hospital's signing key, or replaces the pin once the key holder has confirmed a new key out of band
- * (federation/import.ts refuses a changed key otherwise).
- */
+/** Pins a hospital's signing key at its first bundle. */
 export function pinHospitalKey(db: Db, k: HospitalKeyRow): void {
-  db.prepare(
-    `INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT (hospital) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key, registered_at = excluded.registered_at`,
-  ).run(k.hospital, k.keyId, k.publicKey, k.registeredAt);
+  db.prepare('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)').run(
+    k.hospital,
+    k.keyId,
+    k.publicKey,
+    k.registeredAt,
+  );
+}
+
+/** Replaces a pinned key: only once the key holder has named the new key, confirmed out of band (federation/import.ts). */
+export function replaceHospitalKey(db: Db, k: HospitalKeyRow): void {
+  const changed = db
+    .prepare('UPDATE hospital_keys SET key_id = ?, public_key = ?, registered_at = ? WHERE hospital = ?')
+    .run(k.keyId, k.publicKey, k.registeredAt, k.hospital).changes;
+  if (changed !== 1) throw new Error(`hospital "${k.hospital}" has no pinned key to replace`);
 }
 
 export interface BundleRow {

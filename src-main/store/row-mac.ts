@@ -21,9 +21,12 @@ export class IntegrityKeyError extends Error {
  * over a 1M-patient store instead of two, and as strong as long as SHA-256 is collision resistant.
  */
 export class RowMac {
+  /** The key set the key was derived from. */
+  readonly fingerprint: string;
   private key: Buffer | null;
 
-  private constructor(key: Buffer) {
+  private constructor(fingerprint: string, key: Buffer) {
+    this.fingerprint = fingerprint;
     this.key = key;
   }
 
@@ -32,7 +35,7 @@ export class RowMac {
    * needs no storage of its own, and survives a key backup and restore or a change of custody unchanged.
    */
   static fromSecretKey(secretKey: Uint8Array, fingerprint: string): RowMac {
-    return new RowMac(Buffer.from(hkdfSync('sha256', secretKey, fingerprint, 'homopai.row-mac.v1', 32)));
+    return new RowMac(fingerprint, Buffer.from(hkdfSync('sha256', secretKey, fingerprint, 'homopai.row-mac.v1', 32)));
   }
 
   tag(table: string, fields: RowFields, sha256: string): Buffer {

@@ -34,11 +34,15 @@ describe('homopai kit / encrypt / import-bundle / stats / train --encrypted', ()
     expect(replay.code).toBe(1);
     expect(replay.stderr.trim()).toMatch(/^homopai: bundle .* from "H-NORTH" was already imported/);
 
+    // k raised above the cohort's 13 patients: the same totals are refused.
+    const strict = await cli(['stats', ...ws, '--min-patients', '20']);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/the cohort-statistics would cover 13 patient\(s\); aggregates are only decrypted over at least 20/);
     const stats = await cli(['stats', ...ws, '--json']);
     expect(JSON.parse(stats.stdout)).toMatchObject({ patients: 13, hospitals: ['H-NORTH', 'H-SOUTH'] });
     const trained = await cli(['train', '--encrypted', '--epochs', '3', '--lr', '0.5', ...ws]);
     expect(trained.code).toBe(0);
-    expect(trained.stderr).toMatch(/epoch 3\/3: \|gradient\|/);
+    expect(trained.stderr).toMatch(/epoch 3\/3: \|gradient\| [\d.]+, training loss [\d.]+, accuracy [\d.]+/);
     expect(trained.stdout).toMatch(/trained on ciphertexts of 13 patients/);
 
     const audit = await cli(['audit', 'verify', ...ws, '--json']);

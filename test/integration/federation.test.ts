@@ -6,7 +6,7 @@ import { shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { encryptBundle } from '../../src-main/federation/encrypt.ts';
 import { BundleError, type BundleRefusal } from '../../src-main/federation/errors.ts';
 import { HospitalIdentity } from '../../src-main/federation/identity.ts';
-import { bundleImportAudit, importBundle } from '../../src-main/federation/import.ts';
+import { importBundle } from '../../src-main/federation/import.ts';
 import { type Kit, kitJson, parseKit } from '../../src-main/federation/kit.ts';
 import { readAll } from '../../src-main/ingest/index.ts';
 import { linear, trainGradientDescent, trainLogistic, predictProba } from '../../src-main/ml/logistic.ts';
@@ -135,7 +135,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
     const holder = await KeyHolder.unlock(ws, vault);
     const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
-    const stats = await computeCohortStats(ws, holder, trainBatches, audit);
+    const stats = await computeCohortStats(ws, holder, trainBatches, { audit });
     const scaler = fitScaler(trainX);
     expect(stats.patients).toBe(780);
     expect(stats.positives).toBe(trainY.reduce((s, v) => s + v, 0));
@@ -147,7 +147,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       expect(Math.abs(f.std - scaler.std[j]!) / scaler.std[j]!).toBeLessThan(1e-4);
     });
 
-    const trained = await trainEncrypted(ws, holder, trainBatches, HYPER, audit);
+    const trained = await trainEncrypted(ws, holder, trainBatches, HYPER, { audit });
     const { model } = trained;
     const epochMs = trained.epochs.map((e) => e.evaluateMs + e.refreshMs);
 
@@ -237,9 +237,10 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     await expect(importBundle(ws, rekeyed)).rejects.toThrow(`--accept-key ${newKey}`);
     expect(counts(ws.db)).toEqual(before);
 
-    const r = await importBundle(ws, rekeyed, { acceptKey: newKey.toLowerCase() });
+    const recorded: [string, unknown][] = [];
+    const r = await importBundle(ws, rekeyed, { acceptKey: newKey.toLowerCase(), audit: (action, detail) => recorded.push([action, detail['from'] ?? null]) });
     expect(r).toMatchObject({ hospital: 'H-GAMMA', hospitalKey: newKey, newHospital: false, replacedKey: shortFingerprint(oldKey), rows: 5 });
-    expect(bundleImportAudit(r).map(([action, detail]) => [action, detail['from'] ?? null])).toEqual([
+    expect(recorded).toEqual([
       ['hospital-key', shortFingerprint(oldKey)],
       ['import', null],
     ]);
@@ -255,8 +256,8 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const { batchId } = await importBundle(ws, await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')));
     const holder = await KeyHolder.unlock(ws, vault);
     const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
-    await expect(computeCohortStats(ws, holder, [batchId], audit)).rejects.toBeInstanceOf(PolicyError);
-    await expect(trainEncrypted(ws, holder, [batchId], HYPER, audit)).rejects.toThrow(/at least 5/);
+    await expect(computeCohortStats(ws, holder, [batchId], { audit })).rejects.toBeInstanceOf(PolicyError);
+    await expect(trainEncrypted(ws, holder, [batchId], HYPER, { audit })).rejects.toThrow(/at least 5/);
     holder.lock();
     const refused = listAudit(ws.db, { action: 'decrypt-refused' });
     expect(refused.map((e) => e.detail['what'])).toEqual(['cohort-statistics', 'cohort-statistics']);
