@@ -1,6 +1,7 @@
 import type { Ciphertext, GaloisKeys } from 'node-seal/throws';
 import type { CkksContext } from './context.ts';
 import { sealCall } from './errors.ts';
+import { saveCiphertext } from './serialize.ts';
 
 /*
  * Slot sums by rotate-and-add: after adding the ciphertext rotated (cyclically) by 1, 2, 4, ..., N/4, every slot
@@ -26,4 +27,18 @@ export function slotSumInplace(ctx: CkksContext, ct: Ciphertext, galois: GaloisK
       ctx.evaluator.addInplace(ct, rotated);
     }
   });
+}
+
+declare const slotSum: unique symbol;
+
+/**
+ * A serialized ciphertext whose every slot holds the same total over all slots. Only saveSlotSum makes one,
+ * so the decryption policy's cohort totals (store/provenance.ts) cannot be handed a stored column instead.
+ */
+export type SlotSumBytes = Uint8Array & { readonly [slotSum]: true };
+
+/** Sums `ct` over its slots in place and serializes the result: a total, no per-slot value left. */
+export function saveSlotSum(ctx: CkksContext, ct: Ciphertext, galois: GaloisKeys): SlotSumBytes {
+  slotSumInplace(ctx, ct, galois);
+  return saveCiphertext(ctx, ct) as SlotSumBytes;
 }

@@ -3,9 +3,9 @@ import type { CkksContext } from '../ckks/context.ts';
 import { sealCall } from '../ckks/errors.ts';
 import type { EvaluationKeys } from '../ckks/keys.ts';
 import { addConst, mul, mulConst } from '../ckks/ops.ts';
-import { slotSumInplace } from '../ckks/rotate.ts';
+import { saveSlotSum, type SlotSumBytes } from '../ckks/rotate.ts';
 import { Scope } from '../ckks/scope.ts';
-import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
+import { loadCiphertext } from '../ckks/serialize.ts';
 
 /*
  * Encrypted cohort totals for the statistics: one column over every block of every hospital, summed across
@@ -17,17 +17,16 @@ import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
  * divides by n. Masks must not be all zero (SEAL refuses a product that is identically zero).
  */
 
-function summed(ctx: CkksContext, keys: EvaluationKeys, terms: Ciphertext[]): Uint8Array {
+function summed(ctx: CkksContext, keys: EvaluationKeys, terms: Ciphertext[]): SlotSumBytes {
   const [sum, ...rest] = terms;
   if (!sum) throw new Error('a total over no blocks');
   if (!keys.galois) throw new Error('slot sums need Galois keys');
   for (const t of rest) ctx.evaluator.addInplace(sum, t);
-  slotSumInplace(ctx, sum, keys.galois);
-  return saveCiphertext(ctx, sum);
+  return saveSlotSum(ctx, sum, keys.galois);
 }
 
 /** sum over blocks and slots of mask_b * column_b: the column's cohort total, in every slot of the result. */
-export function maskedTotal(ctx: CkksContext, keys: EvaluationKeys, columns: readonly Uint8Array[], masks: readonly Float64Array[]): Uint8Array {
+export function maskedTotal(ctx: CkksContext, keys: EvaluationKeys, columns: readonly Uint8Array[], masks: readonly Float64Array[]): SlotSumBytes {
   return sealCall(ctx.seal, 'an encrypted total', () => {
     using scope = new Scope();
     const terms = columns.map((bytes, b) => mulConst(ctx, scope, scope.track(loadCiphertext(ctx, bytes)), masks[b]!, ctx.scale));
@@ -46,7 +45,7 @@ export function maskedSquaredDeviations(
   columns: readonly Uint8Array[],
   masks: readonly Float64Array[],
   center: number,
-): Uint8Array {
+): SlotSumBytes {
   return sealCall(ctx.seal, 'an encrypted sum of squares', () => {
     using scope = new Scope();
     const terms = columns.map((bytes, b) => {

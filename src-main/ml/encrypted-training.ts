@@ -3,9 +3,9 @@ import type { CkksContext } from '../ckks/context.ts';
 import { sealCall } from '../ckks/errors.ts';
 import type { EvaluationKeys } from '../ckks/keys.ts';
 import { addConst, dotConst, modSwitchTo, mul, mulConst } from '../ckks/ops.ts';
-import { slotSumInplace } from '../ckks/rotate.ts';
+import { saveSlotSum, type SlotSumBytes } from '../ckks/rotate.ts';
 import { Scope } from '../ckks/scope.ts';
-import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
+import { loadCiphertext } from '../ckks/serialize.ts';
 import { DepthError } from './encrypted-lr.ts';
 import type { LogisticWeights } from './logistic.ts';
 
@@ -167,7 +167,7 @@ export class EncryptedGradient implements Disposable {
    * features then bias, each holding c n g in every slot (a sum over all labeled patients), for the key
    * holder, who turns the decrypted sums into the gradient with gradientOf.
    */
-  evaluate(weights: LogisticWeights): Uint8Array[] {
+  evaluate(weights: LogisticWeights): SlotSumBytes[] {
     const { ctx, keys, plan } = this;
     const { d1, k, negative } = this.poly;
     const a = plan.sigmoid.interval;
@@ -198,10 +198,7 @@ export class EncryptedGradient implements Disposable {
           ctx.evaluator.addInplace(totals[x.length]!, mul(ctx, block, s, v0, keys.relin));
         });
       }
-      return totals.map((t) => {
-        slotSumInplace(ctx, t, keys.galois!);
-        return saveCiphertext(ctx, t);
-      });
+      return totals.map((t) => saveSlotSum(ctx, t, keys.galois!));
     });
   }
 

@@ -1,7 +1,7 @@
 import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { deriveGaloisKeys } from '../ckks/galois.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
-import { slotSumSteps } from '../ckks/rotate.ts';
+import { type SlotSumBytes, slotSumSteps } from '../ckks/rotate.ts';
 import { maskedSquaredDeviations, maskedTotal } from '../federation/aggregates.ts';
 import { loadCohort } from '../federation/cohort.ts';
 import { insertCohortStats, latestCohortStats, setGaloisKeys } from '../store/federation.ts';
@@ -108,7 +108,7 @@ export async function computeCohortStats(
   const d = cohort.features.length;
 
   const { means, stds } = await decryptUnderPolicy(ws, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), policy, (decrypt) => {
-    const total = (bytes: Uint8Array): number => decrypt(cohortTotal(bytes))[0]!;
+    const total = (bytes: SlotSumBytes): number => decrypt(cohortTotal(bytes))[0]!;
     const means = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
       hooks.onProgress?.({ phase: 'encrypted means', done: j, total: d });

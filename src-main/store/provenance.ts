@@ -1,4 +1,5 @@
 import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from './ciphertexts.ts';
+import type { SlotSumBytes } from '../ckks/rotate.ts';
 import type { PatientRow } from './batches.ts';
 import type { Db } from './db.ts';
 import { predictionBlocks } from './predictions.ts';
@@ -28,12 +29,12 @@ export interface CohortTotalTagged {
   provenance: 'evaluator-output';
   kind: 'cohort-total';
   slots: 1;
-  bytes: Uint8Array;
+  bytes: SlotSumBytes;
 }
 
 export type TaggedCiphertext = StoredTagged | CohortTotalTagged;
 
-export function cohortTotal(bytes: Uint8Array): CohortTotalTagged {
+export function cohortTotal(bytes: SlotSumBytes): CohortTotalTagged {
   return { provenance: 'evaluator-output', kind: 'cohort-total', slots: 1, bytes };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SlotSumBytes } from '../../src-main/ckks/rotate.ts';
 import { type DecryptionRequest, permits } from '../../src-main/services/policy.ts';
 import type { PredictionRun } from '../../src-main/store/predictions.ts';
 import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/store/provenance.ts';
@@ -14,7 +15,8 @@ describe('the provenance rule of the decryption policy', () => {
   const vital = ct('input', 'feature');
   const label = ct('input', 'label');
   const labelOfAnotherBatch = ct('input', 'label', 3);
-  const total = cohortTotal(new Uint8Array());
+  // The policy decides on the tag alone; real slot-sum bytes would need a SEAL context.
+  const total = cohortTotal(new Uint8Array() as SlotSumBytes);
   // A stored input relabelled as an output must still be refused: the rule checks kind and provenance.
   const inputPassedOffAsPrediction = ct('input', 'prediction');
   const cases: [DecryptionRequest, TaggedCiphertext[], TaggedCiphertext[]][] = [
