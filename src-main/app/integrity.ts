@@ -1,5 +1,5 @@
 import { breathe } from '../services/progress.ts';
-import { ciphertextFails, ciphertextIds } from '../store/ciphertexts.ts';
+import { ciphertextIds, rowChecker } from '../store/ciphertexts.ts';
 import type { Db } from '../store/db.ts';
 import type { RowMac } from '../store/row-mac.ts';
 
@@ -13,11 +13,12 @@ const SLICE_MS = 20;
  */
 export async function damagedBatches(db: Db, mac: RowMac | null): Promise<Set<number>> {
   const damaged = new Set<number>();
+  const fails = rowChecker(db, mac);
   let sliceStart = performance.now();
   for (const [id, batchId] of ciphertextIds(db)) {
     if (damaged.has(batchId)) continue;
     // A row rolled back by an import cancelled meanwhile is simply gone.
-    if (ciphertextFails(db, mac, id)) damaged.add(batchId);
+    if (fails(id)) damaged.add(batchId);
     if (performance.now() - sliceStart > SLICE_MS) {
       await breathe();
       sliceStart = performance.now();

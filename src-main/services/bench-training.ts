@@ -12,8 +12,7 @@ import { trainEncrypted } from './federated-train.ts';
 import { importCsv } from './import.ts';
 import { createKeySet, KeyHolder } from './keys.ts';
 import type { JobHooks } from './progress.ts';
-import type { AuditSink } from './stats.ts';
-import { computeCohortStats } from './stats.ts';
+import { type AuditSink, computeCohortStats } from './stats.ts';
 import { Workspace } from './workspace.ts';
 
 export interface TrainingBenchOptions {

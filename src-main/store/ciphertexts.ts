@@ -102,11 +102,25 @@ function blockDigest(db: Db, batchId: number, block: number): string {
   return patientsDigest(patientsOfBlock(db, batchId, block));
 }
 
-/** Whether the row with this id is damaged or forged (a row deleted meanwhile is neither). */
-export function ciphertextFails(db: Db, mac: RowMac | null, id: number): boolean {
-  const r = db.prepare('SELECT * FROM ciphertexts WHERE id = ?').get(id) as CiphertextRow | undefined;
-  if (r === undefined) return false;
-  return rowProblem(mac, 'ciphertexts', fieldsOf(r, mac ? blockDigest(db, r.batch_id, r.block) : ''), r) !== null;
+/**
+ * For a scan of the store one row at a time, by id: whether a row is damaged or forged (a row deleted meanwhile
+ * is neither). Ids run block by block, so a block's patients are read and digested once, not once per column.
+ */
+export function rowChecker(db: Db, mac: RowMac | null): (id: number) => boolean {
+  const stmt = db.prepare('SELECT * FROM ciphertexts WHERE id = ?');
+  let last: { batchId: number; block: number; digest: string } | null = null;
+  return (id) => {
+    const r = stmt.get(id) as CiphertextRow | undefined;
+    if (r === undefined) return false;
+    let digest = '';
+    if (mac) {
+      if (last?.batchId !== r.batch_id || last.block !== r.block) {
+        last = { batchId: r.batch_id, block: r.block, digest: blockDigest(db, r.batch_id, r.block) };
+      }
+      digest = last.digest;
+    }
+    return rowProblem(mac, 'ciphertexts', fieldsOf(r, digest), r) !== null;
+  };
 }
 
 /** Stored ciphertext rows by id, each verified; ids not in the store are left out. */

@@ -33,6 +33,17 @@ export async function runJob<C extends Channel>(job: JobState, channel: C, build
   }
 }
 
-export async function cancelJob(job: JobState): Promise<void> {
+async function cancelJob(job: JobState): Promise<void> {
   if (job.id !== null) await call('jobs.cancel', { jobId: job.id });
+}
+
+/** A store's Cancel action: asks main to stop the job, and reports a failure to do so (never throws). */
+export function canceller(job: JobState, report: (error: unknown, title: string) => void, what: string): () => Promise<void> {
+  return async () => {
+    try {
+      await cancelJob(job);
+    } catch (e) {
+      report(e, `Could not cancel ${what}`);
+    }
+  };
 }

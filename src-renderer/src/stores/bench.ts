@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call } from '../api/client.ts';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { BenchResult, PresetName } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
@@ -42,13 +42,7 @@ export const useBenchStore = defineStore('bench', () => {
     }
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the benchmark');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the benchmark');
 
   function clear(): void {
     latest.value = null;

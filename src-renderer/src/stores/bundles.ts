@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call } from '../api/client.ts';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { BundleOutcome } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
@@ -45,13 +45,7 @@ export const useBundlesStore = defineStore('bundles', () => {
     await run(o.offeredKey);
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the bundle import');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the bundle import');
 
   function clear(): void {
     path.value = null;

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { call } from '../api/client.ts';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { ImportOptions, ImportOutcome, ImportPreview } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
@@ -70,13 +70,7 @@ export const useImportsStore = defineStore('imports', () => {
     }
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the import');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the import');
 
   function clear(): void {
     path.value = null;

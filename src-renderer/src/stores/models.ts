@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { call } from '../api/client.ts';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { ModelInfo, SigmoidDegree, TrainResult } from '../api/types.ts';
 import { importOptions } from './imports.ts';
 import { useUiStore } from './ui.ts';
@@ -58,13 +58,7 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the training');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the training');
 
   function clear(): void {
     models.value = [];

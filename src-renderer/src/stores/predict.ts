@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call } from '../api/client.ts';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { PatientPrediction, RunInfo, Scaling } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
@@ -98,13 +98,7 @@ export const usePredictStore = defineStore('predict', () => {
     }
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the prediction');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the prediction');
 
   function sortBy(key: SortKey): void {
     const same = sort.value.key === key;

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import { cancelJob, createJobState, runJob } from '../api/jobs.ts';
+import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { BatchInfo, EncryptedTrainResult, EpochReport } from '../api/types.ts';
 import { useModelsStore } from './models.ts';
 import { usePatientsStore } from './patients.ts';
@@ -57,13 +57,7 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
-  async function cancel(): Promise<void> {
-    try {
-      await cancelJob(job);
-    } catch (e) {
-      ui.report(e, 'Could not cancel the training');
-    }
-  }
+  const cancel = canceller(job, ui.report, 'the training');
 
   function clear(): void {
     selected.value = [];
