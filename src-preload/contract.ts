@@ -226,6 +226,7 @@ export const PatientPrediction = z.object({
   probability: z.number(),
   atRisk: z.boolean(),
 });
+export type PatientPrediction = z.infer<typeof PatientPrediction>;
 
 export const Evaluation = z.object({
   runId: z.number(),
@@ -333,6 +334,7 @@ export const EpochReport = z.object({
   training: z.object({ logLoss: z.number(), accuracy: z.number(), auc: Rate }).nullable(),
   metricsMs: z.number(),
 });
+export type EpochReport = z.infer<typeof EpochReport>;
 
 export const EncryptedTrainRequest = z.object({
   batchIds: z.array(z.number().int()).min(1),

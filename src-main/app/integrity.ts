@@ -1,4 +1,4 @@
-import { breathe } from '../services/progress.ts';
+import { breathe } from '../common/jobs.ts';
 import { ciphertextIds, rowChecker } from '../store/ciphertexts.ts';
 import type { Db } from '../store/db.ts';
 import type { RowMac } from '../store/row-mac.ts';

@@ -1,8 +1,8 @@
 import type { Progress, Role } from '../../src-preload/contract.ts';
 import { type AuditAction, type AuditDetailValue, appendAudit } from '../audit/log.ts';
 import type { KeyHolder } from '../services/keys.ts';
-import type { JobHooks } from '../services/progress.ts';
-import { Workspace } from '../services/workspace.ts';
+import type { JobHooks } from '../common/jobs.ts';
+import { Workspace } from '../store/workspace.ts';
 import { keychainAvailable } from '../vault/keychain.ts';
 
 export const DEFAULT_IDLE_LOCK_MS = 15 * 60 * 1000;

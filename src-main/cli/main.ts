@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../ckks/presets.ts';
 import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
-import type { Scaling } from '../ml/encrypted-lr.ts';
+import type { Scaling } from '../circuits/inference.ts';
 import { listBatches } from '../store/batches.ts';
 import { listRuns } from '../store/predictions.ts';
 import { runBench, saveBench, type BenchFigures } from '../services/bench.ts';
@@ -9,12 +9,12 @@ import { runExperiment } from '../services/experiment.ts';
 import { importCsv } from '../services/import.ts';
 import { createKeySet, KeyHolder, loadRowKey } from '../services/keys.ts';
 import { predictBatches } from '../services/predict.ts';
-import type { Progress } from '../services/progress.ts';
-import { samplePath } from '../services/resources.ts';
+import type { Progress } from '../common/jobs.ts';
+import { samplePath } from '../common/resources.ts';
 import type { PolicyOptions } from '../services/policy.ts';
 import { decryptRun, evaluateRun } from '../services/results.ts';
 import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
-import { defaultWorkspaceDir, Workspace } from '../services/workspace.ts';
+import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { appendAudit, exportAuditJsonl, verifyAudit } from '../audit/log.ts';
 import { vaultFor } from '../vault/select.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
@@ -22,7 +22,8 @@ import { benchTable } from './bench-table.ts';
 import { federationCommand } from './federation.ts';
 import { readPassphrase } from './prompt.ts';
 import { reportCommands } from './report.ts';
-import { predictionsCsv, writeFileAtomic } from '../reports/csv-export.ts';
+import { writeFileAtomic } from '../common/files.ts';
+import { predictionsCsv } from '../reports/csv-export.ts';
 
 const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
 

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { writeFileAtomic } from '../reports/csv-export.ts';
+import { writeFileAtomic } from '../common/files.ts';
 import { utc } from '../reports/format.ts';
-import { generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../reports/generate.ts';
+import { generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../services/report.ts';
 import { verifyReport } from '../reports/manifest.ts';
 import { openSigningKey, publicKeyPem } from '../reports/signing.ts';
 import { KeyHolder } from '../services/keys.ts';
-import type { Workspace } from '../services/workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 
 /** What the report commands need from the CLI's entry point (src-main/cli/main.ts). */

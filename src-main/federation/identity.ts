@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { writeFileAtomic } from '../reports/csv-export.ts';
+import { writeFileAtomic } from '../common/files.ts';
 import { PassphraseVault } from '../vault/passphrase.ts';
 import { zodIssues } from './errors.ts';
 

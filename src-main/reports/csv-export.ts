@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import type { PatientPrediction } from '../services/results.ts';
+import type { PatientPrediction } from '../../src-preload/contract.ts';
 
 /*
  * OWASP CSV-injection guidance: a cell a spreadsheet would read as a formula (or as DDE) starts with one of
@@ -20,19 +18,4 @@ export function predictionsCsv(rows: readonly PatientPrediction[]): string {
     lines.push([String(r.batchId), csvText(r.hospital), csvText(r.patientId), String(r.probability), r.atRisk ? '1' : '0'].join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
-}
-
-/**
- * Written beside the target and renamed over it, so a reader never sees half a file; owner-only because
- * the rows are per-patient results.
- */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text, { flag: 'wx', mode: 0o600 });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }

@@ -2,7 +2,7 @@ import { ACCENT, benchHistoryOption, type ChartOption, confusionOption, histogra
 import { shortFingerprint } from '../ckks/keys.ts';
 import { chartSvg } from './charts.ts';
 import { bytes, fixed, int, percent, real, utc } from './format.ts';
-import { NOT_EVALUATED_REASONS, type Report } from './model.ts';
+import { NOT_EVALUATED_REASONS, type Report } from './report-schema.ts';
 
 /*
  * What a report says, laid out once as sections of neutral blocks; the HTML and PDF renderers only draw

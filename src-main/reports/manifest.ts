@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { sha256Hex } from '../store/ciphertexts.ts';
+import { sha256Hex } from '../common/files.ts';
 import { publicKeyFingerprint, publicKeyPem, type SigningKey } from './signing.ts';
 
 export const MANIFEST_SUFFIX = '.manifest.json';

@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { appendAudit } from '../audit/log.ts';
 import { slotSumSteps } from '../ckks/rotate.ts';
-import { writeCohortCsv } from '../ingest/cohort.ts';
+import { writeCohortCsv } from '../ingest/synthetic-cohort.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import { PassphraseVault } from '../vault/passphrase.ts';
-import { contextFor } from './contexts.ts';
-import { trainEncrypted } from './federated-train.ts';
+import { contextFor } from '../ckks/contexts.ts';
+import { trainEncrypted } from './train-encrypted.ts';
 import { importCsv } from './import.ts';
 import { createKeySet, KeyHolder } from './keys.ts';
-import type { JobHooks } from './progress.ts';
+import type { JobHooks } from '../common/jobs.ts';
 import { type AuditSink, computeCohortStats } from './stats.ts';
-import { Workspace } from './workspace.ts';
+import { Workspace } from '../store/workspace.ts';
 
 export interface TrainingBenchOptions {
   /** A labeled CSV to train on; a synthetic cohort of `patients` when absent. */

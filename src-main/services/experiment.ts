@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { presetByName } from '../ckks/presets.ts';
 import { readAll, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
-import type { Scaling } from '../ml/encrypted-lr.ts';
+import type { Scaling } from '../circuits/inference.ts';
 import { linear, predictProba } from '../ml/logistic.ts';
 import { classificationMetrics, type Metrics } from '../ml/metrics.ts';
 import type { Model } from '../ml/model.ts';
@@ -15,10 +15,10 @@ import { PassphraseVault } from '../vault/passphrase.ts';
 import { importRecords } from './import.ts';
 import { createKeySet, KeyHolder } from './keys.ts';
 import { predictBatches } from './predict.ts';
-import type { JobHooks } from './progress.ts';
+import type { JobHooks } from '../common/jobs.ts';
 import { decryptRun } from './results.ts';
 import { buildModel, type SigmoidDegree, saveModel } from './train.ts';
-import { Workspace } from './workspace.ts';
+import { Workspace } from '../store/workspace.ts';
 
 export interface ExperimentOptions {
   ingest?: IngestOptions;

@@ -2,15 +2,13 @@ import { basename } from 'node:path';
 import type { EncryptionMode } from '../ckks/encrypt.ts';
 import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
 import { createBatch, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
-import { insertCiphertext } from '../store/ciphertexts.ts';
+import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { inTransaction } from '../store/db.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
-import { contextFor } from './contexts.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './keys.ts';
-import { CancelledError, type JobHooks, throwIfCancelled } from './progress.ts';
-import type { Workspace } from './workspace.ts';
-
-export const LABEL_COLUMN = '__label__';
+import { CancelledError, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export interface ImportResult {
   batchId: number;

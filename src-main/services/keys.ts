@@ -3,8 +3,8 @@ import { presetByName } from '../ckks/presets.ts';
 import { insertKeySet, type KeySetRow } from '../store/keysets.ts';
 import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
-import { contextFor } from './contexts.ts';
-import type { Workspace } from './workspace.ts';
+import { contextFor } from '../ckks/contexts.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export interface KeySetInfo {
   fingerprint: string;

@@ -2,10 +2,10 @@ import { type AuditDetailValue, appendAudit } from '../audit/log.ts';
 import type { CkksContext } from '../ckks/context.ts';
 import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import type { PredictionRun } from '../store/predictions.ts';
-import { labeledPatients, type StoredTagged, type TaggedCiphertext } from '../store/provenance.ts';
-import { contextFor } from './contexts.ts';
+import { labeledPatients, type StoredTagged, type TaggedCiphertext } from './provenance.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './keys.ts';
-import type { Workspace } from './workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 /*
  * The decryption policy: the key holder decrypts evaluator outputs (prediction vectors, cohort totals), stored

@@ -1,15 +1,15 @@
 import { KeySetMismatchError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { checkDepth, type EncryptedLrPlan, type Scaling } from '../ml/encrypted-lr.ts';
+import { checkDepth, type EncryptedLrPlan, type Scaling } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
 import { type BatchRow, getBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { inTransaction } from '../store/db.ts';
 import { createRun, insertPredictionBlock } from '../store/predictions.ts';
-import { contextFor } from './contexts.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import { type CkksPool, OrderedWindow, sharedPool } from '../workers/pool.ts';
-import { type JobHooks, throwIfCancelled } from './progress.ts';
-import type { Workspace } from './workspace.ts';
+import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export interface PredictResult {
   runId: number;

@@ -1,12 +1,11 @@
 import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
 import { clampProbability } from '../ml/sigmoid-poly.ts';
-import { blocksOf } from '../store/ciphertexts.ts';
+import { blocksOf, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { getRun, type PredictionRun } from '../store/predictions.ts';
-import { runOutputs, storedCiphertexts, taggedInput } from '../store/provenance.ts';
-import { LABEL_COLUMN } from './import.ts';
+import { runOutputs, storedCiphertexts, taggedInput } from './provenance.ts';
 import type { KeyHolder } from './keys.ts';
 import { decryptUnderPolicy, type PolicyOptions, requireCovered } from './policy.ts';
-import type { Workspace } from './workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export interface PatientPrediction {
   batchId: number;

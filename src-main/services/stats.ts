@@ -2,16 +2,16 @@ import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { deriveGaloisKeys } from '../ckks/galois.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
 import { type SlotSumBytes, slotSumSteps } from '../ckks/rotate.ts';
-import { maskedSquaredDeviations, maskedTotal } from '../federation/aggregates.ts';
-import { loadCohort } from '../federation/cohort.ts';
+import { maskedSquaredDeviations, maskedTotal } from '../circuits/totals.ts';
+import { loadCohort } from './pooled-cohort.ts';
 import { insertCohortStats, latestCohortStats, setGaloisKeys } from '../store/federation.ts';
 import type { KeySetRow } from '../store/keysets.ts';
-import { cohortTotal } from '../store/provenance.ts';
-import { contextFor } from './contexts.ts';
+import { cohortTotal } from './provenance.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './keys.ts';
 import { type CohortTotals, decryptUnderPolicy, minPatients } from './policy.ts';
-import { type JobHooks, throwIfCancelled } from './progress.ts';
-import type { Workspace } from './workspace.ts';
+import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 /** Where a service records what the key holder did (the CLI and the app each add who and through what). */
 export type AuditSink = (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;

@@ -6,7 +6,7 @@ import { type Model, parseModel } from '../ml/model.ts';
 import { fitScaler, transform } from '../ml/scaler.ts';
 import { chooseInterval, fitSigmoidPoly } from '../ml/sigmoid-poly.ts';
 import { getModelJson, insertModel, latestModelId, listModelJson } from '../store/models.ts';
-import type { Workspace } from './workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export type SigmoidDegree = 1 | 3 | 5 | 7;
 

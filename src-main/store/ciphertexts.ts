@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../common/files.ts';
 import type { Db } from './db.ts';
 import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
@@ -15,9 +15,8 @@ export interface StoredCiphertext {
   bytes: Uint8Array;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+/** The column name under which a block's encrypted labels are stored, beside its feature columns. */
+export const LABEL_COLUMN = '__label__';
 
 // Migration v4 pins every row of this table to 'input'; the tag covers it all the same.
 const PROVENANCE = 'input';

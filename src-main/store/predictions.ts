@@ -1,6 +1,7 @@
 import type { Db } from './db.ts';
 import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
-import { IntegrityError, rowProblem, sha256Hex } from './ciphertexts.ts';
+import { sha256Hex } from '../common/files.ts';
+import { IntegrityError, rowProblem } from './ciphertexts.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 // Migration v4 pins every row of prediction_blocks to this provenance; the tag covers it all the same.

@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ColumnEncryptor } from '../ckks/encrypt.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
 import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
-import { evaluateLogistic } from '../ml/encrypted-lr.ts';
-import { contextFor } from '../services/contexts.ts';
+import { evaluateLogistic } from '../circuits/inference.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
 
 /* One SEAL module per thread, with the keys it was sent, cached by key id until told to forget them. */

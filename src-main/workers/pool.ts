@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EncryptionKey } from '../ckks/encrypt.ts';
-import type { EncryptedLrPlan } from '../ml/encrypted-lr.ts';
+import type { EncryptedLrPlan } from '../circuits/inference.ts';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
 
 type Pending = { resolve: (r: WorkerResult) => void; reject: (e: Error) => void };

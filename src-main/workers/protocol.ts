@@ -1,5 +1,5 @@
 import type { EncryptionKey } from '../ckks/encrypt.ts';
-import type { EncryptedLrPlan } from '../ml/encrypted-lr.ts';
+import type { EncryptedLrPlan } from '../circuits/inference.ts';
 
 /**
  * What a CKKS worker thread does. An evaluator is given public material only (relinearization keys and the

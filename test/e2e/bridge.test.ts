@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { samplePath } from '../../src-main/services/resources.ts';
+import { samplePath } from '../../src-main/common/resources.ts';
 import { type Bridge, startBridge } from './bridge.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -9,11 +9,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptBundle } from '../../src-main/federation/encrypt.ts';
+import { encryptBundle } from '../../src-main/services/bundle-encrypt.ts';
 import { HospitalIdentity } from '../../src-main/federation/identity.ts';
 import { kitJson, parseKit } from '../../src-main/federation/kit.ts';
-import { writeCohortCsv } from '../../src-main/ingest/cohort.ts';
-import { Workspace } from '../../src-main/services/workspace.ts';
+import { writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
 import { type Bridge, startBridge } from './bridge.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -1,6 +1,5 @@
-import { LABEL_COLUMN } from '../../src-main/services/import.ts';
 import { listBatches, patientsOfBatch } from '../../src-main/store/batches.ts';
-import { blocksOf } from '../../src-main/store/ciphertexts.ts';
+import { blocksOf, LABEL_COLUMN } from '../../src-main/store/ciphertexts.ts';
 import type { Db } from '../../src-main/store/db.ts';
 import type { RowMac } from '../../src-main/store/row-mac.ts';
 

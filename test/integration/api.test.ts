@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createApi } from '../../src-main/app/api.ts';
 import { csvText, predictionsCsv } from '../../src-main/reports/csv-export.ts';
 import { rendererTrust } from '../../src-main/ipc/trust.ts';
-import { samplePath } from '../../src-main/services/resources.ts';
-import { sha256Hex } from '../../src-main/store/ciphertexts.ts';
+import { samplePath } from '../../src-main/common/resources.ts';
+import { sha256Hex } from '../../src-main/common/files.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
 import type { Channel, Envelope, Progress, Req, Res } from '../../src-preload/contract.ts';
 

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeCohortCsv } from '../../src-main/ingest/cohort.ts';
+import { writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
 import { mulberry32 } from '../../src-main/ml/random.ts';
 import { createKeySet } from '../../src-main/services/keys.ts';
-import { Workspace } from '../../src-main/services/workspace.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
 import { listBatches } from '../../src-main/store/batches.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
 import { RowMac } from '../../src-main/store/row-mac.ts';

@@ -8,13 +8,13 @@ import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
 import { DEFAULT_MIN_PATIENTS, decryptUnderPolicy, type PolicyAudit, PolicyError } from '../../src-main/services/policy.ts';
 import { predictBatches } from '../../src-main/services/predict.ts';
-import { samplePath } from '../../src-main/services/resources.ts';
+import { samplePath } from '../../src-main/common/resources.ts';
 import { decryptRun, decryptStoredInput, evaluateRun } from '../../src-main/services/results.ts';
 import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
-import { Workspace } from '../../src-main/services/workspace.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
 import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
 import { getRun } from '../../src-main/store/predictions.ts';
-import { storedCiphertexts, taggedInput } from '../../src-main/store/provenance.ts';
+import { storedCiphertexts, taggedInput } from '../../src-main/services/provenance.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvValidationError } from '../../src-main/ingest/index.ts';
 import { importCsv, type ImportResult } from '../../src-main/services/import.ts';
 import { createKeySet } from '../../src-main/services/keys.ts';
-import { Workspace } from '../../src-main/services/workspace.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
 import { countPatients, getBatch } from '../../src-main/store/batches.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { partialBatches, tableCounts } from '../helpers/store.ts';

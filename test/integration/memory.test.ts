@@ -5,7 +5,7 @@ import { ColumnEncryptor } from '../../src-main/ckks/encrypt.ts';
 import { EvaluationKeys, generateKeySet } from '../../src-main/ckks/keys.ts';
 import { PRESETS } from '../../src-main/ckks/presets.ts';
 import { wasmHeapBytes } from '../../src-main/ckks/seal.ts';
-import { evaluateLogistic } from '../../src-main/ml/encrypted-lr.ts';
+import { evaluateLogistic } from '../../src-main/circuits/inference.ts';
 import { fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
 
 describe('WebAssembly memory discipline', () => {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../../src-main/app/api.ts';
-import { samplePath } from '../../src-main/services/resources.ts';
+import { samplePath } from '../../src-main/common/resources.ts';
 import { installNetworkGuard, NetworkBlockedError } from '../fixtures/network-guard.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 

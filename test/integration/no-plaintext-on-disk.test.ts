@@ -7,7 +7,7 @@ import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
 import { predictBatches } from '../../src-main/services/predict.ts';
 import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
 import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
-import { Workspace } from '../../src-main/services/workspace.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 

@@ -4,7 +4,7 @@ import { SealError } from '../../src-main/ckks/errors.ts';
 import { fingerprintOf, generateKeySet, shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { inferenceDepth, PRESETS, presetLevels, sigmoidDepth } from '../../src-main/ckks/presets.ts';
 import { loadCiphertext } from '../../src-main/ckks/serialize.ts';
-import { checkDepth, DepthError } from '../../src-main/ml/encrypted-lr.ts';
+import { checkDepth, DepthError } from '../../src-main/circuits/inference.ts';
 
 describe('CKKS presets and engine', () => {
   it('validates every preset at 128-bit security with the documented depth', async () => {
@@ -55,7 +55,7 @@ describe('encrypted inference with a zero weight', () => {
     const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
     const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
     const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
-    const { evaluateLogistic } = await import('../../src-main/ml/encrypted-lr.ts');
+    const { evaluateLogistic } = await import('../../src-main/circuits/inference.ts');
     using ctx = await CkksContext.create(PRESETS.standard);
     const keys = generateKeySet(ctx);
     using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });

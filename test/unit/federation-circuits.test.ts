@@ -6,8 +6,8 @@ import { deriveGaloisKeys } from '../../src-main/ckks/galois.ts';
 import { EvaluationKeys, generateKeySet } from '../../src-main/ckks/keys.ts';
 import { PRESETS } from '../../src-main/ckks/presets.ts';
 import { slotSumSteps } from '../../src-main/ckks/rotate.ts';
-import { maskedSquaredDeviations, maskedTotal } from '../../src-main/federation/aggregates.ts';
-import { EncryptedGradient } from '../../src-main/ml/encrypted-training.ts';
+import { maskedSquaredDeviations, maskedTotal } from '../../src-main/circuits/totals.ts';
+import { EncryptedGradient } from '../../src-main/circuits/gradient.ts';
 import { gaussian, mulberry32 } from '../../src-main/ml/random.ts';
 import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
 

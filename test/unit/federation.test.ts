@@ -6,7 +6,7 @@ import { type BundleHeader, parseBundle, writeBundle } from '../../src-main/fede
 import { BundleError, KitError } from '../../src-main/federation/errors.ts';
 import { HospitalIdentity, verifySignature } from '../../src-main/federation/identity.ts';
 import { kitJson, parseKit } from '../../src-main/federation/kit.ts';
-import { KeyHolderDescent } from '../../src-main/ml/encrypted-training.ts';
+import { KeyHolderDescent } from '../../src-main/circuits/gradient.ts';
 import { linear, type LogisticWeights, trainGradientDescent } from '../../src-main/ml/logistic.ts';
 import { gaussian, mulberry32 } from '../../src-main/ml/random.ts';
 import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SlotSumBytes } from '../../src-main/ckks/rotate.ts';
 import { type DecryptionRequest, permits } from '../../src-main/services/policy.ts';
 import type { PredictionRun } from '../../src-main/store/predictions.ts';
-import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/store/provenance.ts';
+import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/services/provenance.ts';
 
 const run: PredictionRun = { id: 7, modelId: 'm', keyFingerprint: 'f', scaling: 'folded', batchIds: [1, 2], patients: 40, createdAt: '' };
 

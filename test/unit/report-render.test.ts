@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { rocOption } from '../../src-preload/charts.ts';
 import { chartSvg } from '../../src-main/reports/charts.ts';
-import { reportName, renderReport } from '../../src-main/reports/generate.ts';
-import { type Report, ReportSchema } from '../../src-main/reports/model.ts';
+import { reportName, renderReport } from '../../src-main/services/report.ts';
+import { type Report, ReportSchema } from '../../src-main/reports/report-schema.ts';
 import { tempDir } from '../helpers/workspace.ts';
 
 const run = promisify(execFile);

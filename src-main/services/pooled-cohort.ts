@@ -1,9 +1,8 @@
 import { KeySetMismatchError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { LABEL_COLUMN } from '../services/import.ts';
-import type { Workspace } from '../services/workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 import { type FeatureMeta, getBatch } from '../store/batches.ts';
-import { blocksOf } from '../store/ciphertexts.ts';
+import { blocksOf, LABEL_COLUMN } from '../store/ciphertexts.ts';
 
 export interface CohortBlock {
   batchId: number;

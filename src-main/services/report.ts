@@ -1,16 +1,16 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditDetailValue } from '../audit/log.ts';
-import type { Workspace } from '../services/workspace.ts';
-import { sha256Hex } from '../store/ciphertexts.ts';
+import type { Workspace } from '../store/workspace.ts';
+import { sha256Hex } from '../common/files.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
-import { type ReportDocument, reportDocument } from './document.ts';
-import { APP_VERSION, gatherReport, type GatherOptions } from './gather.ts';
-import { renderHtml } from './html.ts';
-import { MANIFEST_SUFFIX, type Manifest, signManifest, SIGNATURE_SUFFIX } from './manifest.ts';
-import type { Report } from './model.ts';
-import { renderPdf } from './pdf.ts';
-import { openSigningKey } from './signing.ts';
+import { type ReportDocument, reportDocument } from '../reports/document.ts';
+import { APP_VERSION, gatherReport, type GatherOptions } from './report-contents.ts';
+import { renderHtml } from '../reports/html.ts';
+import { MANIFEST_SUFFIX, type Manifest, signManifest, SIGNATURE_SUFFIX } from '../reports/manifest.ts';
+import type { Report } from '../reports/report-schema.ts';
+import { renderPdf } from '../reports/pdf.ts';
+import { openSigningKey } from '../reports/signing.ts';
 
 export const REPORT_FORMATS = ['pdf', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

@@ -1,14 +1,7 @@
-import type { EpochReport } from './federated-train.ts';
+import type { Progress as ProgressEvent } from '../../src-preload/contract.ts';
 
-/** Progress of long work (import, prediction, benchmark), reported to the CLI's stderr or the app's bar. */
-export interface Progress {
-  phase: string;
-  done: number;
-  /** Unknown while streaming a file of unknown length. */
-  total: number | null;
-  /** Each epoch of encrypted training, for a live chart. */
-  epoch?: EpochReport;
-}
+/** Progress of long work (import, prediction, benchmark), for the CLI's stderr or the app's bar (which adds the job id). */
+export type Progress = Omit<ProgressEvent, 'jobId'>;
 
 export interface JobHooks {
   onProgress?: (p: Progress) => void;

@@ -1,9 +1,9 @@
-import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from './ciphertexts.ts';
+import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from '../store/ciphertexts.ts';
 import type { SlotSumBytes } from '../ckks/rotate.ts';
-import type { PatientRow } from './batches.ts';
-import type { Db } from './db.ts';
-import { predictionBlocks } from './predictions.ts';
-import type { RowMac } from './row-mac.ts';
+import type { PatientRow } from '../store/batches.ts';
+import type { Db } from '../store/db.ts';
+import { predictionBlocks } from '../store/predictions.ts';
+import type { RowMac } from '../store/row-mac.ts';
 
 /**
  * Where a stored ciphertext came from, which is what the decryption policy (services/policy.ts) decides on.

@@ -1,16 +1,16 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { currentUser, listAudit, verifyAudit } from '../audit/log.ts';
-import { listBench } from '../services/bench.ts';
-import { type KeyHolder, keySetInfo } from '../services/keys.ts';
-import type { PolicyOptions } from '../services/policy.ts';
-import { PolicyError } from '../services/policy.ts';
-import { evaluateRun } from '../services/results.ts';
-import { loadModel } from '../services/train.ts';
-import type { Workspace } from '../services/workspace.ts';
+import { listBench } from './bench.ts';
+import { type KeyHolder, keySetInfo } from './keys.ts';
+import type { PolicyOptions } from './policy.ts';
+import { PolicyError } from './policy.ts';
+import { evaluateRun } from './results.ts';
+import { loadModel } from './train.ts';
+import type { Workspace } from '../store/workspace.ts';
 import { getBatch, hospitalSummary, listBatches } from '../store/batches.ts';
 import { latestModelId } from '../store/models.ts';
 import { listRuns } from '../store/predictions.ts';
-import { type Report, type ReportEvaluation, ReportSchema } from './model.ts';
+import { type Report, type ReportEvaluation, ReportSchema } from '../reports/report-schema.ts';
 
 export const APP_VERSION: string = pkg.version;
 

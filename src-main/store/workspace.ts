@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Db, openDatabase } from '../store/db.ts';
-import { activeKeySet, type KeySetRow } from '../store/keysets.ts';
-import { IntegrityKeyError, type RowMac } from '../store/row-mac.ts';
+import { type Db, openDatabase } from './db.ts';
+import { activeKeySet, type KeySetRow } from './keysets.ts';
+import { IntegrityKeyError, type RowMac } from './row-mac.ts';
 
 /** The per-user folder Electron's app.getPath('userData') uses, so the CLI and the app share a workspace. */
 export function appDataDir(): string {

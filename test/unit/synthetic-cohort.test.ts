@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { COHORT_HEADER, cohortRows, writeCohortCsv } from '../../src-main/ingest/cohort.ts';
+import { COHORT_HEADER, cohortRows, writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
 
 const HEADER = 'hospital_id,patient_id,temperature_c,systolic_bp,diastolic_bp,respiratory_rate,spo2,at_risk';
 

@@ -1,5 +1,5 @@
-import { CkksContext } from '../ckks/context.ts';
-import { presetByName } from '../ckks/presets.ts';
+import { CkksContext } from './context.ts';
+import { presetByName } from './presets.ts';
 
 const contexts = new Map<string, Promise<CkksContext>>();
 

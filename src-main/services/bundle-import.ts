@@ -4,16 +4,16 @@ import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { SealError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { loadCiphertext } from '../ckks/serialize.ts';
-import { contextFor } from '../services/contexts.ts';
-import { LABEL_COLUMN } from '../services/import.ts';
-import { breathe, type JobHooks, throwIfCancelled } from '../services/progress.ts';
-import type { Workspace } from '../services/workspace.ts';
+import { contextFor } from '../ckks/contexts.ts';
+import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import type { Workspace } from '../store/workspace.ts';
 import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
-import { insertCiphertext, sha256Hex } from '../store/ciphertexts.ts';
+import { sha256Hex } from '../common/files.ts';
+import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
-import { type ParsedBundle, parseBundle } from './bundle.ts';
-import { BundleError } from './errors.ts';
-import { keyIdOf, verifySignature } from './identity.ts';
+import { type ParsedBundle, parseBundle } from '../federation/bundle.ts';
+import { BundleError } from '../federation/errors.ts';
+import { keyIdOf, verifySignature } from '../federation/identity.ts';
 
 export interface BundleImportResult {
   batchId: number;

@@ -3,11 +3,11 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ColumnEncryptor } from '../ckks/encrypt.ts';
 import { type IngestOptions, readRecords } from '../ingest/index.ts';
-import { contextFor } from '../services/contexts.ts';
-import { breathe, type JobHooks, throwIfCancelled } from '../services/progress.ts';
-import { type BundleHeader, writeBundle } from './bundle.ts';
-import type { HospitalIdentity } from './identity.ts';
-import type { Kit } from './kit.ts';
+import { contextFor } from '../ckks/contexts.ts';
+import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import { type BundleHeader, writeBundle } from '../federation/bundle.ts';
+import type { HospitalIdentity } from '../federation/identity.ts';
+import type { Kit } from '../federation/kit.ts';
 
 export interface EncryptBundleResult {
   bundleId: string;

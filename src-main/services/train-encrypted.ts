@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import type { EpochReport } from '../../src-preload/contract.ts';
 import type { CkksContext } from '../ckks/context.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
-import { type CohortBlock, loadCohort } from '../federation/cohort.ts';
-import { EncryptedGradient, KeyHolderDescent } from '../ml/encrypted-training.ts';
+import { type CohortBlock, loadCohort } from './pooled-cohort.ts';
+import { EncryptedGradient, KeyHolderDescent } from '../circuits/gradient.ts';
 import { type Model, parseModel } from '../ml/model.ts';
-import { evaluateLogistic } from '../ml/encrypted-lr.ts';
+import { evaluateLogistic } from '../circuits/inference.ts';
 import type { LogisticWeights } from '../ml/logistic.ts';
 import { classificationMetrics, logLoss } from '../ml/metrics.ts';
 import { clampProbability, fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
-import { cohortTotal } from '../store/provenance.ts';
-import { contextFor } from './contexts.ts';
+import { cohortTotal } from './provenance.ts';
+import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './keys.ts';
-import { breathe, type JobHooks, throwIfCancelled } from './progress.ts';
+import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import { decryptUnderPolicy, minPatients, requireCovered } from './policy.ts';
 import { type AggregatePolicy, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
-import type { Workspace } from './workspace.ts';
+import type { Workspace } from '../store/workspace.ts';
 
 export interface EncryptedTrainingOptions {
   epochs?: number;
@@ -42,26 +43,7 @@ export const ENCRYPTED_TRAINING_DEFAULTS: Required<EncryptedTrainingOptions> = {
 };
 
 /** How the model of an epoch does on its own training cohort, from aggregates only. */
-export interface TrainingMetrics {
-  logLoss: number;
-  accuracy: number;
-  /** null when the labeled patients hold one class only. */
-  auc: number | null;
-}
-
-export interface EpochReport {
-  epoch: number;
-  epochs: number;
-  /** Euclidean norm of the decrypted aggregated gradient (ridge excluded). */
-  gradientNorm: number;
-  /** Evaluator time (the encrypted gradient) and key-holder time (decryption and update) of this epoch. */
-  evaluateMs: number;
-  refreshMs: number;
-  /** After this epoch's step; null when metrics are off. */
-  training: TrainingMetrics | null;
-  /** The metrics pass (encrypted prediction and aggregate decryption), not part of the epoch's training time. */
-  metricsMs: number;
-}
+export type TrainingMetrics = NonNullable<EpochReport['training']>;
 
 export interface EncryptedTrainingResult {
   model: Model;

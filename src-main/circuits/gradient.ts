@@ -6,8 +6,8 @@ import { addConst, dotConst, modSwitchTo, mul, mulConst } from '../ckks/ops.ts';
 import { saveSlotSum, type SlotSumBytes } from '../ckks/rotate.ts';
 import { Scope } from '../ckks/scope.ts';
 import { loadCiphertext } from '../ckks/serialize.ts';
-import { DepthError } from './encrypted-lr.ts';
-import type { LogisticWeights } from './logistic.ts';
+import { DepthError } from './inference.ts';
+import type { LogisticWeights } from '../ml/logistic.ts';
 
 /*
  * One epoch of full-batch logistic-regression gradient descent on column-packed ciphertexts, evaluated with
