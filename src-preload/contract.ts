@@ -14,6 +14,7 @@ export const Custody = z.enum(['keychain', 'passphrase']);
 export const PresetName = z.enum(['standard', 'deep']);
 export const Scaling = z.enum(['folded', 'explicit']);
 export const SigmoidDegree = z.union([z.literal(3), z.literal(5), z.literal(7)]);
+export type SigmoidDegree = z.infer<typeof SigmoidDegree>;
 
 const Passphrase = z.string().min(1).max(1024);
 

@@ -66,7 +66,9 @@ export function createApi(deps: ApiDeps): AppApi {
     } catch (e) {
       if (e instanceof PermissionError && DECRYPTING.has(channel)) {
         // The refusal stands either way; a log that cannot be written is reported, not allowed to mask it.
-        await session.audit('decrypt-refused', { channel }).catch((ae: unknown) => console.error('homopai: refusal not audited:', ae));
+        await session
+          .write(() => session.caller().audit('decrypt-refused', { purpose: 'role', channel }))
+          .catch((ae: unknown) => console.error('homopai: refusal not audited:', ae));
       }
       return thrown(e);
     }

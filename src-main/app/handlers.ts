@@ -1,35 +1,34 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import type { Api, Channel, Res } from '../../src-preload/contract.ts';
-import { AUDIT_ACTIONS, type AuditAction, type AuditDetailValue, appendAudit, exportAuditJsonl, listAudit, verifyAudit } from '../audit/log.ts';
+import { AUDIT_ACTIONS, type AuditAction } from '../audit/actions.ts';
+import { listAudit, verifyAudit } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { PRESETS, presetLevels } from '../ckks/presets.ts';
+import { BundleError } from '../federation/errors.ts';
 import { CsvValidationError, planColumns } from '../ingest/index.ts';
 import type { Metrics } from '../ml/metrics.ts';
 import type { Model } from '../ml/model.ts';
-import { BundleError } from '../federation/errors.ts';
-import { importBundle } from '../services/bundle-import.ts';
+import { NOT_EVALUATED_REASONS } from '../reports/report-schema.ts';
+import { SIGNATURE_SUFFIX, verifyReport } from '../reports/manifest.ts';
+import { exportAuditLog } from '../services/audit-log.ts';
 import { listBench, runBench, saveBench } from '../services/bench.ts';
-import { runExperiment } from '../services/experiment.ts';
-import { trainEncrypted } from '../services/train-encrypted.ts';
+import { importBundle } from '../services/bundle-import.ts';
+import type { Caller } from '../services/caller.ts';
+import { evaluateRun } from '../services/evaluate.ts';
 import { importCsv } from '../services/import.ts';
-import { createKeySet, KeyHolder, keySetInfo } from '../services/keys.ts';
-import { predictBatches } from '../services/predict.ts';
-import type { PolicyOptions } from '../services/policy.ts';
-import { decryptRun, evaluateRun } from '../services/results.ts';
-import type { AuditSink } from '../services/stats.ts';
-import { listModels, loadModel, saveModel } from '../services/train.ts';
+import { createKeySet, KeyHolder, keySetInfo, unlockKeySet } from '../services/key-sets.ts';
+import { listModels } from '../services/models.ts';
+import { predict } from '../services/predict.ts';
+import { decryptRun, exportPredictions } from '../services/predictions.ts';
+import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey } from '../services/report.ts';
+import { trainChecked } from '../services/train.ts';
+import { trainEncrypted } from '../services/train-encrypted.ts';
 import { countPatients, getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
 import { batchStorage } from '../store/ciphertexts.ts';
 import { activeKeySet } from '../store/keysets.ts';
 import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
 import { vaultFor } from '../vault/select.ts';
-import { writeFileAtomic } from '../common/files.ts';
-import { predictionsCsv } from '../reports/csv-export.ts';
-import { type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../services/report.ts';
-import { SIGNATURE_SUFFIX, verifyReport } from '../reports/manifest.ts';
-import { NOT_EVALUATED_REASONS } from '../reports/report-schema.ts';
-import { openSigningKey } from '../reports/signing.ts';
 import { damagedBatches } from './integrity.ts';
 import { mayUse } from './roles.ts';
 import type { Session } from './session.ts';
@@ -120,9 +119,8 @@ function reportInfo(r: GeneratedReport, directory: string, newSigningKey: boolea
 
 export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
   const ws = () => session.workspace();
-  // The decryption policy records each decryption and refusal itself, in the session's queue of writes and under
-  // its role, so no handler writes its own 'decrypt' entry.
-  const policy: PolicyOptions = { audit: (action, detail) => session.audit(action, detail) };
+  /** Every use case runs in the session's queue of writes, as its unlocked role. */
+  const run = <T>(work: (caller: Caller) => T | Promise<T>): Promise<T> => session.write(() => work(session.caller()));
   /*
    * The report signed last: what Verify re-reads and whose public key is saved. Held here rather than named by
    * the renderer, so neither call can be pointed at another path, and verification trusts the key that signed.
@@ -162,23 +160,14 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'keys.create': async (req) => {
       const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
-      const { info } = await session.write(async () => {
-        // A second key set would silently orphan every batch encrypted under the first.
-        const existing = activeKeySet(ws().db);
-        if (existing) {
-          throw new Error(`this workspace already has key set ${shortFingerprint(existing.fingerprint)}: unlock it instead`);
-        }
-        return createKeySet(ws(), req.preset, vault);
-      });
+      await session.write(() => createKeySet(session.callerAs(req.role), req.preset, () => vault));
       session.begin(await KeyHolder.unlock(ws(), vault), req.role);
-      await session.audit('keygen', { keySet: info.shortFingerprint, preset: info.preset, custody: info.custody });
       return status();
     },
 
     'keys.unlock': async (req) => {
-      const holder = await KeyHolder.unlock(ws(), vaultFor(session.workspaceDir, req.custody, req.passphrase));
-      session.begin(holder, req.role);
-      await session.audit('unlock', { keySet: shortFingerprint(holder.fingerprint), custody: req.custody });
+      const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
+      session.begin(await session.write(() => unlockKeySet(session.callerAs(req.role), vault)), req.role);
       return status();
     },
 
@@ -216,18 +205,10 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.run': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const result = await session.job(req.jobId, (hooks) => session.write(() => importCsv(ws(), path, req.options ?? {}, hooks, { holder: session.holder() })));
-        await session.audit('import', {
-          batchId: result.batchId,
-          rows: result.rows,
-          dropped: result.dropped,
-          labeledRows: result.labeledRows,
-          hospitals: result.hospitals.length,
-        });
+        const result = await session.job(req.jobId, (hooks) => run((c) => importCsv(c, path, req.options ?? {}, hooks, { holder: session.holder() })));
         return { ok: true, result };
       } catch (e) {
         if (!(e instanceof CsvValidationError)) throw e;
-        await session.audit('import-rejected', { file: e.file.slice(0, 200), issues: e.totalIssues });
         return { ok: false, file: e.file, issues: e.issues, totalIssues: e.totalIssues };
       }
     },
@@ -235,14 +216,10 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.bundle': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const role = session.role ?? 'none';
-        // Recorded inside the import's transaction, which runs in the session's queue of writes.
-        const audit = (action: AuditAction, detail: Record<string, AuditDetailValue>): void => void appendAudit(ws().db, { role, action, detail });
-        const result = await session.job(req.jobId, (hooks) => session.write(() => importBundle(ws(), path, { acceptKey: req.acceptKey, audit }, hooks)));
+        const result = await session.job(req.jobId, (hooks) => run((c) => importBundle(c, path, { acceptKey: req.acceptKey }, hooks)));
         return { ok: true, result };
       } catch (e) {
         if (!(e instanceof BundleError)) throw e;
-        await session.audit('import-rejected', { file: basename(path), reason: e.code });
         return { ok: false, file: basename(path), reason: e.code, message: e.message, offeredKey: e.offeredKey };
       }
     },
@@ -285,17 +262,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'models.train': async (req) => {
       const path = session.requirePicked(req.path);
-      // The held-out check runs under the workspace's own parameters, so it predicts what prediction will do.
-      const preset = activeKeySet(ws().db)?.preset;
-      const { report, model } = await session.job(req.jobId, (hooks) =>
-        runExperiment(
-          path,
-          { ingest: req.options ?? {}, testFraction: req.testFraction ?? 0.3, seed: req.seed, sigmoidDegree: req.sigmoidDegree, preset },
-          hooks,
-        ),
-      );
-      await session.write(() => saveModel(ws(), model));
-      await session.audit('train', { modelId: model.id, nTrain: report.n_train, nTest: report.n_test, features: model.features.length });
+      const options = { ingest: req.options ?? {}, testFraction: req.testFraction ?? 0.3, seed: req.seed, sigmoidDegree: req.sigmoidDegree };
+      const { report, model } = await session.job(req.jobId, (hooks) => run((c) => trainChecked(c, path, options, hooks)));
       return {
         model: modelInfo(model),
         check: {
@@ -310,19 +278,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'models.trainEncrypted': async (req) => {
       const holder = session.holder();
-      const role = session.role ?? 'researcher';
       const options = { epochs: req.epochs, lr: req.lr, l2: req.l2, nesterov: req.nesterov };
-      // Inside the session's write queue: the refreshes are recorded straight into the log, in order.
-      const audit: AuditSink = (action, detail) => appendAudit(ws().db, { role, action, detail });
-      const r = await session.job(req.jobId, (hooks) => session.write(() => trainEncrypted(ws(), holder, req.batchIds, options, { audit }, hooks)));
-      await session.write(() => saveModel(ws(), r.model));
-      await session.audit('train', {
-        modelId: r.model.id,
-        method: r.model.training.method,
-        batches: r.stats.batchIds,
-        patients: r.stats.labeledPatients,
-        epochs: req.epochs,
-      });
+      const r = await session.job(req.jobId, (hooks) => run((c) => trainEncrypted(c, holder, req.batchIds, options, hooks)));
       return {
         model: modelInfo(r.model),
         epochs: r.epochs,
@@ -333,30 +290,27 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     },
 
     'predict.run': async (req) => {
-      const model = loadModel(ws(), req.modelId);
-      const scaling = req.scaling ?? 'folded';
-      const r = await session.job(req.jobId, (hooks) => session.write(() => predictBatches(ws(), model, req.batchIds, scaling, hooks)));
-      await session.audit('predict', { runId: r.runId, modelId: model.id, batches: req.batchIds.length, patients: r.patients, scaling });
+      const r = await session.job(req.jobId, (hooks) => run((c) => predict(c, { modelId: req.modelId, batchIds: req.batchIds, scaling: req.scaling }, hooks)));
       return runInfo(getRun(ws().db, r.runId)!);
     },
 
     'predict.runs': async () => listRuns(ws().db).map(runInfo),
 
-    'predictions.decrypt': async (req) => decryptRun(ws(), session.holder(), req.runId, policy),
+    'predictions.decrypt': async (req) => {
+      const holder = session.holder();
+      return run((c) => decryptRun(c, holder, req.runId));
+    },
 
     'predictions.exportCsv': async (req) => {
       const holder = session.holder();
       const path = await dialogs.pickSavePath(`homopai-run-${req.runId}-predictions.csv`);
       if (path === null) return { path: null, rows: 0 };
-      const rows = await decryptRun(ws(), holder, req.runId, policy);
-      await writeFileAtomic(path, predictionsCsv(rows));
-      await session.audit('export', { what: 'predictions', runId: req.runId, rows: rows.length });
-      return { path, rows: rows.length };
+      return run((c) => exportPredictions(c, holder, req.runId, path));
     },
 
     'evaluate.run': async (req) => {
-      const e = await evaluateRun(ws(), session.holder(), req.runId, policy);
-      await session.audit('evaluate', { runId: req.runId, labeled: e.labeled });
+      const holder = session.holder();
+      const e = await run((c) => evaluateRun(c, holder, req.runId));
       return {
         runId: e.runId,
         labeled: e.labeled,
@@ -368,9 +322,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'bench.run': async (req) => {
       const figures = await session.job(req.jobId, (hooks) => runBench({ patients: req.patients, preset: req.preset }, hooks));
-      const saved = await session.write(() => saveBench(ws(), figures));
-      await session.audit('bench', { benchId: saved.id, patients: figures.patients, preset: figures.preset });
-      return { ...figures, ...saved };
+      const [saved] = await run((c) => saveBench(c, [figures]));
+      return { ...figures, ...saved! };
     },
 
     'bench.history': async () => listBench(ws()),
@@ -386,9 +339,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'audit.export': async () => {
       const path = await dialogs.pickSavePath(`homopai-audit-${today()}.jsonl`);
       if (path === null) return { path: null, entries: 0 };
-      const entries = await exportAuditJsonl(ws().db, path);
-      await session.audit('export', { what: 'audit', entries });
-      return { path, entries };
+      return run((c) => exportAuditLog(c, path));
     },
 
     'reports.generate': async (req) => {
@@ -396,23 +347,14 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       // As in the CLI: the vault holding the key set's secret key holds the report-signing key too.
       const vault = vaultFor(session.workspaceDir, keySet.custody, req.passphrase);
       // The key before the folder: a wrong passphrase is refused before the user is asked where to save.
-      const key = await openSigningKey(vault, keySet.fingerprint);
-      if (key.created) await session.audit('keygen', { key: 'report-signing', fingerprint: key.fingerprint });
+      const key = await run((c) => signingKey(c, vault));
       const directory = await dialogs.pickDirectory();
       if (directory === null) return null;
-      // Evaluation decrypts labels: only for a role evaluate.run allows, and recorded by the session's policy.
+      // Evaluation decrypts labels: only for a role evaluate.run allows.
       const mayDecrypt = mayUse('evaluate.run', session.role);
       const formats: readonly ReportFormat[] = req.formats ?? REPORT_FORMATS;
-      const r = await generateReport(ws(), {
-        outDir: directory,
-        formats,
-        vault,
-        holder: mayDecrypt ? session.holder() : null,
-        mayDecrypt,
-        policy,
-        role: session.role ?? 'none',
-      });
-      await session.audit('report', reportAuditDetail(r, formats));
+      const options = { outDir: directory, formats, vault, holder: mayDecrypt ? session.holder() : null, mayDecrypt, role: session.role ?? 'none' };
+      const r = await run((c) => generateReport(c, options));
       lastReport = { manifestPath: r.manifestPath, publicKeyPem: r.manifest.signer.publicKey, fingerprint: r.signingKey.fingerprint };
       return reportInfo(r, directory, key.created);
     },
@@ -435,9 +377,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       const last = requireLastReport();
       const path = await dialogs.pickSavePath(`homopai-report-key-${shortFingerprint(last.fingerprint)}.pem`);
       if (path === null) return { path: null, fingerprint: last.fingerprint };
-      await writeFileAtomic(path, last.publicKeyPem);
-      await session.audit('export', { what: 'report-signing-key', fingerprint: last.fingerprint });
-      return { path, fingerprint: last.fingerprint };
+      return run((c) => exportReportKey(c, { pem: last.publicKeyPem, fingerprint: last.fingerprint }, path));
     },
 
     'jobs.cancel': async (req) => ({ cancelled: session.cancel(req.jobId) }),

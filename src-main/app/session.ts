@@ -1,6 +1,6 @@
 import type { Progress, Role } from '../../src-preload/contract.ts';
-import { type AuditAction, type AuditDetailValue, appendAudit } from '../audit/log.ts';
-import type { KeyHolder } from '../services/keys.ts';
+import { type Caller, callerFor } from '../services/caller.ts';
+import type { KeyHolder } from '../services/key-sets.ts';
 import type { JobHooks } from '../common/jobs.ts';
 import { Workspace } from '../store/workspace.ts';
 import { keychainAvailable } from '../vault/keychain.ts';
@@ -69,7 +69,8 @@ export class Session {
     this.active = null;
     ending.holder.lock();
     const cancelled = this.cancelAll();
-    await this.audit('lock', { reason, jobsCancelled: cancelled }, ending.role);
+    // Queued behind the cancelled jobs, so it is written once they have rolled back.
+    await this.write(() => this.callerAs(ending.role).audit('lock', { reason, jobsCancelled: cancelled }));
     // After the audit, which waits for the cancelled jobs to roll back: they stop as cancelled, not keyless.
     // Unless someone unlocked meanwhile, whose session needs the key.
     if (this.active === null) this.ws?.dropRowMac();
@@ -122,22 +123,25 @@ export class Session {
     return this.jobs.size;
   }
 
+  /** The session's caller of use cases: the workspace, recorded under the unlocked role. */
+  caller(): Caller {
+    return this.callerAs(this.role);
+  }
+
+  /** A caller recorded under a role about to begin (unlocking) or just ended (locking). */
+  callerAs(role: Role | null): Caller {
+    return callerFor(this.workspace(), { role: role ?? 'none', via: 'app' });
+  }
+
   /**
    * Runs writes to the workspace one at a time. Import and prediction hold a SQLite transaction across
    * awaits on the one connection; any write interleaved with them (an audit entry above all) would join
-   * that transaction and vanish with it on cancel. Never call write() or audit() from inside `work`.
+   * that transaction and vanish with it on cancel. Every use case runs in here; never call write() from inside `work`.
    */
   write<T>(work: () => T | Promise<T>): Promise<T> {
     const run = this.writes.then(work);
     this.writes = run.catch(() => undefined);
     return run;
-  }
-
-  /** Appends an audit entry: ids and counts only, never a value from a record. */
-  audit(action: AuditAction, detail: Record<string, AuditDetailValue>, role: Role | null = this.role): Promise<void> {
-    return this.write(() => {
-      appendAudit(this.workspace().db, { role: role ?? 'none', action, detail });
-    });
   }
 
   keychainState(): Promise<KeychainState> {

@@ -2,24 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Db } from '../store/db.ts';
-
-export const AUDIT_ACTIONS = [
-  'keygen',
-  'unlock',
-  'lock',
-  'import',
-  'import-rejected',
-  'hospital-key',
-  'train',
-  'predict',
-  'decrypt',
-  'decrypt-refused',
-  'evaluate',
-  'export',
-  'bench',
-  'report',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+import { AUDIT_ACTIONS, type AuditAction } from './actions.ts';
 
 export type AuditDetailValue = string | number | boolean | null | number[] | string[];
 

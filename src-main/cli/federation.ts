@@ -1,21 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
-import { shortFingerprint } from '../ckks/keys.ts';
+import type { Progress } from '../common/jobs.ts';
 import { encryptBundle } from '../services/bundle-encrypt.ts';
-import { BundleError } from '../federation/errors.ts';
 import { HospitalIdentity } from '../federation/identity.ts';
 import { importBundle } from '../services/bundle-import.ts';
-import { kitJson, parseKit } from '../federation/kit.ts';
+import { parseKit } from '../federation/kit.ts';
 import type { IngestOptions } from '../ingest/index.ts';
-import { writeFileAtomic } from '../common/files.ts';
+import type { Caller } from '../services/caller.ts';
+import { KeyHolder, loadRowKey } from '../services/key-sets.ts';
+import { exportKit } from '../services/kit.ts';
+import { selectBatches } from '../services/selection.ts';
+import { computeCohortStats } from '../services/stats.ts';
 import { ENCRYPTED_TRAINING_DEFAULTS, trainEncrypted } from '../services/train-encrypted.ts';
-import { KeyHolder, loadRowKey } from '../services/keys.ts';
-import type { Progress } from '../common/jobs.ts';
-import { type AggregatePolicy, computeCohortStats } from '../services/stats.ts';
-import { saveModel } from '../services/train.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { listBatches } from '../store/batches.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { readPassphrase } from './prompt.ts';
 
@@ -38,11 +34,9 @@ export interface FederationCli {
   ingest: () => IngestOptions;
   onProgress: (p: Progress) => void;
   openWs: () => Workspace;
-  audit: (ws: Workspace, action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
+  caller: (ws: Workspace) => Caller;
   vault: (ws: Workspace, purpose: string) => Promise<SecretKeyVault>;
   print: (json: boolean, value: unknown, human: () => string) => void;
-  /** The decryption policy's k, when --min-patients sets it. */
-  minPatients: number | undefined;
 }
 
 export type FederationCommand = 'kit' | 'encrypt' | 'import-bundle' | 'stats' | 'train-encrypted';
@@ -59,22 +53,11 @@ function positiveNumber(value: string | undefined, name: string): number | undef
   return n;
 }
 
-/** --batches 1,2,3, or every batch under the active key set (labeled ones only when training). */
-function selectBatches(ws: Workspace, spec: string | undefined, labeledOnly: boolean): number[] {
-  if (spec && spec !== 'all') return spec.split(',').map((s) => Number(s.trim()));
-  const fingerprint = ws.requireKeySet().fingerprint;
-  const ids = listBatches(ws.db)
-    .filter((b) => b.keyFingerprint === fingerprint && (!labeledOnly || b.labeledRows > 0))
-    .map((b) => b.id);
-  if (ids.length === 0) throw new Error(`this workspace has no ${labeledOnly ? 'labeled ' : ''}batches: import hospital bundles first`);
-  return ids;
-}
-
 /** Runs the key holder's work with the vault unlocked, and locks it whatever happens. */
-async function asKeyHolder<T>(cli: FederationCli, ws: Workspace, purpose: string, work: (holder: KeyHolder, policy: AggregatePolicy) => Promise<T>): Promise<T> {
+async function asKeyHolder<T>(cli: FederationCli, ws: Workspace, purpose: string, work: (holder: KeyHolder) => Promise<T>): Promise<T> {
   const holder = await KeyHolder.unlock(ws, await cli.vault(ws, purpose));
   try {
-    return await work(holder, { audit: (action, detail) => cli.audit(ws, action, detail), minPatients: cli.minPatients });
+    return await work(holder);
   } finally {
     holder.lock();
   }
@@ -87,14 +70,11 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       if (cli.positionals[1] !== 'export') throw new Error('kit needs a subcommand: kit export --out FILE');
       const out = required(v.out, 'kit export --out FILE');
       using ws = cli.openWs();
-      const keySet = ws.requireKeySet();
-      await writeFileAtomic(out, kitJson(keySet));
-      cli.audit(ws, 'export', { what: 'kit', fingerprint: keySet.fingerprint });
-      const short = shortFingerprint(keySet.fingerprint);
-      cli.print(cli.json, { path: out, fingerprint: keySet.fingerprint, shortFingerprint: short, preset: keySet.preset }, () =>
+      const kit = await exportKit(cli.caller(ws), out);
+      cli.print(cli.json, { path: out, ...kit }, () =>
         [
-          `encryptor kit written to ${out} (public parameters and public key only; ${keySet.preset} preset)`,
-          `key-set fingerprint ${short}: read it to each hospital by phone or on paper before it encrypts`,
+          `encryptor kit written to ${out} (public parameters and public key only; ${kit.preset} preset)`,
+          `key-set fingerprint ${kit.shortFingerprint}: read it to each hospital by phone or on paper before it encrypts`,
         ].join('\n'),
       );
       return;
@@ -126,11 +106,7 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
       await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
-      const audit = (action: AuditAction, detail: Record<string, AuditDetailValue>): void => cli.audit(ws, action, detail);
-      const r = await importBundle(ws, file, { acceptKey: cli.values['accept-key'], audit }).catch((e: unknown) => {
-        if (e instanceof BundleError) cli.audit(ws, 'import-rejected', { file: basename(file), reason: e.code });
-        throw e;
-      });
+      const r = await importBundle(cli.caller(ws), file, { acceptKey: cli.values['accept-key'] });
       cli.print(cli.json, r, () =>
         [
           `imported ${r.rows} patients of ${r.hospital} as batch ${r.batchId} (bundle ${r.bundleId}, ${r.blocks} block(s)); nothing was decrypted`,
@@ -149,8 +125,8 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     case 'stats': {
       using ws = cli.openWs();
       const batchIds = selectBatches(ws, v.batches, false);
-      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder, policy) =>
-        computeCohortStats(ws, holder, batchIds, policy, { onProgress: cli.onProgress }),
+      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder) =>
+        computeCohortStats(cli.caller(ws), holder, batchIds, { onProgress: cli.onProgress }),
       );
       cli.print(cli.json, s, () =>
         [
@@ -169,8 +145,8 @@ export async function federationCommand(command: FederationCommand, cli: Federat
         lr: positiveNumber(v.lr, 'lr') ?? ENCRYPTED_TRAINING_DEFAULTS.lr,
         nesterov: v.nesterov ?? ENCRYPTED_TRAINING_DEFAULTS.nesterov,
       };
-      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder, policy) =>
-        trainEncrypted(ws, holder, batchIds, options, policy, {
+      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder) =>
+        trainEncrypted(cli.caller(ws), holder, batchIds, options, {
           onProgress: cli.onProgress,
           onEpoch: (e) =>
             process.stderr.write(
@@ -181,8 +157,6 @@ export async function federationCommand(command: FederationCommand, cli: Federat
         }),
       );
       const { model } = r;
-      saveModel(ws, model);
-      cli.audit(ws, 'train', { model: model.id, rows: model.training.rows, features: model.features.length, method: model.training.method, batches: batchIds });
       const meanEpochMs = r.epochs.reduce((s, e) => s + e.evaluateMs + e.refreshMs, 0) / r.epochs.length;
       cli.print(cli.json, { ...r, meanEpochMs }, () =>
         [

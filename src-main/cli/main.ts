@@ -1,29 +1,31 @@
 import { parseArgs } from 'node:util';
-import { PRESETS } from '../ckks/presets.ts';
-import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
+import { verifyAudit } from '../audit/log.ts';
 import type { Scaling } from '../circuits/inference.ts';
-import { listBatches } from '../store/batches.ts';
-import { listRuns } from '../store/predictions.ts';
-import { runBench, saveBench, type BenchFigures } from '../services/bench.ts';
-import { runExperiment } from '../services/experiment.ts';
-import { importCsv } from '../services/import.ts';
-import { createKeySet, KeyHolder, loadRowKey } from '../services/keys.ts';
-import { predictBatches } from '../services/predict.ts';
+import { PRESETS } from '../ckks/presets.ts';
 import type { Progress } from '../common/jobs.ts';
 import { samplePath } from '../common/resources.ts';
-import type { PolicyOptions } from '../services/policy.ts';
-import { decryptRun, evaluateRun } from '../services/results.ts';
-import { loadModel, saveModel, type SigmoidDegree, trainFromCsv } from '../services/train.ts';
+import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
+import type { SigmoidDegree } from '../../src-preload/contract.ts';
+import { exportAuditLog } from '../services/audit-log.ts';
+import { type BenchFigures, runBench, saveBench } from '../services/bench.ts';
+import { type Caller, callerFor } from '../services/caller.ts';
+import { evaluateRun } from '../services/evaluate.ts';
+import { runExperiment } from '../services/experiment.ts';
+import { importCsv } from '../services/import.ts';
+import { createKeySet, KeyHolder, loadRowKey } from '../services/key-sets.ts';
+import { predict } from '../services/predict.ts';
+import { decryptRun, savePredictions } from '../services/predictions.ts';
+import { selectBatches } from '../services/selection.ts';
+import { trainModel } from '../services/train.ts';
+import { listRuns } from '../store/predictions.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
-import { appendAudit, exportAuditJsonl, verifyAudit } from '../audit/log.ts';
 import { vaultFor } from '../vault/select.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { federationCommand } from './federation.ts';
+import { printable } from './printable.ts';
 import { readPassphrase } from './prompt.ts';
 import { reportCommands } from './report.ts';
-import { writeFileAtomic } from '../common/files.ts';
-import { predictionsCsv } from '../reports/csv-export.ts';
 
 const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
 
@@ -171,8 +173,9 @@ function progressPrinter(): (p: Progress) => void {
   };
 }
 
+/** JSON escapes control characters itself; human output has them replaced, as names come from imported files. */
 function print(json: boolean, value: unknown, human: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${printable(human())}\n`);
 }
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -193,13 +196,10 @@ async function main(argv: string[]): Promise<void> {
   const onProgress = progressPrinter();
   const openWs = (): Workspace => Workspace.open(v.workspace ?? defaultWorkspaceDir());
   const role = oneOf('role', v.role, ['clinician', 'researcher', 'auditor'] as const) ?? 'researcher';
-  const audit = (ws: Workspace, action: Parameters<typeof appendAudit>[1]['action'], detail: Parameters<typeof appendAudit>[1]['detail']): void => {
-    appendAudit(ws.db, { role, action, detail: { ...detail, via: 'cli' } });
-  };
   const minPatients = num('min-patients', v['min-patients']);
   if (minPatients !== undefined && !(Number.isInteger(minPatients) && minPatients >= 1)) throw new UsageError('--min-patients must be a positive integer');
-  const policy = (ws: Workspace): PolicyOptions => ({ audit: (action, detail) => audit(ws, action, detail), minPatients });
-  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, audit, vault, print, minPatients };
+  const caller = (ws: Workspace): Caller => callerFor(ws, { role, via: 'cli' }, minPatients);
+  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, caller, vault, print };
 
   switch (command) {
     case 'demo':
@@ -237,8 +237,7 @@ async function main(argv: string[]): Promise<void> {
       using ws = openWs();
       const preset = oneOf('preset', v.preset, Object.keys(PRESETS) as (keyof typeof PRESETS)[]) ?? 'standard';
       const custody = oneOf('custody', v.custody, ['keychain', 'passphrase'] as const) ?? 'passphrase';
-      const { info, keygenMs } = await createKeySet(ws, preset, await vault(ws, 'to seal the new secret key', custody));
-      audit(ws, 'keygen', { fingerprint: info.fingerprint, preset, custody });
+      const { info, keygenMs } = await createKeySet(caller(ws), preset, () => vault(ws, 'to seal the new secret key', custody));
       print(json, { ...info, keygen_ms: keygenMs }, () =>
         `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms\nworkspace: ${ws.dir}`,
       );
@@ -248,11 +247,7 @@ async function main(argv: string[]): Promise<void> {
       using ws = openWs();
       const file = fileArg(positionals, 'import');
       await loadRowKey(ws, await vault(ws, 'to tag the stored ciphertexts'));
-      const r = await importCsv(ws, file, ingestOptions(v), { onProgress }).catch((e: unknown) => {
-        if (e instanceof CsvValidationError) audit(ws, 'import-rejected', { file: e.file, issues: e.totalIssues });
-        throw e;
-      });
-      audit(ws, 'import', { batch: r.batchId, file: r.file, rows: r.rows, dropped: r.dropped, hospitals: r.hospitals.length });
+      const r = await importCsv(caller(ws), file, ingestOptions(v), { onProgress });
       print(json, r, () =>
         [
           `imported ${r.rows} patients from ${r.file} as batch ${r.batchId} (${r.blocks} ciphertext block(s), ${r.dropped} rows dropped)`,
@@ -271,9 +266,7 @@ async function main(argv: string[]): Promise<void> {
     case 'train': {
       if (v.encrypted) return federationCommand('train-encrypted', federation);
       using ws = openWs();
-      const model = await trainFromCsv(fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
-      saveModel(ws, model);
-      audit(ws, 'train', { model: model.id, rows: model.training.rows, features: model.features.length });
+      const model = await trainModel(caller(ws), fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
       print(json, model, () =>
         [
           `model ${model.id} trained on ${model.training.rows} rows (${model.training.positives} at-risk)`,
@@ -285,22 +278,19 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'predict': {
       using ws = openWs();
-      const model = loadModel(ws, v.model);
-      const batchIds =
-        !v.batches || v.batches === 'all' ? listBatches(ws.db).map((b) => b.id) : v.batches.split(',').map((s) => Number(s.trim()));
-      if (batchIds.length === 0) throw new Error('this workspace has no batches: import a CSV first');
+      const batchIds = selectBatches(ws, v.batches);
       // One passphrase for both steps: the row key for the prediction, then the secret key to decrypt its result.
       const keys = await vault(ws, 'to verify the batches and decrypt the predictions');
       await loadRowKey(ws, keys);
-      const run = await predictBatches(ws, model, batchIds, scaling(v) ?? 'folded', { onProgress });
+      const run = await predict(caller(ws), { modelId: v.model, batchIds, scaling: scaling(v) }, { onProgress });
       const holder = await KeyHolder.unlock(ws, keys);
-      audit(ws, 'predict', { run: run.runId, model: model.id, batches: batchIds, patients: run.patients });
-      const preds = await decryptRun(ws, holder, run.runId, policy(ws));
-      holder.lock();
-      if (v.out) {
-        await writeFileAtomic(v.out, predictionsCsv(preds));
-        audit(ws, 'export', { what: 'predictions', run: run.runId, rows: preds.length });
+      let preds;
+      try {
+        preds = await decryptRun(caller(ws), holder, run.runId);
+      } finally {
+        holder.lock();
       }
+      if (v.out) await savePredictions(caller(ws), run.runId, preds, v.out);
       print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, predictions: preds }, () =>
         [
           `run ${run.runId}: ${run.patients} patients predicted on ciphertexts in ${run.evalMs.toFixed(0)} ms${v.out ? `; written to ${v.out}` : ''}`,
@@ -315,9 +305,12 @@ async function main(argv: string[]): Promise<void> {
       const runId = num('run', v.run) ?? listRuns(ws.db)[0]?.id;
       if (runId === undefined) throw new Error('this workspace has no prediction runs: run homopai predict first');
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
-      const e = await evaluateRun(ws, holder, runId, policy(ws));
-      holder.lock();
-      audit(ws, 'evaluate', { run: runId, labeled: e.labeled });
+      let e;
+      try {
+        e = await evaluateRun(caller(ws), holder, runId);
+      } finally {
+        holder.lock();
+      }
       print(json, e, () => {
         const m = e.metrics;
         return [
@@ -336,8 +329,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (v.workspace) {
         using ws = openWs();
-        for (const r of results) saveBench(ws, r);
-        audit(ws, 'bench', { cohorts: sizes });
+        saveBench(caller(ws), results);
       }
       print(json, results.length === 1 ? results[0] : results, () => benchTable(results));
       return;
@@ -352,8 +344,7 @@ async function main(argv: string[]): Promise<void> {
       }
       if (positionals[1] === 'export') {
         if (!v.out) throw new UsageError('audit export needs --out FILE.jsonl');
-        const n = await exportAuditJsonl(ws.db, v.out);
-        audit(ws, 'export', { what: 'audit-log', entries: n });
+        const { entries: n } = await exportAuditLog(caller(ws), v.out);
         print(json, { entries: n, path: v.out }, () => `${n} entries written to ${v.out}`);
         return;
       }
@@ -362,7 +353,7 @@ async function main(argv: string[]): Promise<void> {
     case 'report':
     case 'report-key':
     case 'verify':
-      return reportCommands[command]({ values: v, positionals, json, role, openWs, vault, audit, print });
+      return reportCommands[command]({ values: v, positionals, json, role, openWs, vault, caller, print });
     default:
       throw new UsageError(`unknown command "${command}" (see homopai --help)`);
   }
@@ -372,10 +363,10 @@ try {
   await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof CsvValidationError) {
-    for (const i of e.issues) process.stderr.write(`${i.file}: ${i.message}\n`);
+    for (const i of e.issues) process.stderr.write(printable(`${i.file}: ${i.message}\n`));
     if (e.totalIssues > e.issues.length) process.stderr.write(`… and ${e.totalIssues - e.issues.length} more\n`);
   }
   const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`homopai: ${message.split('\n')[0]}\n`);
+  process.stderr.write(`homopai: ${printable(message.split('\n')[0]!)}\n`);
   process.exitCode = 1;
 }

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { writeFileAtomic } from '../common/files.ts';
 import { utc } from '../reports/format.ts';
-import { generateReport, REPORT_FORMATS, type ReportFormat, reportAuditDetail } from '../services/report.ts';
 import { verifyReport } from '../reports/manifest.ts';
-import { openSigningKey, publicKeyPem } from '../reports/signing.ts';
-import { KeyHolder } from '../services/keys.ts';
+import { publicKeyPem } from '../reports/signing.ts';
+import type { Caller } from '../services/caller.ts';
+import { KeyHolder } from '../services/key-sets.ts';
+import { exportReportKey, generateReport, REPORT_FORMATS, type ReportFormat, signingKey } from '../services/report.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 
@@ -18,7 +17,7 @@ export interface ReportCli {
   role: string;
   openWs(): Workspace;
   vault(ws: Workspace, purpose: string): Promise<SecretKeyVault>;
-  audit(ws: Workspace, action: AuditAction, detail: Record<string, AuditDetailValue>): void;
+  caller(ws: Workspace): Caller;
   print(json: boolean, value: unknown, human: () => string): void;
 }
 
@@ -28,10 +27,6 @@ function formats(list: string | undefined): ReportFormat[] {
   const unknown = chosen.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
   if (unknown.length > 0 || chosen.length === 0) throw new Error(`--format takes a list of ${REPORT_FORMATS.join(', ')}`);
   return chosen as ReportFormat[];
-}
-
-function recordNewSigningKey(cli: ReportCli, ws: Workspace, key: { fingerprint: string; created: boolean }): void {
-  if (key.created) cli.audit(ws, 'keygen', { key: 'report-signing', fingerprint: key.fingerprint });
 }
 
 /** `homopai report --out DIR [--format pdf,html,json] [--since DATE]` */
@@ -47,7 +42,7 @@ async function reportCommand(cli: ReportCli): Promise<void> {
   const vault = await cli.vault(ws, 'to evaluate and sign the report');
   const holder = await KeyHolder.unlock(ws, vault);
   try {
-    const r = await generateReport(ws, {
+    const r = await generateReport(cli.caller(ws), {
       outDir: cli.values.out,
       formats: chosen,
       vault,
@@ -55,8 +50,6 @@ async function reportCommand(cli: ReportCli): Promise<void> {
       role: cli.role,
       since: cli.values.since,
     });
-    recordNewSigningKey(cli, ws, r.signingKey);
-    cli.audit(ws, 'report', reportAuditDetail(r, chosen));
     cli.print(cli.json, { name: r.name, files: r.paths, manifest: r.manifestPath, signingKey: r.signingKey.fingerprint }, () =>
       [
         `report ${r.name} signed with key ${shortFingerprint(r.signingKey.fingerprint)}${r.signingKey.created ? ' (new: export it with homopai report-key)' : ''}`,
@@ -72,10 +65,9 @@ async function reportCommand(cli: ReportCli): Promise<void> {
 async function reportKeyCommand(cli: ReportCli): Promise<void> {
   if (!cli.values.out) throw new Error('report-key needs --out FILE.pem');
   using ws = cli.openWs();
-  const key = await openSigningKey(await cli.vault(ws, 'to open the report-signing key'), ws.requireKeySet().fingerprint);
-  await writeFileAtomic(cli.values.out, publicKeyPem(key.publicKey));
-  recordNewSigningKey(cli, ws, key);
-  cli.audit(ws, 'export', { what: 'report-signing-key', fingerprint: key.fingerprint });
+  const caller = cli.caller(ws);
+  const key = await signingKey(caller, await cli.vault(ws, 'to open the report-signing key'));
+  await exportReportKey(caller, { pem: publicKeyPem(key.publicKey), fingerprint: key.fingerprint }, cli.values.out);
   cli.print(cli.json, { fingerprint: key.fingerprint, path: cli.values.out }, () => `report-signing public key ${shortFingerprint(key.fingerprint)} written to ${cli.values.out}\nfingerprint (SHA-256 of the key): ${key.fingerprint}`);
 }
 

@@ -1,19 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { appendAudit } from '../audit/log.ts';
 import { slotSumSteps } from '../ckks/rotate.ts';
 import { writeCohortCsv } from '../ingest/synthetic-cohort.ts';
 import type { IngestOptions } from '../ingest/index.ts';
-import { PassphraseVault } from '../vault/passphrase.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { trainEncrypted } from './train-encrypted.ts';
 import { importCsv } from './import.ts';
-import { createKeySet, KeyHolder } from './keys.ts';
+import { scratchWorkspace } from './scratch.ts';
 import type { JobHooks } from '../common/jobs.ts';
-import { type AuditSink, computeCohortStats } from './stats.ts';
-import { Workspace } from '../store/workspace.ts';
+import { computeCohortStats } from './stats.ts';
 
 export interface TrainingBenchOptions {
   /** A labeled CSV to train on; a synthetic cohort of `patients` when absent. */
@@ -57,47 +51,34 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 export async function runTrainingBench(opts: TrainingBenchOptions, hooks: JobHooks = {}): Promise<TrainingBenchFigures> {
   const preset = opts.preset ?? 'standard';
   const epochs = opts.epochs ?? 3;
-  const dir = mkdtempSync(join(tmpdir(), 'homopai-bench-training-'));
-  try {
-    let csv = opts.csv?.path;
-    if (!csv) {
-      csv = join(dir, 'cohort.csv');
-      await writeCohortCsv(csv, { patients: opts.patients ?? 1000, seed: opts.seed ?? 11 });
-    }
-    using ws = Workspace.open(dir);
-    const vault = new PassphraseVault(dir, randomBytes(24).toString('base64'));
-    hooks.onProgress?.({ phase: 'generating keys', done: 0, total: null });
-    // The rotations slot sums need, made with the key set rather than derived later by the key holder.
-    await createKeySet(ws, preset, vault, slotSumSteps((await contextFor(preset)).slotCount));
-    const holder = await KeyHolder.unlock(ws, vault);
-    try {
-      const imported = await importCsv(ws, csv, opts.csv?.ingest ?? {}, hooks, { holder });
-      const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
-      const t0 = performance.now();
-      await computeCohortStats(ws, holder, [imported.batchId], { audit }, hooks);
-      const statsMs = performance.now() - t0;
-      const r = await trainEncrypted(ws, holder, [imported.batchId], { epochs, metrics: true }, { audit }, hooks);
-      const total = r.epochs.map((e) => e.evaluateMs + e.refreshMs);
-      return {
-        source: opts.csv ? basename(opts.csv.path) : 'synthetic cohort',
-        preset,
-        patients: imported.rows,
-        features: imported.features.length,
-        blocks: imported.blocks,
-        epochs,
-        stats_ms: statsMs,
-        prepare_ms: r.prepareMs,
-        epoch_ms_mean: mean(total),
-        epoch_ms_max: Math.max(...total),
-        evaluate_ms_mean: mean(r.epochs.map((e) => e.evaluateMs)),
-        refresh_ms_mean: mean(r.epochs.map((e) => e.refreshMs)),
-        metrics_ms_mean: mean(r.epochs.map((e) => e.metricsMs)),
-        accuracy: r.epochs.at(-1)!.training!.accuracy,
-      };
-    } finally {
-      holder.lock();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // The rotations slot sums need, made with the key set rather than derived later by the key holder.
+  using scratch = await scratchWorkspace(preset, 'homopai-bench-training-', hooks, slotSumSteps((await contextFor(preset)).slotCount));
+  const { caller, holder } = scratch;
+  let csv = opts.csv?.path;
+  if (!csv) {
+    csv = join(scratch.dir, 'cohort.csv');
+    await writeCohortCsv(csv, { patients: opts.patients ?? 1000, seed: opts.seed ?? 11 });
   }
+  const imported = await importCsv(caller, csv, opts.csv?.ingest ?? {}, hooks, { holder });
+  const t0 = performance.now();
+  await computeCohortStats(caller, holder, [imported.batchId], hooks);
+  const statsMs = performance.now() - t0;
+  const r = await trainEncrypted(caller, holder, [imported.batchId], { epochs, metrics: true }, hooks);
+  const total = r.epochs.map((e) => e.evaluateMs + e.refreshMs);
+  return {
+    source: opts.csv ? basename(opts.csv.path) : 'synthetic cohort',
+    preset,
+    patients: imported.rows,
+    features: imported.features.length,
+    blocks: imported.blocks,
+    epochs,
+    stats_ms: statsMs,
+    prepare_ms: r.prepareMs,
+    epoch_ms_mean: mean(total),
+    epoch_ms_max: Math.max(...total),
+    evaluate_ms_mean: mean(r.epochs.map((e) => e.evaluateMs)),
+    refresh_ms_mean: mean(r.epochs.map((e) => e.refreshMs)),
+    metrics_ms_mean: mean(r.epochs.map((e) => e.metricsMs)),
+    accuracy: r.epochs.at(-1)!.training!.accuracy,
+  };
 }

@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeCohortCsv } from '../ingest/synthetic-cohort.ts';
 import { readAll } from '../ingest/index.ts';
@@ -14,13 +11,14 @@ import { contextFor } from '../ckks/contexts.ts';
 import { wasmHeapBytes } from '../ckks/seal.ts';
 import { insertBenchRun, listBenchRuns } from '../store/bench.ts';
 import { blocksOf, featureStorage, labelStorage } from '../store/ciphertexts.ts';
-import { PassphraseVault } from '../vault/passphrase.ts';
 import { importCsv } from './import.ts';
-import { createKeySet, KeyHolder } from './keys.ts';
-import { planOf, predictBatches } from './predict.ts';
+import { planOf, predict } from './predict.ts';
+import { scratchWorkspace } from './scratch.ts';
+import type { Caller } from './caller.ts';
 import type { JobHooks } from '../common/jobs.ts';
-import { decryptRun } from './results.ts';
-import { labeledRows, saveModel, trainFromCsv } from './train.ts';
+import { decryptRun } from './predictions.ts';
+import { labeledRows } from '../ml/fit.ts';
+import { trainModel } from './train.ts';
 import { Workspace } from '../store/workspace.ts';
 
 export interface BenchOptions {
@@ -104,7 +102,6 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
   const preset = opts.preset ?? 'standard';
   const scaling = opts.scaling ?? 'folded';
   const seed = opts.seed ?? 7;
-  const dir = mkdtempSync(join(tmpdir(), 'homopai-bench-'));
   let peakRss = process.memoryUsage.rss();
   const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -117,26 +114,22 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
   const evaluators = new CkksPool('evaluator', opts.workers);
   const single = { encryptor: new CkksPool('encryptor', 1), evaluator: new CkksPool('evaluator', 1) };
   try {
-    const csv = join(dir, 'cohort.csv');
-    const trainCsv = join(dir, 'training.csv');
+    const heapBefore = await wasmHeapBytes();
+    using scratch = await scratchWorkspace(preset, 'homopai-bench-', hooks);
+    const { ws, caller, holder, keygenMs, keySet: info } = scratch;
+    const csv = join(scratch.dir, 'cohort.csv');
+    const trainCsv = join(scratch.dir, 'training.csv');
     await writeCohortCsv(csv, { patients: opts.patients, seed });
     await writeCohortCsv(trainCsv, { patients: TRAINING_COHORT, seed: seed + 1 });
-    const heapBefore = await wasmHeapBytes();
-    using ws = Workspace.open(dir);
-    const vault = new PassphraseVault(dir, randomBytes(24).toString('base64'));
-    hooks.onProgress?.({ phase: 'generating keys', done: 0, total: null });
-    const { info, keygenMs } = await createKeySet(ws, preset, vault);
-    const holder = await KeyHolder.unlock(ws, vault);
 
     const t0 = performance.now();
-    const imported = await importCsv(ws, csv, {}, { ...hooks, onProgress: progress }, { holder, pool: encryptors });
+    const imported = await importCsv(caller, csv, {}, { ...hooks, onProgress: progress }, { holder, pool: encryptors });
     const importMs = performance.now() - t0;
 
-    const model = await trainFromCsv(trainCsv, {});
-    saveModel(ws, model);
-    const predicted = await predictBatches(ws, model, [imported.batchId], scaling, { ...hooks, onProgress: progress }, evaluators);
+    const model = await trainModel(caller, trainCsv, {});
+    const predicted = await predict(caller, { modelId: model.id, batchIds: [imported.batchId], scaling }, { ...hooks, onProgress: progress }, evaluators);
     const t1 = performance.now();
-    await decryptRun(ws, holder, predicted.runId);
+    await decryptRun(caller, holder, predicted.runId);
     const decryptMs = performance.now() - t1;
     sample();
 
@@ -152,7 +145,6 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
     const encryptOne = await encryptionThroughput(single.encryptor, key, ctx.slotCount, columns);
     const evalAll = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling);
     const evalOne = await evaluationThroughput(single.evaluator, ws, model, imported.batchId, scaling);
-    holder.lock();
 
     // Plaintext twin of the evaluation (scaling, w.x + b, exact sigmoid) in the same process and run, on the
     // training cohort, per patient.
@@ -189,13 +181,15 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
     };
   } finally {
     await Promise.all([encryptors.close(), evaluators.close(), single.encryptor.close(), single.evaluator.close()]);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export function saveBench(ws: Workspace, figures: BenchFigures): { id: number; createdAt: string } {
+/** Keeps benchmark figures in the workspace's history (no patient data: synthetic cohorts) and records it. */
+export function saveBench(caller: Caller, figures: readonly BenchFigures[]): { id: number; createdAt: string }[] {
   const createdAt = new Date().toISOString();
-  return { id: insertBenchRun(ws.db, createdAt, JSON.stringify(figures)), createdAt };
+  const saved = figures.map((f) => ({ id: insertBenchRun(caller.ws.db, createdAt, JSON.stringify(f)), createdAt }));
+  caller.audit('bench', { benchIds: saved.map((s) => s.id), patients: figures.map((f) => f.patients), preset: figures[0]?.preset ?? '' });
+  return saved;
 }
 
 export function listBench(ws: Workspace): (BenchFigures & { id: number; createdAt: string })[] {

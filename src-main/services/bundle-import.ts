@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { SealError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { loadCiphertext } from '../ckks/serialize.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
+import type { Caller } from './caller.ts';
 import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
@@ -68,11 +68,6 @@ export interface BundleImportOptions {
    * bundle signed with exactly that key replaces the pin.
    */
   acceptKey?: string;
-  /**
-   * Where the import and a replaced pin are recorded, inside the import's transaction: a changed hospital key
-   * is never in the store without its entry in the activity log.
-   */
-  audit?: (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
 }
 
 /** Whether a key id is the one the user typed: its full id, or the short fingerprint the app and CLI show. */
@@ -87,11 +82,22 @@ function namesKey(typed: string, keyId: string): boolean {
  * anything. Any refusal is a BundleError and leaves the store untouched.
  */
 export async function importBundle(
-  ws: Workspace,
+  caller: Caller,
   path: string,
   options: BundleImportOptions = {},
   hooks: JobHooks = {},
 ): Promise<BundleImportResult> {
+  try {
+    return await storeBundle(caller, path, options, hooks);
+  } catch (e) {
+    // Recorded outside the import's transaction: nothing of the bundle was stored.
+    if (e instanceof BundleError) caller.audit('import-rejected', { file: basename(path).slice(0, 200), reason: e.code });
+    throw e;
+  }
+}
+
+async function storeBundle(caller: Caller, path: string, options: BundleImportOptions, hooks: JobHooks): Promise<BundleImportResult> {
+  const { ws } = caller;
   const keySet = ws.requireKeySet();
   const mac = ws.rowMac();
   const bytes = new Uint8Array(await readFile(path));
@@ -170,8 +176,19 @@ export async function importBundle(
     });
     finishBatch(ws.db, id, { rows: h.rows, dropped: h.dropped, labeledRows, sourceSha256: sha256Hex(bytes) });
     insertBundle(ws.db, { bundleId: h.bundleId, hospital, batchId: id, sha256: sha256Hex(bytes), createdAt: h.createdAt, importedAt: now });
-    if (repin) options.audit?.('hospital-key', { hospital, from: shortFingerprint(pinned.keyId), to: shortFingerprint(keyId), bundle: h.bundleId });
-    options.audit?.('import', { batch: id, file: basename(path), rows: h.rows, hospitals: 1, origin: 'bundle', bundle: h.bundleId, hospital });
+    // In the import's transaction: a changed hospital key, or a batch, is never in the store without its entry.
+    if (repin) caller.audit('hospital-key', { hospital, from: shortFingerprint(pinned.keyId), to: shortFingerprint(keyId), bundleId: h.bundleId });
+    caller.audit('import', {
+      batchId: id,
+      origin: 'bundle',
+      file: basename(path).slice(0, 200),
+      rows: h.rows,
+      dropped: h.dropped,
+      labeledRows,
+      hospitals: 1,
+      bundleId: h.bundleId,
+      hospital,
+    });
     return id;
   })();
   return {

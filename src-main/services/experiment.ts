@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { presetByName } from '../ckks/presets.ts';
 import { readAll, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
 import type { Scaling } from '../circuits/inference.ts';
@@ -11,14 +8,14 @@ import type { Model } from '../ml/model.ts';
 import { transform } from '../ml/scaler.ts';
 import { evalPoly } from '../ml/sigmoid-poly.ts';
 import { stratifiedSplit } from '../ml/split.ts';
-import { PassphraseVault } from '../vault/passphrase.ts';
 import { importRecords } from './import.ts';
-import { createKeySet, KeyHolder } from './keys.ts';
-import { predictBatches } from './predict.ts';
+import { predict } from './predict.ts';
+import { scratchWorkspace } from './scratch.ts';
 import type { JobHooks } from '../common/jobs.ts';
-import { decryptRun } from './results.ts';
-import { buildModel, type SigmoidDegree, saveModel } from './train.ts';
-import { Workspace } from '../store/workspace.ts';
+import { decryptRun } from './predictions.ts';
+import type { SigmoidDegree } from '../../src-preload/contract.ts';
+import { buildModel } from '../ml/fit.ts';
+import { saveModel } from './models.ts';
 
 export interface ExperimentOptions {
   ingest?: IngestOptions;
@@ -89,76 +86,65 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
   const xTest = take(x, split.test);
   const yTest = Float64Array.from(split.test, (i) => y[i]!);
 
-  const dir = mkdtempSync(join(tmpdir(), 'homopai-run-'));
-  try {
-    using ws = Workspace.open(dir);
-    // A throwaway workspace gets a throwaway passphrase: the secret key is still only ever on disk sealed.
-    const vault = new PassphraseVault(dir, randomBytes(24).toString('base64'));
-    hooks.onProgress?.({ phase: 'generating keys', done: 0, total: null });
-    const { keygenMs } = await createKeySet(ws, preset.name, vault);
-
-    const rows = split.test.length;
-    const chunk: RecordChunk = {
-      rowNumbers: Uint32Array.from(split.test, (i) => labeled[i]! + 2),
-      hospitalIds: Array.from(split.test, (i) => data.hospitalIds[labeled[i]!]!),
-      patientIds: Array.from(split.test, (i) => data.patientIds[labeled[i]!]!),
-      values: xTest,
-      labels: yTest,
-    };
-    async function* one(): AsyncGenerator<RecordChunk, { dropped: number; sha256: string }> {
-      yield chunk;
-      return { dropped: 0, sha256: '' };
-    }
-    // The key holder runs the whole experiment, so the test split is encrypted seeded-symmetric.
-    const holder = await KeyHolder.unlock(ws, vault);
-    const imported = await importRecords(
-      ws,
-      { name: `${basename(file)} (test split)`, features, labeled: true, notes: plan.notes, chunks: one() },
-      hooks,
-      { holder },
-    );
-    saveModel(ws, model);
-    const predicted = await predictBatches(ws, model, [imported.batchId], scaling, hooks);
-    const t0 = performance.now();
-    const decrypted = await decryptRun(ws, holder, predicted.runId);
-    const decryptMs = performance.now() - t0;
-    holder.lock();
-
-    const pEnc = Float64Array.from(decrypted, (d) => d.probability);
-    const xsTest = transform(model.scaler, xTest);
-    const z = linear(xsTest, model);
-    const pExact = predictProba(xsTest, model);
-    let maxErr = 0;
-    let agree = 0;
-    for (let i = 0; i < rows; i++) {
-      const pPoly = Math.min(1, Math.max(0, evalPoly(model.sigmoid, z[i]!)));
-      maxErr = Math.max(maxErr, Math.abs(pEnc[i]! - pPoly));
-      if (pEnc[i]! >= 0.5 === pExact[i]! >= 0.5) agree++;
-    }
-    const report: ExperimentReport = {
-      file: basename(file),
-      n_train: split.train.length,
-      n_test: rows,
-      in_sample: inSample,
-      features: features.map((f) => f.name),
-      metrics: classificationMetrics(yTest, pEnc),
-      plaintext_metrics: classificationMetrics(yTest, pExact),
-      fidelity: { max_abs_prob_error: maxErr, label_agreement: agree / rows },
-      timings_ms: { keygen: keygenMs, encrypt: imported.encryptMs, predict: predicted.evalMs, decrypt: decryptMs },
-      params: {
-        preset: preset.name,
-        poly_modulus_degree: preset.polyModulusDegree,
-        coeff_modulus_bits: [...preset.coeffModulusBits],
-        security_bits: preset.securityBits,
-        sigmoid_degree: model.sigmoid.degree,
-        sigmoid_interval: model.sigmoid.interval,
-        sigmoid_max_error: model.sigmoid.maxError,
-        scaling,
-      },
-      notes: plan.notes,
-    };
-    return { report, model };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  using scratch = await scratchWorkspace(preset.name, 'homopai-run-', hooks);
+  const { caller, holder, keygenMs } = scratch;
+  const rows = split.test.length;
+  const chunk: RecordChunk = {
+    rowNumbers: Uint32Array.from(split.test, (i) => labeled[i]! + 2),
+    hospitalIds: Array.from(split.test, (i) => data.hospitalIds[labeled[i]!]!),
+    patientIds: Array.from(split.test, (i) => data.patientIds[labeled[i]!]!),
+    values: xTest,
+    labels: yTest,
+  };
+  async function* one(): AsyncGenerator<RecordChunk, { dropped: number; sha256: string }> {
+    yield chunk;
+    return { dropped: 0, sha256: '' };
   }
+  // The key holder runs the whole experiment, so the test split is encrypted seeded-symmetric.
+  const imported = await importRecords(
+    caller,
+    { name: `${basename(file)} (test split)`, features, labeled: true, notes: plan.notes, chunks: one() },
+    hooks,
+    { holder },
+  );
+  saveModel(caller.ws, model);
+  const predicted = await predict(caller, { modelId: model.id, batchIds: [imported.batchId], scaling }, hooks);
+  const t0 = performance.now();
+  const decrypted = await decryptRun(caller, holder, predicted.runId);
+  const decryptMs = performance.now() - t0;
+
+  const pEnc = Float64Array.from(decrypted, (d) => d.probability);
+  const xsTest = transform(model.scaler, xTest);
+  const z = linear(xsTest, model);
+  const pExact = predictProba(xsTest, model);
+  let maxErr = 0;
+  let agree = 0;
+  for (let i = 0; i < rows; i++) {
+    const pPoly = Math.min(1, Math.max(0, evalPoly(model.sigmoid, z[i]!)));
+    maxErr = Math.max(maxErr, Math.abs(pEnc[i]! - pPoly));
+    if (pEnc[i]! >= 0.5 === pExact[i]! >= 0.5) agree++;
+  }
+  const report: ExperimentReport = {
+    file: basename(file),
+    n_train: split.train.length,
+    n_test: rows,
+    in_sample: inSample,
+    features: features.map((f) => f.name),
+    metrics: classificationMetrics(yTest, pEnc),
+    plaintext_metrics: classificationMetrics(yTest, pExact),
+    fidelity: { max_abs_prob_error: maxErr, label_agreement: agree / rows },
+    timings_ms: { keygen: keygenMs, encrypt: imported.encryptMs, predict: predicted.evalMs, decrypt: decryptMs },
+    params: {
+      preset: preset.name,
+      poly_modulus_degree: preset.polyModulusDegree,
+      coeff_modulus_bits: [...preset.coeffModulusBits],
+      security_bits: preset.securityBits,
+      sigmoid_degree: model.sigmoid.degree,
+      sigmoid_interval: model.sigmoid.interval,
+      sigmoid_max_error: model.sigmoid.maxError,
+      scaling,
+    },
+    notes: plan.notes,
+  };
+  return { report, model };
 }

@@ -6,9 +6,10 @@ import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { inTransaction } from '../store/db.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import type { KeyHolder } from './keys.ts';
+import type { KeyHolder } from './key-sets.ts';
 import { CancelledError, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
+import type { Caller } from './caller.ts';
 
 export interface ImportResult {
   batchId: number;
@@ -89,28 +90,34 @@ export interface RecordSource {
 
 /** Validates, encrypts and stores a CSV as one batch: every row or none (see importRecords). */
 export async function importCsv(
-  ws: Workspace,
+  caller: Caller,
   path: string,
   options: IngestOptions = {},
   hooks: JobHooks = {},
   encryption: ImportEncryption = {},
 ): Promise<ImportResult> {
-  const keySet = ws.requireKeySet();
+  const keySet = caller.ws.requireKeySet();
   const ctx = await contextFor(keySet.preset);
-  const { plan: planPromise, chunks } = readRecords(path, { ...options, chunkRows: ctx.slotCount, signal: hooks.signal });
-  const plan = await planPromise;
-  return importRecords(
-    ws,
-    {
-      name: basename(path),
-      features: plan.features.map((f) => ({ name: f.name, unit: f.unit })),
-      labeled: plan.label !== null,
-      notes: plan.notes,
-      chunks,
-    },
-    hooks,
-    encryption,
-  );
+  try {
+    const { plan: planPromise, chunks } = readRecords(path, { ...options, chunkRows: ctx.slotCount, signal: hooks.signal });
+    const plan = await planPromise;
+    return await importRecords(
+      caller,
+      {
+        name: basename(path),
+        features: plan.features.map((f) => ({ name: f.name, unit: f.unit })),
+        labeled: plan.label !== null,
+        notes: plan.notes,
+        chunks,
+      },
+      hooks,
+      encryption,
+    );
+  } catch (e) {
+    // Recorded outside the import's transaction, which rolled back: nothing of the file was stored.
+    if (e instanceof CsvValidationError) caller.audit('import-rejected', { file: e.file.slice(0, 200), issues: e.totalIssues });
+    throw e;
+  }
 }
 
 function encryptionKey(ws: Workspace, holder: KeyHolder | undefined): EncryptionKeyRef {
@@ -132,11 +139,12 @@ function encryptionKey(ws: Workspace, holder: KeyHolder | undefined): Encryption
  * file size. Plaintext exists only in memory, block by block, and is wiped once encrypted.
  */
 export async function importRecords(
-  ws: Workspace,
+  caller: Caller,
   source: RecordSource,
   hooks: JobHooks = {},
   encryption: ImportEncryption = {},
 ): Promise<ImportResult> {
+  const { ws } = caller;
   const keySet = ws.requireKeySet();
   if (source.features.length === 0) {
     throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message: 'no numeric feature column to encrypt' }], 1);
@@ -216,6 +224,16 @@ export async function importRecords(
         throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message }], 1);
       }
       finishBatch(ws.db, batchId, { rows, dropped: summary.dropped, labeledRows, sourceSha256: summary.sha256 });
+      // In the batch's transaction: a batch is never in the store without its entry in the activity log.
+      caller.audit('import', {
+        batchId,
+        origin: 'csv',
+        file: source.name.slice(0, 200),
+        rows,
+        dropped: summary.dropped,
+        labeledRows,
+        hospitals: hospitals.size,
+      });
       return {
         batchId,
         file: source.name,

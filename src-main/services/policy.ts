@@ -1,11 +1,12 @@
-import { type AuditDetailValue, appendAudit } from '../audit/log.ts';
+import type { DecryptDetail } from '../audit/actions.ts';
 import type { CkksContext } from '../ckks/context.ts';
 import { ColumnDecryptor } from '../ckks/decrypt.ts';
 import type { PredictionRun } from '../store/predictions.ts';
 import { labeledPatients, type StoredTagged, type TaggedCiphertext } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import type { KeyHolder } from './keys.ts';
+import type { KeyHolder } from './key-sets.ts';
 import type { Workspace } from '../store/workspace.ts';
+import type { Caller } from './caller.ts';
 
 /*
  * The decryption policy: the key holder decrypts evaluator outputs (prediction vectors, cohort totals), stored
@@ -41,16 +42,6 @@ export class PolicyError extends Error {
     this.name = 'PolicyError';
     this.reason = reason;
   }
-}
-
-/** Where decisions are recorded; the app passes its session's, so entries join its one queue of writes. */
-export type PolicyAudit = (action: 'decrypt' | 'decrypt-refused', detail: Record<string, AuditDetailValue>) => void | Promise<void>;
-
-export interface PolicyOptions {
-  /** k, the fewest labeled patients an aggregate may cover; DEFAULT_MIN_PATIENTS unless given. */
-  minPatients?: number;
-  /** By default, an entry in the workspace's audit log under the role 'key-holder'. */
-  audit?: PolicyAudit;
 }
 
 export type Decrypt = (c: TaggedCiphertext) => Float64Array;
@@ -89,9 +80,9 @@ export function permits(request: DecryptionRequest, c: TaggedCiphertext): boolea
   }
 }
 
-/** k under these options. */
-export function minPatients(options: PolicyOptions): number {
-  const k = options.minPatients ?? DEFAULT_MIN_PATIENTS;
+/** k for this caller. */
+export function minPatients(caller: Pick<Caller, 'minPatients'>): number {
+  const k = caller.minPatients ?? DEFAULT_MIN_PATIENTS;
   if (!Number.isSafeInteger(k) || k < 1) throw new RangeError('the minimum number of patients for an aggregate must be a positive integer');
   return k;
 }
@@ -101,10 +92,11 @@ function firstIds(ids: Iterable<number>): number[] {
 }
 
 /** The request's side of every audit entry: what was asked for and why, by id and count. */
-function describe(request: DecryptionRequest): Record<string, AuditDetailValue> {
+function describe(request: DecryptionRequest, k: number): DecryptDetail {
   if (request.purpose === 'stored-input') {
     return {
       purpose: request.purpose,
+      minPatients: k,
       requested: request.requested,
       found: request.ciphertexts.length,
       ciphertextIds: firstIds(request.ciphertexts.map((c) => c.id)),
@@ -113,16 +105,16 @@ function describe(request: DecryptionRequest): Record<string, AuditDetailValue> 
   }
   if (request.purpose === 'cohort-totals') {
     const { purpose, what, batchIds, patients, epoch } = request;
-    return { purpose, what, batches: firstIds(batchIds), patients, ...(epoch === undefined ? {} : { epoch }) };
+    return { purpose, what, batchIds: firstIds(batchIds), patients, minPatients: k, epoch };
   }
   if (request.purpose === 'training-metrics') {
-    return { purpose: request.purpose, batches: firstIds(request.batchIds), patients: request.patients, epoch: request.epoch };
+    return { purpose: request.purpose, batchIds: firstIds(request.batchIds), patients: request.patients, minPatients: k, epoch: request.epoch };
   }
-  return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients };
+  return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients, minPatients: k };
 }
 
 /** Decides from the request alone, before any key is used: a refusal, or null to go ahead. */
-function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error: PolicyError; detail: Record<string, AuditDetailValue> } | null {
+function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error: PolicyError; detail: Partial<DecryptDetail> } | null {
   if (request.purpose === 'stored-input') {
     const error = new PolicyError(
       'stored-input',
@@ -141,7 +133,7 @@ function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error:
         `${what} covers ${labeled} labeled patient(s); metrics are only computed over at least ${k}, ` +
           'so that none of them gives away one patient’s label',
       );
-      return { error, detail: { labeled, minPatients: k } };
+      return { error, detail: { patients: labeled } };
     }
   }
   if (request.purpose === 'cohort-totals' && request.patients < k) {
@@ -150,7 +142,7 @@ function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error:
       `the ${request.what} would cover ${request.patients} patient(s); aggregates are only decrypted over at least ${k}, ` +
         'so that none of them gives away one patient',
     );
-    return { error, detail: { minPatients: k } };
+    return { error, detail: {} };
   }
   return null;
 }
@@ -184,21 +176,16 @@ async function decryptPermitted<T>(
  * after decrypting something is recorded too, as incomplete.
  */
 export async function decryptUnderPolicy<T>(
-  ws: Workspace,
+  caller: Caller,
   holder: KeyHolder,
   request: DecryptionRequest,
-  options: PolicyOptions,
   work: (decrypt: Decrypt, k: number) => T | Promise<T>,
 ): Promise<T> {
-  const k = minPatients(options);
-  const audit: PolicyAudit =
-    options.audit ??
-    ((action, detail) => {
-      appendAudit(ws.db, { role: 'key-holder', action, detail });
-    });
+  const { ws, audit } = caller;
+  const k = minPatients(caller);
   const refused = refusal(ws, request, k);
   if (refused) {
-    await audit('decrypt-refused', { ...describe(request), reason: refused.error.reason, ...refused.detail });
+    audit('decrypt-refused', { ...describe(request, k), reason: refused.error.reason, ...refused.detail });
     throw refused.error;
   }
   const ctx = await contextFor(ws.requireKeySet().preset);
@@ -207,10 +194,10 @@ export async function decryptUnderPolicy<T>(
   try {
     result = await decryptPermitted(ctx, holder, request, counted, k, work);
   } catch (e) {
-    if (e instanceof PolicyError) await audit('decrypt-refused', { ...describe(request), reason: e.reason });
-    if (counted.ciphertexts > 0) await audit('decrypt', { ...describe(request), ciphertexts: counted.ciphertexts, completed: false });
+    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, k), reason: e.reason });
+    if (counted.ciphertexts > 0) audit('decrypt', { ...describe(request, k), ciphertexts: counted.ciphertexts, completed: false });
     throw e;
   }
-  await audit('decrypt', { ...describe(request), ciphertexts: counted.ciphertexts });
+  audit('decrypt', { ...describe(request, k), ciphertexts: counted.ciphertexts });
   return result;
 }

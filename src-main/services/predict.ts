@@ -10,9 +10,12 @@ import { contextFor } from '../ckks/contexts.ts';
 import { type CkksPool, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
+import type { Caller } from './caller.ts';
+import { loadModel } from './models.ts';
 
 export interface PredictResult {
   runId: number;
+  modelId: string;
   patients: number;
   blocks: number;
   evalMs: number;
@@ -52,14 +55,16 @@ function checkBatch(ws: Workspace, batchId: number, fingerprint: string, model: 
  * context and relinearization keys only.
  * The encrypted prediction vectors are stored as a run, in one transaction.
  */
-export async function predictBatches(
-  ws: Workspace,
-  model: Model,
-  batchIds: readonly number[],
-  scaling: Scaling = 'folded',
+export async function predict(
+  caller: Caller,
+  request: { modelId?: string; batchIds: readonly number[]; scaling?: Scaling },
   hooks: JobHooks = {},
   evaluators?: CkksPool,
 ): Promise<PredictResult> {
+  const { ws } = caller;
+  const { batchIds, scaling = 'folded' } = request;
+  if (batchIds.length === 0) throw new Error('no batches to predict: import a CSV first');
+  const model = loadModel(ws, request.modelId);
   const keySet = ws.requireKeySet();
   const batches = batchIds.map((id) => checkBatch(ws, id, keySet.fingerprint, model));
   const total = batches.reduce((s, b) => s + b.rows, 0);
@@ -101,6 +106,8 @@ export async function predictBatches(
     }
     await window.drain();
     throwIfCancelled(hooks, 'the prediction');
-    return { runId, patients: total, blocks, evalMs: performance.now() - t0 };
+    const evalMs = performance.now() - t0;
+    caller.audit('predict', { runId, modelId: model.id, batchIds: [...batchIds], patients: total, scaling });
+    return { runId, modelId: model.id, patients: total, blocks, evalMs };
   });
 }

@@ -1,11 +1,11 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { currentUser, listAudit, verifyAudit } from '../audit/log.ts';
 import { listBench } from './bench.ts';
-import { type KeyHolder, keySetInfo } from './keys.ts';
-import type { PolicyOptions } from './policy.ts';
+import { type KeyHolder, keySetInfo } from './key-sets.ts';
 import { PolicyError } from './policy.ts';
-import { evaluateRun } from './results.ts';
-import { loadModel } from './train.ts';
+import { runEvaluation } from './evaluate.ts';
+import { loadModel } from './models.ts';
+import type { Caller } from './caller.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { getBatch, hospitalSummary, listBatches } from '../store/batches.ts';
 import { latestModelId } from '../store/models.ts';
@@ -23,8 +23,6 @@ export interface GatherOptions {
   holder?: KeyHolder | null;
   /** false: the role the report is made under may not decrypt; an unlocked app session says so, not "locked". */
   mayDecrypt?: boolean;
-  /** Records the evaluation's decryptions; the app passes its session's, which queues the entries with its other writes. */
-  policy?: PolicyOptions;
   role: string;
   /** Start of the audit period (ISO date or timestamp); the whole log when absent. */
   since?: string;
@@ -40,7 +38,8 @@ function finite(x: number): number | null {
  * The latest prediction run, evaluated against its encrypted labels when the key holder is unlocked. Labels
  * are decrypted inside evaluateRun and only aggregates come back.
  */
-async function evaluation(ws: Workspace, opts: GatherOptions): Promise<ReportEvaluation> {
+async function evaluation(caller: Caller, opts: GatherOptions): Promise<ReportEvaluation> {
+  const { ws } = caller;
   const run = listRuns(ws.db)[0];
   const holder = opts.holder;
   if (!run) return { status: 'not-evaluated', reason: 'no-run', run: null };
@@ -50,9 +49,9 @@ async function evaluation(ws: Workspace, opts: GatherOptions): Promise<ReportEva
   if (run.batchIds.every((id) => (getBatch(ws.db, id)?.labeledRows ?? 0) === 0)) {
     return { status: 'not-evaluated', reason: 'no-labels', run };
   }
-  let e: Awaited<ReturnType<typeof evaluateRun>>;
+  let e: Awaited<ReturnType<typeof runEvaluation>>;
   try {
-    e = await evaluateRun(ws, holder, run.id, opts.policy);
+    e = await runEvaluation(caller, holder, run.id);
   } catch (err) {
     // The refusal is already in the activity log; the report states it instead of failing whole.
     if (err instanceof PolicyError && err.reason === 'too-few-patients') return { status: 'not-evaluated', reason: 'too-few-patients', run };
@@ -80,7 +79,8 @@ function auditExcerpt(ws: Workspace, since: string | undefined): Report['audit']
 }
 
 /** Everything a report shows, read from the workspace (and, with an unlocked key holder, evaluated). */
-export async function gatherReport(ws: Workspace, opts: GatherOptions): Promise<Report> {
+export async function gatherReport(caller: Caller, opts: GatherOptions): Promise<Report> {
+  const { ws } = caller;
   const hospitals = hospitalSummary(ws.db);
   const batches = listBatches(ws.db);
   const modelId = latestModelId(ws.db);
@@ -115,7 +115,7 @@ export async function gatherReport(ws: Workspace, opts: GatherOptions): Promise<
       sigmoid: m.sigmoid,
       training: m.training,
     },
-    evaluation: await evaluation(ws, opts),
+    evaluation: await evaluation(caller, opts),
     benchmarks: { latest: bench[0] ?? null, history: bench },
     audit: auditExcerpt(ws, opts.since),
   });

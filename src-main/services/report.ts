@@ -1,8 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AuditDetailValue } from '../audit/log.ts';
-import type { Workspace } from '../store/workspace.ts';
-import { sha256Hex } from '../common/files.ts';
+import { sha256Hex, writeFileAtomic } from '../common/files.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { type ReportDocument, reportDocument } from '../reports/document.ts';
 import { APP_VERSION, gatherReport, type GatherOptions } from './report-contents.ts';
@@ -10,7 +8,8 @@ import { renderHtml } from '../reports/html.ts';
 import { MANIFEST_SUFFIX, type Manifest, signManifest, SIGNATURE_SUFFIX } from '../reports/manifest.ts';
 import type { Report } from '../reports/report-schema.ts';
 import { renderPdf } from '../reports/pdf.ts';
-import { openSigningKey } from '../reports/signing.ts';
+import { openSigningKey, type SigningKey } from '../reports/signing.ts';
+import type { Caller } from './caller.ts';
 
 export const REPORT_FORMATS = ['pdf', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -32,20 +31,6 @@ export interface GeneratedReport {
   /** Paths of every file written, the manifest and its signature last. */
   paths: string[];
   signingKey: { fingerprint: string; created: boolean };
-}
-
-/** The 'report' entry of the activity log: one definition, so the app's and the CLI's entries read alike. */
-export function reportAuditDetail(r: GeneratedReport, formats: readonly ReportFormat[]): Record<string, AuditDetailValue> {
-  const e = r.report.evaluation;
-  const chain = r.report.audit.chain;
-  return {
-    name: r.name,
-    formats: [...formats],
-    manifestSha256: r.manifestSha256,
-    signingKey: r.signingKey.fingerprint,
-    evaluatedRun: e.status === 'evaluated' ? e.run.id : null,
-    auditHead: chain.ok ? chain.head : null,
-  };
 }
 
 /** "homopai-report-20250110-101500" from the report's date (UTC): sortable, and valid on every file system. */
@@ -77,10 +62,10 @@ export async function renderReport(report: Report, name: string, formats: readon
  * never overwritten, and the manifest comes last, so a folder never shows a signed manifest before the files
  * it vouches for; on any failure whatever was written is removed.
  */
-export async function generateReport(ws: Workspace, opts: GenerateOptions): Promise<GeneratedReport> {
+export async function generateReport(caller: Caller, opts: GenerateOptions): Promise<GeneratedReport> {
   // The key first: a wrong passphrase should fail before minutes of evaluation, not after.
-  const key = await openSigningKey(opts.vault, ws.requireKeySet().fingerprint);
-  const report = await gatherReport(ws, opts);
+  const key = await signingKey(caller, opts.vault);
+  const report = await gatherReport(caller, opts);
   const name = reportName(report.generatedAt);
   const files = await renderReport(report, name, opts.formats ?? REPORT_FORMATS);
   const { manifest, manifestBytes, signature } = signManifest(
@@ -111,5 +96,30 @@ export async function generateReport(ws: Workspace, opts: GenerateOptions): Prom
     await Promise.all(written.map((p) => rm(p, { force: true })));
     throw e;
   }
-  return { name, report, manifest, manifestPath, manifestSha256: sha256Hex(manifestBytes), paths: written, signingKey: { fingerprint: key.fingerprint, created: key.created } };
+  const e = report.evaluation;
+  const formats = opts.formats ?? REPORT_FORMATS;
+  const manifestSha256 = sha256Hex(manifestBytes);
+  caller.audit('report', {
+    name,
+    formats: [...formats],
+    manifestSha256,
+    signingKey: key.fingerprint,
+    evaluatedRun: e.status === 'evaluated' ? e.run.id : null,
+    auditHead: report.audit.chain.ok ? report.audit.chain.head : null,
+  });
+  return { name, report, manifest, manifestPath, manifestSha256, paths: written, signingKey: { fingerprint: key.fingerprint, created: key.created } };
+}
+
+/** The workstation's report-signing key, generated (and recorded) on first use. */
+export async function signingKey(caller: Caller, vault: SecretKeyVault): Promise<SigningKey> {
+  const key = await openSigningKey(vault, caller.ws.requireKeySet().fingerprint);
+  if (key.created) caller.audit('keygen', { key: 'report-signing', fingerprint: key.fingerprint });
+  return key;
+}
+
+/** Writes the public key that verifies this workstation's reports (PEM) and records the export. */
+export async function exportReportKey(caller: Caller, key: { pem: string; fingerprint: string }, out: string): Promise<{ fingerprint: string; path: string }> {
+  await writeFileAtomic(out, key.pem);
+  caller.audit('export', { what: 'report-signing-key', fingerprint: key.fingerprint });
+  return { fingerprint: key.fingerprint, path: out };
 }

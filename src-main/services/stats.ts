@@ -1,4 +1,3 @@
-import type { AuditAction, AuditDetailValue } from '../audit/log.ts';
 import { deriveGaloisKeys } from '../ckks/galois.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
 import { type SlotSumBytes, slotSumSteps } from '../ckks/rotate.ts';
@@ -8,19 +7,11 @@ import { insertCohortStats, latestCohortStats, setGaloisKeys } from '../store/fe
 import type { KeySetRow } from '../store/keysets.ts';
 import { cohortTotal } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import type { KeyHolder } from './keys.ts';
+import type { KeyHolder } from './key-sets.ts';
 import { type CohortTotals, decryptUnderPolicy, minPatients } from './policy.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
-
-/** Where a service records what the key holder did (the CLI and the app each add who and through what). */
-export type AuditSink = (action: AuditAction, detail: Record<string, AuditDetailValue>) => void;
-
-/** The decryption policy as the key holder's aggregate work takes it: where entries go, and k (default 5). */
-export interface AggregatePolicy {
-  audit: AuditSink;
-  minPatients?: number;
-}
+import type { Caller } from './caller.ts';
 
 export interface FeatureStats {
   name: string;
@@ -51,7 +42,8 @@ export interface CohortStats {
  * before encrypted statistics existed have none: the key holder derives them from the unlocked secret key,
  * once, and they are stored with the key set's other evaluation keys (~11 MiB at N=8192).
  */
-export async function withGaloisKeys(ws: Workspace, holder: KeyHolder, audit: AuditSink): Promise<KeySetRow> {
+export async function withGaloisKeys(caller: Caller, holder: KeyHolder): Promise<KeySetRow> {
+  const { ws } = caller;
   const keySet = ws.requireKeySet();
   if (holder.fingerprint !== keySet.fingerprint) throw new Error("the unlocked key set is not this workspace's active one");
   const ctx = await contextFor(keySet.preset);
@@ -61,7 +53,7 @@ export async function withGaloisKeys(ws: Workspace, holder: KeyHolder, audit: Au
   const t0 = performance.now();
   const galois = deriveGaloisKeys(ctx, holder.secretKey(), steps);
   setGaloisKeys(ws.db, keySet.fingerprint, galois, steps);
-  audit('keygen', { what: 'galois-keys', fingerprint: keySet.fingerprint, steps, ms: Math.round(performance.now() - t0) });
+  caller.audit('keygen', { key: 'galois', keySet: keySet.fingerprint, steps, ms: Math.round(performance.now() - t0) });
   return ws.requireKeySet();
 }
 
@@ -92,13 +84,13 @@ export function cohortRequest(what: CohortTotals, batchIds: readonly number[], p
  * stored.
  */
 export async function computeCohortStats(
-  ws: Workspace,
+  caller: Caller,
   holder: KeyHolder,
   batchIds: readonly number[],
-  policy: AggregatePolicy,
   hooks: JobHooks = {},
 ): Promise<CohortStats> {
-  const keySet = await withGaloisKeys(ws, holder, policy.audit);
+  const { ws } = caller;
+  const keySet = await withGaloisKeys(caller, holder);
   const ctx = await contextFor(keySet.preset);
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const n = cohort.patients;
@@ -107,7 +99,7 @@ export async function computeCohortStats(
   const present = blocks.map((b) => b.present);
   const d = cohort.features.length;
 
-  const { means, stds } = await decryptUnderPolicy(ws, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), policy, (decrypt) => {
+  const { means, stds } = await decryptUnderPolicy(caller, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), (decrypt) => {
     const total = (bytes: SlotSumBytes): number => decrypt(cohortTotal(bytes))[0]!;
     const means = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
@@ -126,8 +118,8 @@ export async function computeCohortStats(
   // are enough for the policy, so a cohort with few labels gets null rather than a refusal.
   const labeledBlocks = blocks.filter((b) => b.label && b.labeled.some((m) => m !== 0));
   const positives =
-    cohort.labeledPatients >= minPatients(policy)
-      ? await decryptUnderPolicy(ws, holder, cohortRequest('at-risk-count', cohort.batchIds, cohort.labeledPatients), policy, (decrypt) =>
+    cohort.labeledPatients >= minPatients(caller)
+      ? await decryptUnderPolicy(caller, holder, cohortRequest('at-risk-count', cohort.batchIds, cohort.labeledPatients), (decrypt) =>
           Math.round(decrypt(cohortTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))[0]!),
         )
       : null;

@@ -11,11 +11,12 @@ import { classificationMetrics, logLoss } from '../ml/metrics.ts';
 import { clampProbability, fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
 import { cohortTotal } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import type { KeyHolder } from './keys.ts';
+import type { KeyHolder } from './key-sets.ts';
 import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import { decryptUnderPolicy, minPatients, requireCovered } from './policy.ts';
-import { type AggregatePolicy, type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
-import type { Workspace } from '../store/workspace.ts';
+import { type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
+import type { Caller } from './caller.ts';
+import { saveModel } from './models.ts';
 
 export interface EncryptedTrainingOptions {
   epochs?: number;
@@ -66,7 +67,7 @@ const GRADIENT_BOUND = 2;
  * holder decrypts those predictions and the labels inside this function and keeps only the three aggregates.
  */
 async function trainingMetrics(
-  ws: Workspace,
+  caller: Caller,
   holder: KeyHolder,
   ctx: CkksContext,
   keys: EvaluationKeys,
@@ -74,12 +75,11 @@ async function trainingMetrics(
   model: { mean: number[]; std: number[]; sigmoid: SigmoidPoly } & LogisticWeights,
   batchIds: readonly number[],
   epoch: number,
-  policy: AggregatePolicy,
 ): Promise<TrainingMetrics> {
   const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
   const request = { purpose: 'training-metrics', batchIds, patients: blocks.reduce((n, b) => n + b.labeled.reduce((s, m) => s + m, 0), 0), epoch } as const;
-  return decryptUnderPolicy(ws, holder, request, policy, (decrypt, k) => {
+  return decryptUnderPolicy(caller, holder, request, (decrypt, k) => {
     const labels: number[] = [];
     const probs: number[] = [];
     blocks.forEach((b, i) => {
@@ -109,27 +109,27 @@ async function trainingMetrics(
  * scaler is the encrypted cohort statistics of the same batches.
  */
 export async function trainEncrypted(
-  ws: Workspace,
+  caller: Caller,
   holder: KeyHolder,
   batchIds: readonly number[],
   options: EncryptedTrainingOptions,
-  policy: AggregatePolicy,
   hooks: JobHooks & { onEpoch?: (e: EpochReport) => void } = {},
 ): Promise<EncryptedTrainingResult> {
+  const { ws } = caller;
   // An option given as undefined (a form field left empty) keeps its default rather than erasing it.
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as EncryptedTrainingOptions;
   const opts = { ...ENCRYPTED_TRAINING_DEFAULTS, ...given };
   if (!(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new RangeError('epochs must be a positive integer');
   if (!(opts.lr > 0) || !(opts.l2 >= 0) || !(opts.sigmoidInterval > 0)) throw new RangeError('lr and the interval must be positive, l2 non-negative');
-  const keySet = await withGaloisKeys(ws, holder, policy.audit);
+  const keySet = await withGaloisKeys(caller, holder);
   const ctx = await contextFor(keySet.preset);
-  const stats = storedCohortStats(ws, batchIds) ?? (await computeCohortStats(ws, holder, batchIds, policy, hooks));
+  const stats = storedCohortStats(ws, batchIds) ?? (await computeCohortStats(caller, holder, batchIds, hooks));
 
   const t0 = performance.now();
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
   const blocks = cohort.blocks.filter((b) => b.label !== null);
   if (stats.positives === null) {
-    throw new Error(`encrypted training needs labels for at least ${minPatients(policy)} patients (the policy's k); the cohort has ${cohort.labeledPatients}`);
+    throw new Error(`encrypted training needs labels for at least ${minPatients(caller)} patients (the policy's k); the cohort has ${cohort.labeledPatients}`);
   }
   if (stats.positives === 0 || stats.positives === cohort.labeledPatients) {
     throw new Error(`encrypted training needs both classes (the cohort has ${stats.positives} at-risk of ${cohort.labeledPatients} labeled)`);
@@ -156,7 +156,7 @@ export async function trainEncrypted(
     const t2 = performance.now();
     // Each epoch's refresh is its own request to the policy, and so its own audit entry.
     const request = cohortRequest('aggregated-gradient', cohort.batchIds, cohort.labeledPatients, epoch);
-    const totals = await decryptUnderPolicy(ws, holder, request, policy, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
+    const totals = await decryptUnderPolicy(caller, holder, request, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
     const gradient = circuit.gradientOf(totals);
     const values = [...gradient.weights, gradient.bias];
     if (!values.every((g) => Math.abs(g) <= GRADIENT_BOUND)) {
@@ -168,7 +168,7 @@ export async function trainEncrypted(
     descent.step(gradient);
     const t3 = performance.now();
     const training = opts.metrics
-      ? await trainingMetrics(ws, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch, policy)
+      ? await trainingMetrics(caller, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch)
       : null;
     const report: EpochReport = {
       epoch,
@@ -205,6 +205,15 @@ export async function trainEncrypted(
       lr: opts.lr,
       source: `encrypted cohort: ${cohort.hospitals.length} hospital(s), batches ${cohort.batchIds.join(',')}`,
     },
+  });
+  saveModel(ws, model);
+  caller.audit('train', {
+    modelId: model.id,
+    method: model.training.method,
+    rows: model.training.rows,
+    features: model.features.length,
+    batchIds: cohort.batchIds,
+    epochs: opts.epochs,
   });
   return { model, stats, epochs: reports, prepareMs };
 }

@@ -50,7 +50,7 @@ export class Workspace implements Disposable {
   }
 
   /**
-   * Authenticates rows from now on with this key (services/keys.ts derives it). The same key set's key is
+   * Authenticates rows from now on with this key (services/key-sets.ts derives it). The same key set's key is
    * already the one in use: it is kept (jobs running with it go on) and the copy zeroed; another key set's
    * replaces it.
    */

@@ -3,9 +3,12 @@ import { blocksOf, LABEL_COLUMN } from '../../src-main/store/ciphertexts.ts';
 import type { Db } from '../../src-main/store/db.ts';
 import type { RowMac } from '../../src-main/store/row-mac.ts';
 
-/** Rows per table: a rejected or interrupted import must leave every count as it was. */
+/**
+ * Rows per data table: a rejected or interrupted import must leave every count as it was. The activity log is
+ * left out: it records the rejection (auditEntries).
+ */
 export function tableCounts(db: Db): Record<string, number> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'audit_log'").pluck().all() as string[];
   return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number]));
 }
 

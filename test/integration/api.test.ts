@@ -274,7 +274,7 @@ describe('the API facade over real services', () => {
       ['researcher', runId, r?.signer],
       ['auditor', null, r?.signer],
     ]);
-    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual([undefined, 'report-signing']);
+    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'report-signing']);
   });
 
   it('never puts a vital value in any payload but the decrypted predictions', async () => {

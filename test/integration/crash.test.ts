@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { caller } from '../helpers/caller.ts';
 import { describe, expect, it } from 'vitest';
 import { writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
 import { mulberry32 } from '../../src-main/ml/random.ts';
-import { createKeySet } from '../../src-main/services/keys.ts';
+import { createKeySet } from '../../src-main/services/key-sets.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { listBatches } from '../../src-main/store/batches.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
@@ -79,7 +80,7 @@ describe('crash safety of the importer', () => {
     let mac: RowMac;
     {
       using ws = Workspace.open(dir);
-      const { fingerprint } = (await createKeySet(ws, 'standard', vault)).info;
+      const { fingerprint } = (await createKeySet(caller(ws), 'standard', () => vault)).info;
       mac = RowMac.fromSecretKey(await vault.load(fingerprint), fingerprint);
     }
     await writeCohortCsv(csv, { patients: PATIENTS, seed: 11 });

@@ -1,3 +1,4 @@
+import { caller } from '../helpers/caller.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,12 +6,14 @@ import { createHandlers } from '../../src-main/app/handlers.ts';
 import { Session } from '../../src-main/app/session.ts';
 import { type AuditEntry, listAudit, verifyAudit } from '../../src-main/audit/log.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { DEFAULT_MIN_PATIENTS, decryptUnderPolicy, type PolicyAudit, PolicyError } from '../../src-main/services/policy.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { DEFAULT_MIN_PATIENTS, decryptUnderPolicy, PolicyError } from '../../src-main/services/policy.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { decryptRun, decryptStoredInput, evaluateRun } from '../../src-main/services/results.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { decryptRun, decryptStoredInput } from '../../src-main/services/predictions.ts';
+import { evaluateRun } from '../../src-main/services/evaluate.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
 import { getRun } from '../../src-main/store/predictions.ts';
@@ -50,15 +53,15 @@ describe('decryption policy', () => {
   beforeAll(async () => {
     ws = Workspace.open(join(tmp.dir, 'ws'));
     vault = new PassphraseVault(ws.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
-    const big = await importCsv(ws, samplePath());
+    const big = await importCsv(caller(ws), samplePath());
     const small = join(tmp.dir, 'four.csv');
     writeFileSync(small, `${readFileSync(samplePath(), 'utf8').trim().split('\n').slice(0, 5).join('\n')}\n`);
-    smallBatch = (await importCsv(ws, small)).batchId;
-    bigRun = (await predictBatches(ws, model, [big.batchId])).runId;
-    smallRun = (await predictBatches(ws, model, [smallBatch])).runId;
+    smallBatch = (await importCsv(caller(ws), small)).batchId;
+    bigRun = (await predict(caller(ws), { modelId: model.id, batchIds: [big.batchId] })).runId;
+    smallRun = (await predict(caller(ws), { modelId: model.id, batchIds: [smallBatch] })).runId;
     holder = await KeyHolder.unlock(ws, vault);
   });
 
@@ -70,40 +73,42 @@ describe('decryption policy', () => {
 
   it('decrypts prediction vectors, evaluator outputs, and records each decryption once', async () => {
     const before = head(ws);
-    expect(await decryptRun(ws, holder, bigRun)).toHaveLength(19);
-    expect(await decryptRun(ws, holder, smallRun)).toHaveLength(4);
+    expect(await decryptRun(caller(ws), holder, bigRun)).toHaveLength(19);
+    expect(await decryptRun(caller(ws), holder, smallRun)).toHaveLength(4);
     const entries = since(ws, before);
     expect(entries.map((e) => [e.action, e.role, e.detail])).toEqual([
-      ['decrypt', 'key-holder', { purpose: 'predictions', runId: bigRun, patients: 19, ciphertexts: 1 }],
-      ['decrypt', 'key-holder', { purpose: 'predictions', runId: smallRun, patients: 4, ciphertexts: 1 }],
+      ['decrypt', 'researcher', { purpose: 'predictions', runId: bigRun, patients: 19, minPatients: 5, ciphertexts: 1, via: 'cli' }],
+      ['decrypt', 'researcher', { purpose: 'predictions', runId: smallRun, patients: 4, minPatients: 5, ciphertexts: 1, via: 'cli' }],
     ]);
   });
 
   it('computes aggregates over at least k = 5 labeled patients, k configurable per call', async () => {
     const before = head(ws);
-    expect((await evaluateRun(ws, holder, bigRun)).labeled).toBe(19);
-    const tooFew = await refusal(evaluateRun(ws, holder, smallRun));
+    expect((await evaluateRun(caller(ws), holder, bigRun)).labeled).toBe(19);
+    const tooFew = await refusal(evaluateRun(caller(ws), holder, smallRun));
     expect(tooFew.reason).toBe('too-few-patients');
     expect(tooFew.message).toContain(`covers 4 labeled patient(s); metrics are only computed over at least ${DEFAULT_MIN_PATIENTS}`);
-    expect((await refusal(evaluateRun(ws, holder, bigRun, { minPatients: 20 }))).reason).toBe('too-few-patients');
-    expect((await evaluateRun(ws, holder, smallRun, { minPatients: 4 })).labeled).toBe(4);
-    await expect(evaluateRun(ws, holder, smallRun, { minPatients: 0 })).rejects.toThrow(RangeError);
+    expect((await refusal(evaluateRun(caller(ws, { minPatients: 20 }), holder, bigRun))).reason).toBe('too-few-patients');
+    expect((await evaluateRun(caller(ws, { minPatients: 4 }), holder, smallRun)).labeled).toBe(4);
+    await expect(evaluateRun(caller(ws, { minPatients: 0 }), holder, smallRun)).rejects.toThrow(RangeError);
 
     expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
       // The pilot's one block: a prediction vector and a label vector.
-      ['decrypt', { purpose: 'aggregates', runId: bigRun, patients: 19, ciphertexts: 2 }],
-      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, patients: 4, reason: 'too-few-patients', labeled: 4, minPatients: 5 }],
-      ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, patients: 19, reason: 'too-few-patients', labeled: 19, minPatients: 20 }],
-      ['decrypt', { purpose: 'aggregates', runId: smallRun, patients: 4, ciphertexts: 2 }],
+      ['decrypt', { purpose: 'aggregates', runId: bigRun, patients: 19, minPatients: 5, ciphertexts: 2, via: 'cli' }],
+      ['evaluate', { runId: bigRun, labeled: 19, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, patients: 4, reason: 'too-few-patients', minPatients: 5, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, patients: 19, reason: 'too-few-patients', minPatients: 20, via: 'cli' }],
+      ['decrypt', { purpose: 'aggregates', runId: smallRun, patients: 4, minPatients: 4, ciphertexts: 2, via: 'cli' }],
+      ['evaluate', { runId: smallRun, labeled: 4, via: 'cli' }],
     ]);
   });
 
   it('decides before the secret key is touched', async () => {
     const locked = await KeyHolder.unlock(ws, vault);
     locked.lock();
-    expect((await refusal(evaluateRun(ws, locked, smallRun))).reason).toBe('too-few-patients');
-    expect((await refusal(decryptStoredInput(ws, locked, [1]))).reason).toBe('stored-input');
-    await expect(decryptRun(ws, locked, smallRun)).rejects.toThrow(/locked/);
+    expect((await refusal(evaluateRun(caller(ws), locked, smallRun))).reason).toBe('too-few-patients');
+    expect((await refusal(decryptStoredInput(caller(ws), locked, [1]))).reason).toBe('stored-input');
+    await expect(decryptRun(caller(ws), locked, smallRun)).rejects.toThrow(/locked/);
   });
 
   it('never decrypts a stored input, vitals or labels, and records the refusal by ids and counts', async () => {
@@ -111,13 +116,13 @@ describe('decryption policy', () => {
     expect(ids).toHaveLength(6); // five vitals and the label of one block
     expect(new Set(storedCiphertexts(ws.db, ws.rowMac(), ids).map((c) => `${c.provenance}/${c.kind}`))).toEqual(new Set(['input/feature', 'input/label']));
     const before = head(ws);
-    const refused = await refusal(decryptStoredInput(ws, holder, [...ids, 999_999]));
+    const refused = await refusal(decryptStoredInput(caller(ws), holder, [...ids, 999_999]));
     expect(refused.reason).toBe('stored-input');
     expect(refused.message).toMatch(/^stored input ciphertexts are never decrypted/);
     expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
       [
         'decrypt-refused',
-        { purpose: 'stored-input', requested: 7, found: 6, ciphertextIds: ids, batchIds: [smallBatch], reason: 'stored-input' },
+        { purpose: 'stored-input', minPatients: 5, requested: 7, found: 6, ciphertextIds: ids, batchIds: [smallBatch], reason: 'stored-input', via: 'cli' },
       ],
     ]);
     expect(verifyAudit(ws.db).ok).toBe(true);
@@ -138,7 +143,7 @@ describe('decryption policy', () => {
       [{ purpose: 'aggregates', run }, smallLabel],
     ];
     for (const [request, ct] of attempts) {
-      expect((await refusal(decryptUnderPolicy(ws, holder, request, {}, (decrypt) => decrypt(ct)))).reason).toBe('not-permitted');
+      expect((await refusal(decryptUnderPolicy(caller(ws), holder, request, (decrypt) => decrypt(ct)))).reason).toBe('not-permitted');
     }
     expect(since(ws, before).map((e) => [e.action, e.detail['purpose'], e.detail['reason']])).toEqual(
       attempts.map(([request]) => ['decrypt-refused', request.purpose, 'not-permitted']),
@@ -154,10 +159,10 @@ describe('decryption policy', () => {
   });
 
   it('records through the caller’s audit: the app’s session, under the session’s role, once per decryption', async () => {
-    const calls: Parameters<PolicyAudit>[] = [];
+    const calls: unknown[][] = [];
     const before = head(ws);
-    await decryptRun(ws, holder, smallRun, { audit: (...args) => void calls.push(args) });
-    expect(calls).toEqual([['decrypt', { purpose: 'predictions', runId: smallRun, patients: 4, ciphertexts: 1 }]]);
+    await decryptRun({ ws, audit: (...args) => void calls.push(args) }, holder, smallRun);
+    expect(calls).toEqual([['decrypt', { purpose: 'predictions', runId: smallRun, patients: 4, minPatients: 5, ciphertexts: 1 }]]);
     expect(since(ws, before)).toEqual([]);
 
     const session = new Session({ workspaceDir: ws.dir, emit: () => undefined, idleLockMs: 60_000 });

@@ -1,10 +1,12 @@
+import { caller } from '../helpers/caller.ts';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { CkksPool } from '../../src-main/workers/pool.ts';
@@ -30,9 +32,9 @@ describe('the evaluator never holds the secret key', () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const holder = await KeyHolder.unlock(ws, vault);
-    const { batchId } = await importCsv(ws, samplePath(), {}, {}, { holder });
+    const { batchId } = await importCsv(caller(ws), samplePath(), {}, {}, { holder });
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
     const secret = holder.secretKey();
@@ -45,7 +47,7 @@ describe('the evaluator never holds the secret key', () => {
     });
     const evaluators = new CkksPool('evaluator', 2);
     try {
-      await predictBatches(ws, model, [batchId], 'folded', {}, evaluators);
+      await predict(caller(ws), { modelId: model.id, batchIds: [batchId], scaling: 'folded' }, {}, evaluators);
     } finally {
       await evaluators.close();
     }
@@ -61,7 +63,7 @@ describe('the evaluator never holds the secret key', () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const holder = await KeyHolder.unlock(ws, vault);
     const evaluators = new CkksPool('evaluator', 1);
     try {

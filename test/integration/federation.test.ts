@@ -1,7 +1,8 @@
+import { caller } from '../helpers/caller.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, listAudit } from '../../src-main/audit/log.ts';
+import { listAudit } from '../../src-main/audit/log.ts';
 import { shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { encryptBundle } from '../../src-main/services/bundle-encrypt.ts';
 import { BundleError, type BundleRefusal } from '../../src-main/federation/errors.ts';
@@ -15,12 +16,11 @@ import { fitScaler, transform } from '../../src-main/ml/scaler.ts';
 import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
 import { balanceClasses, stratifiedSplit } from '../../src-main/ml/split.ts';
 import { trainEncrypted } from '../../src-main/services/train-encrypted.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { PolicyError } from '../../src-main/services/policy.ts';
-import { decryptRun } from '../../src-main/services/results.ts';
-import { type AuditSink, computeCohortStats } from '../../src-main/services/stats.ts';
-import { saveModel } from '../../src-main/services/train.ts';
+import { decryptRun } from '../../src-main/services/predictions.ts';
+import { computeCohortStats } from '../../src-main/services/stats.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import type { Db } from '../../src-main/store/db.ts';
 import { hospitalKey } from '../../src-main/store/federation.ts';
@@ -94,7 +94,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
     ws = Workspace.open(join(dir, 'ws'));
     vault = new PassphraseVault(join(dir, 'ws'), PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const kitPath = join(dir, 'kit.json');
     writeFileSync(kitPath, kitJson(ws.requireKeySet()));
     // The hospital side sees only this file.
@@ -119,7 +119,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
   it('trains on the pooled ciphertexts and matches plaintext gradient descent', async () => {
     const imported = [];
-    for (const b of bundles) imported.push(await importBundle(ws, b));
+    for (const b of bundles) imported.push(await importBundle(caller(ws), b));
     expect(imported.map((r) => [r.hospital, r.newHospital])).toEqual([
       ['H-ALPHA', true],
       ['H-BETA', true],
@@ -134,8 +134,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const testBatch = imported[3]!.batchId;
 
     const holder = await KeyHolder.unlock(ws, vault);
-    const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
-    const stats = await computeCohortStats(ws, holder, trainBatches, { audit });
+    const stats = await computeCohortStats(caller(ws), holder, trainBatches);
     const scaler = fitScaler(trainX);
     expect(stats.patients).toBe(780);
     expect(stats.positives).toBe(trainY.reduce((s, v) => s + v, 0));
@@ -147,7 +146,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       expect(Math.abs(f.std - scaler.std[j]!) / scaler.std[j]!).toBeLessThan(1e-4);
     });
 
-    const trained = await trainEncrypted(ws, holder, trainBatches, HYPER, { audit });
+    const trained = await trainEncrypted(caller(ws), holder, trainBatches, HYPER);
     const { model } = trained;
     const epochMs = trained.epochs.map((e) => e.evaluateMs + e.refreshMs);
 
@@ -167,9 +166,8 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     expect(trained.epochs[0]!.training!.logLoss).toBeGreaterThan(last.logLoss);
     expect(listAudit(ws.db, { action: 'decrypt' }).filter((e) => e.detail['purpose'] === 'training-metrics').map((e) => e.detail['epoch'])).toEqual([1, 2, 3, 4, 5]);
 
-    saveModel(ws, model);
-    const run = await predictBatches(ws, model, [testBatch]);
-    const predictions = await decryptRun(ws, holder, run.runId);
+    const run = await predict(caller(ws), { modelId: model.id, batchIds: [testBatch] });
+    const predictions = await decryptRun(caller(ws), holder, run.runId);
     holder.lock();
     const encrypted = classificationMetrics(testY, predictions.map((p) => p.probability));
     const xt = transform(scaler, testX);
@@ -188,7 +186,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const refreshes = listAudit(ws.db, { action: 'decrypt' }).filter((e) => e.detail['what'] === 'aggregated-gradient');
     expect(refreshes.map((e) => e.detail['epoch'])).toEqual([1, 2, 3, 4, 5]);
     expect(refreshes[0]!.detail).toMatchObject({ purpose: 'cohort-totals', patients: 780, ciphertexts: 10 });
-    expect(listAudit(ws.db, { action: 'keygen' }).map((e) => e.detail['what'])).toEqual(['galois-keys']);
+    expect(listAudit(ws.db, { action: 'keygen' }).map((e) => e.detail['key'])).toEqual(['key-set', 'galois']);
   });
 
   it('refuses truncated, altered, replayed, foreign-key and re-keyed bundles, storing nothing', async () => {
@@ -197,28 +195,28 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
     const truncated = join(dir, 'truncated.bundle');
     writeFileSync(truncated, original.subarray(0, original.length - 1000));
-    expect(await refusal(importBundle(ws, truncated))).toBe('truncated');
+    expect(await refusal(importBundle(caller(ws), truncated))).toBe('truncated');
 
     const flipped = join(dir, 'flipped.bundle');
     const altered = Buffer.from(original);
     altered[Math.floor(altered.length / 2)]! ^= 0x01;
     writeFileSync(flipped, altered);
-    expect(await refusal(importBundle(ws, flipped))).toBe('signature');
+    expect(await refusal(importBundle(caller(ws), flipped))).toBe('signature');
 
-    expect(await refusal(importBundle(ws, bundles[0]!))).toBe('replay');
+    expect(await refusal(importBundle(caller(ws), bundles[0]!))).toBe('replay');
 
     using otherWs = Workspace.open(join(dir, 'other-ws'));
-    await createKeySet(otherWs, 'standard', new PassphraseVault(join(dir, 'other-ws'), PASSPHRASE));
+    await createKeySet(caller(otherWs), 'standard', () => new PassphraseVault(join(dir, 'other-ws'), PASSPHRASE));
     const foreignKit = parseKit(kitJson(otherWs.requireKeySet()));
     const small = join(dir, 'small.csv');
     writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
-    expect(await refusal(importBundle(ws, await encryptAs('H-BETA', small, join(dir, 'foreign.bundle'), foreignKit)))).toBe('key-set');
+    expect(await refusal(importBundle(caller(ws), await encryptAs('H-BETA', small, join(dir, 'foreign.bundle'), foreignKit)))).toBe('key-set');
 
     // Same hospital name, another signing key (a new identity folder): refused against the pinned key.
     const impostor = await encryptAs('H-GAMMA', small, join(dir, 'impostor.bundle'), kit, join(dir, 'impostor-dir'));
-    const rekeyed = importBundle(ws, impostor);
+    const rekeyed = importBundle(caller(ws), impostor);
     expect(await refusal(rekeyed)).toBe('hospital-key-changed');
-    await expect(importBundle(ws, impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
 
     expect(counts(ws.db)).toEqual(before);
   });
@@ -233,12 +231,13 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const before = counts(ws.db);
 
     // Naming another key (here the old one) is refused like no key at all.
-    expect(await refusal(importBundle(ws, rekeyed, { acceptKey: shortFingerprint(oldKey) }))).toBe('hospital-key-changed');
-    await expect(importBundle(ws, rekeyed)).rejects.toThrow(`--accept-key ${newKey}`);
+    expect(await refusal(importBundle(caller(ws), rekeyed, { acceptKey: shortFingerprint(oldKey) }))).toBe('hospital-key-changed');
+    await expect(importBundle(caller(ws), rekeyed)).rejects.toThrow(`--accept-key ${newKey}`);
     expect(counts(ws.db)).toEqual(before);
 
     const recorded: [string, unknown][] = [];
-    const r = await importBundle(ws, rekeyed, { acceptKey: newKey.toLowerCase(), audit: (action, detail) => recorded.push([action, detail['from'] ?? null]) });
+    const recording = { ws, audit: (action: string, detail: object) => void recorded.push([action, (detail as { from?: string }).from ?? null]) };
+    const r = await importBundle(recording, rekeyed, { acceptKey: newKey.toLowerCase() });
     expect(r).toMatchObject({ hospital: 'H-GAMMA', hospitalKey: newKey, newHospital: false, replacedKey: shortFingerprint(oldKey), rows: 5 });
     expect(recorded).toEqual([
       ['hospital-key', shortFingerprint(oldKey)],
@@ -247,17 +246,16 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     expect(shortFingerprint(hospitalKey(ws.db, 'H-GAMMA')!.keyId)).toBe(newKey);
     // The old key is now the changed one.
     const oldSigned = await encryptAs('H-GAMMA', small, join(dir, 'old-key.bundle'));
-    expect(await refusal(importBundle(ws, oldSigned))).toBe('hospital-key-changed');
+    expect(await refusal(importBundle(caller(ws), oldSigned))).toBe('hospital-key-changed');
   });
 
   it('decrypts no total over fewer than k patients (the decryption policy)', async () => {
     const tiny = join(dir, 'tiny.csv');
     writeCsv(tiny, trainX, trainY, [0, 1, 2]);
-    const { batchId } = await importBundle(ws, await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')));
+    const { batchId } = await importBundle(caller(ws), await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')));
     const holder = await KeyHolder.unlock(ws, vault);
-    const audit: AuditSink = (action, detail) => appendAudit(ws.db, { role: 'researcher', action, detail });
-    await expect(computeCohortStats(ws, holder, [batchId], { audit })).rejects.toBeInstanceOf(PolicyError);
-    await expect(trainEncrypted(ws, holder, [batchId], HYPER, { audit })).rejects.toThrow(/at least 5/);
+    await expect(computeCohortStats(caller(ws), holder, [batchId])).rejects.toBeInstanceOf(PolicyError);
+    await expect(trainEncrypted(caller(ws), holder, [batchId], HYPER)).rejects.toThrow(/at least 5/);
     holder.lock();
     const refused = listAudit(ws.db, { action: 'decrypt-refused' });
     expect(refused.map((e) => e.detail['what'])).toEqual(['cohort-statistics', 'cohort-statistics']);

@@ -1,10 +1,11 @@
+import { caller } from '../helpers/caller.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvValidationError } from '../../src-main/ingest/index.ts';
 import { importCsv, type ImportResult } from '../../src-main/services/import.ts';
-import { createKeySet } from '../../src-main/services/keys.ts';
+import { createKeySet } from '../../src-main/services/key-sets.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { countPatients, getBatch } from '../../src-main/store/batches.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -53,7 +54,7 @@ let files = 0;
 
 beforeAll(async () => {
   ws = Workspace.open(join(tmp.dir, 'ws'));
-  await createKeySet(ws, 'standard', new PassphraseVault(ws.dir, PASSPHRASE));
+  await createKeySet(caller(ws), 'standard', () => new PassphraseVault(ws.dir, PASSPHRASE));
 });
 
 afterAll(() => {
@@ -68,7 +69,7 @@ async function runImport(text: string, missing: 'reject' | 'drop'): Promise<{ ou
   const file = `fuzz-${++files}.csv`;
   writeFileSync(join(tmp.dir, file), text);
   try {
-    return { outcome: { imported: await importCsv(ws, join(tmp.dir, file), { missing }) }, file };
+    return { outcome: { imported: await importCsv(caller(ws), join(tmp.dir, file), { missing }) }, file };
   } catch (e) {
     if (e instanceof CsvValidationError) return { outcome: { rejected: e }, file };
     throw e;

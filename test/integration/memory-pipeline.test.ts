@@ -1,11 +1,13 @@
+import { caller } from '../helpers/caller.ts';
 import { describe, expect, it } from 'vitest';
 import { wasmHeapBytes } from '../../src-main/ckks/seal.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { decryptRun } from '../../src-main/services/results.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { decryptRun } from '../../src-main/services/predictions.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { CkksPool } from '../../src-main/workers/pool.ts';
@@ -27,7 +29,7 @@ describe('memory over repeated pipelines', () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const holder = await KeyHolder.unlock(ws, vault);
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
@@ -36,9 +38,9 @@ describe('memory over repeated pipelines', () => {
     const heaps = async (): Promise<number[]> => [await wasmHeapBytes(), ...(await encryptors.heapBytes()), ...(await evaluators.heapBytes())];
     try {
       const once = async (): Promise<void> => {
-        const { batchId } = await importCsv(ws, samplePath(), {}, {}, { holder, pool: encryptors });
-        const run = await predictBatches(ws, model, [batchId], 'folded', {}, evaluators);
-        expect(await decryptRun(ws, holder, run.runId)).toHaveLength(19);
+        const { batchId } = await importCsv(caller(ws), samplePath(), {}, {}, { holder, pool: encryptors });
+        const run = await predict(caller(ws), { modelId: model.id, batchIds: [batchId], scaling: 'folded' }, {}, evaluators);
+        expect(await decryptRun(caller(ws), holder, run.runId)).toHaveLength(19);
       };
       for (let i = 0; i < WARM_UP; i++) await once();
       const heapsBefore = await heaps();

@@ -1,12 +1,15 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { caller } from '../helpers/caller.ts';
 import { describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src-main/audit/log.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
-import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
+import { decryptRun } from '../../src-main/services/predictions.ts';
+import { evaluateRun } from '../../src-main/services/evaluate.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
@@ -48,14 +51,14 @@ describe('plaintext never touches disk', () => {
 
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
-    const { batchId } = await importCsv(ws, csv);
+    await createKeySet(caller(ws), 'standard', () => vault);
+    const { batchId } = await importCsv(caller(ws), csv);
     const model = await trainFromCsv(csv, {});
     saveModel(ws, model);
-    const run = await predictBatches(ws, model, [batchId]);
+    const run = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
-    await decryptRun(ws, holder, run.runId);
-    await evaluateRun(ws, holder, run.runId);
+    await decryptRun(caller(ws), holder, run.runId);
+    await evaluateRun(caller(ws), holder, run.runId);
     appendAudit(ws.db, { role: 'researcher', action: 'predict', detail: { run: run.runId } });
 
     const files = filesUnder(tmp.dir);

@@ -1,25 +1,26 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { caller } from '../helpers/caller.ts';
 import { describe, expect, it } from 'vitest';
 import { KeySetMismatchError } from '../../src-main/ckks/errors.ts';
 import { writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
 import { CsvValidationError } from '../../src-main/ingest/index.ts';
 import { runExperiment } from '../../src-main/services/experiment.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder, KeySetExistsError } from '../../src-main/services/key-sets.ts';
+import { contextFor } from '../../src-main/ckks/contexts.ts';
+import { generateKeySet } from '../../src-main/ckks/keys.ts';
+import { insertKeySet } from '../../src-main/store/keysets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { decryptRun } from '../../src-main/services/predictions.ts';
+import { evaluateRun } from '../../src-main/services/evaluate.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
-import type { Db } from '../../src-main/store/db.ts';
+import { tableCounts } from '../helpers/store.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, SHARED, tempDir } from '../helpers/workspace.ts';
-
-function tableCounts(db: Db): Record<string, number> {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-  return Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT COUNT(*) FROM "${t}"`).pluck().get() as number]));
-}
 
 describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
   it('runs the 19-patient pilot end to end (demo)', async () => {
@@ -50,17 +51,17 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
-    const imported = await importCsv(ws, samplePath());
+    await createKeySet(caller(ws), 'standard', () => vault);
+    const imported = await importCsv(caller(ws), samplePath());
     expect(imported).toMatchObject({ rows: 19, labeledRows: 19, blocks: 1, hospitals: ['H-CENTRAL', 'H-NORTH', 'H-SOUTH'] });
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
-    const run = await predictBatches(ws, model, [imported.batchId]);
+    const run = await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
-    const preds = await decryptRun(ws, holder, run.runId);
+    const preds = await decryptRun(caller(ws), holder, run.runId);
     expect(preds).toHaveLength(19);
     expect(preds.filter((p) => p.atRisk)).toHaveLength(3);
-    const ev = await evaluateRun(ws, holder, run.runId);
+    const ev = await evaluateRun(caller(ws), holder, run.runId);
     expect(ev.labeled).toBe(19);
     expect(ev.metrics.accuracy).toBe(1);
     expect(ev.histogram.reduce((a, b) => a + b, 0)).toBe(19);
@@ -72,26 +73,26 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
     const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
+    await createKeySet(caller(ws), 'standard', () => vault);
     const csv = join(tmp.dir, 'cohort.csv');
     await writeCohortCsv(csv, { patients: 9000, seed: 3 });
-    const imported = await importCsv(ws, csv);
+    const imported = await importCsv(caller(ws), csv);
     expect(imported.blocks).toBe(3);
     const model = await trainFromCsv(csv, {});
     saveModel(ws, model);
-    const run = await predictBatches(ws, model, [imported.batchId]);
+    const run = await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
-    const preds = await decryptRun(ws, holder, run.runId);
+    const preds = await decryptRun(caller(ws), holder, run.runId);
     expect(preds).toHaveLength(9000);
     expect(new Set(preds.map((p) => p.patientId)).size).toBe(9000);
-    expect((await evaluateRun(ws, holder, run.runId)).metrics.auc).toBeGreaterThan(0.8);
+    expect((await evaluateRun(caller(ws), holder, run.runId)).metrics.auc).toBeGreaterThan(0.8);
   });
 
   it('leaves the database unchanged when an import fails validation or is cancelled', async () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
-    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
-    await importCsv(ws, samplePath());
+    await createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE));
+    await importCsv(caller(ws), samplePath());
     const before = tableCounts(ws.db);
     const bad = join(tmp.dir, 'bad.csv');
     writeFileSync(
@@ -99,7 +100,7 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
       'hospital_id,patient_id,temperature_c,systolic_bp,diastolic_bp,respiratory_rate,spo2\n' +
         'H1,P1,37.0,120,80,16,98\nH1,P2,37.1,118,79,15,abc\nH1,P3,52.0,121,80,14,97\n',
     );
-    const err = await importCsv(ws, bad).catch((e: unknown) => e);
+    const err = await importCsv(caller(ws), bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CsvValidationError);
     const issues = (err as CsvValidationError).issues;
     expect(issues.map((i) => [i.row, i.column])).toEqual([
@@ -110,25 +111,31 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
 
     const controller = new AbortController();
     controller.abort();
-    await expect(importCsv(ws, samplePath(), {}, { signal: controller.signal })).rejects.toThrow(/cancel|abort/i);
+    await expect(importCsv(caller(ws), samplePath(), {}, { signal: controller.signal })).rejects.toThrow(/cancel|abort/i);
     expect(tableCounts(ws.db)).toEqual(before);
   });
 
   it('refuses a batch encrypted under another key set, before any computation', async () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
-    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
-    const { batchId } = await importCsv(ws, samplePath());
+    await createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE));
+    const { batchId } = await importCsv(caller(ws), samplePath());
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
-    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
-    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(KeySetMismatchError);
+    // A second key set is refused by the use case ...
+    await expect(createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE))).rejects.toThrow(KeySetExistsError);
+    // ... so the store is made to hold one behind its back, as a half-finished key change would leave it.
+    const other = generateKeySet(await contextFor('standard'));
+    other.secretKey.fill(0);
+    const { secretKey: _, ...keys } = other;
+    insertKeySet(ws.db, { ...keys, galoisSteps: [], polyModulusDegree: 8192, coeffModulusBits: [50, 35, 35, 35, 50], scaleBits: 35, custody: 'passphrase', createdAt: new Date().toISOString() });
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(KeySetMismatchError);
   });
 
   it('refuses a wrong passphrase with a clear error', async () => {
     using tmp = tempDir();
     using ws = Workspace.open(tmp.dir);
-    await createKeySet(ws, 'standard', new PassphraseVault(tmp.dir, PASSPHRASE));
+    await createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE));
     await expect(KeyHolder.unlock(ws, new PassphraseVault(tmp.dir, 'not the passphrase'))).rejects.toThrow(/wrong passphrase/);
   });
 });

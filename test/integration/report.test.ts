@@ -1,3 +1,4 @@
+import { caller } from '../helpers/caller.ts';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +12,11 @@ import { verifyReport } from '../../src-main/reports/manifest.ts';
 import { ReportSchema } from '../../src-main/reports/report-schema.ts';
 import { openSigningKey, publicKeyPem } from '../../src-main/reports/signing.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { sha256Hex } from '../../src-main/common/files.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -61,13 +63,13 @@ describe('signed workspace reports on the sample pipeline', () => {
   beforeAll(async () => {
     ws = Workspace.open(join(tmp.dir, 'ws'));
     vault = new PassphraseVault(ws.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
-    const imported = await importCsv(ws, samplePath());
+    await createKeySet(caller(ws), 'standard', () => vault);
+    const imported = await importCsv(caller(ws), samplePath());
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
-    await predictBatches(ws, model, [imported.batchId]);
+    await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     holder = await KeyHolder.unlock(ws, vault);
-    out = await generateReport(ws, { outDir: join(tmp.dir, 'out'), vault, holder, role: 'auditor' });
+    out = await generateReport(caller(ws), { outDir: join(tmp.dir, 'out'), vault, holder, role: 'auditor' });
     keyPem = publicKeyPem((await openSigningKey(vault, ws.requireKeySet().fingerprint)).publicKey);
     writeFileSync(join(tmp.dir, 'key.pem'), keyPem);
   });
@@ -170,7 +172,7 @@ describe('signed workspace reports on the sample pipeline', () => {
 
   it('says "not evaluated (locked)" without the key holder', async () => {
     using dir = tempDir();
-    const locked = await generateReport(ws, { outDir: dir.dir, vault, formats: ['pdf'], role: 'auditor' });
+    const locked = await generateReport(caller(ws), { outDir: dir.dir, vault, formats: ['pdf'], role: 'auditor' });
     expect(locked.report.evaluation).toMatchObject({ status: 'not-evaluated', reason: 'locked', run: { id: 1 } });
     expect(locked.manifest.files.map((f) => f.name)).toEqual([`${locked.name}.pdf`]);
     const { stdout } = await run('pdftotext', [join(dir.dir, `${locked.name}.pdf`), '-']);

@@ -1,15 +1,18 @@
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { caller } from '../helpers/caller.ts';
 import { describe, expect, it } from 'vitest';
 import { damagedBatches } from '../../src-main/app/integrity.ts';
 import { importCsv } from '../../src-main/services/import.ts';
-import { createKeySet, KeyHolder, loadRowKey } from '../../src-main/services/keys.ts';
-import { predictBatches } from '../../src-main/services/predict.ts';
+import { createKeySet, KeyHolder, loadRowKey } from '../../src-main/services/key-sets.ts';
+import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { PolicyError } from '../../src-main/services/policy.ts';
-import { decryptRun, evaluateRun } from '../../src-main/services/results.ts';
-import { saveModel, trainFromCsv } from '../../src-main/services/train.ts';
+import { decryptRun } from '../../src-main/services/predictions.ts';
+import { evaluateRun } from '../../src-main/services/evaluate.ts';
+import { saveModel } from '../../src-main/services/models.ts';
+import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { IntegrityError } from '../../src-main/store/ciphertexts.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
@@ -25,11 +28,11 @@ import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 async function workspaceWithRun(dir: string) {
   const ws = Workspace.open(dir);
   const vault = new PassphraseVault(dir, PASSPHRASE);
-  await createKeySet(ws, 'standard', vault);
-  const { batchId } = await importCsv(ws, samplePath());
+  await createKeySet(caller(ws), 'standard', () => vault);
+  const { batchId } = await importCsv(caller(ws), samplePath());
   const model = await trainFromCsv(samplePath(), {});
   saveModel(ws, model);
-  const { runId } = await predictBatches(ws, model, [batchId]);
+  const { runId } = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
   return { ws, vault, model, batchId, runId };
 }
 
@@ -66,7 +69,7 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
         .run(spo2),
     );
     const before = tableCounts(ws.db);
-    const e = await predictBatches(ws, model, [batchId]).catch((err: unknown) => err);
+    const e = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(IntegrityError);
     expect((e as Error).message).toBe(
       `ciphertext row ${spo2} (batch ${batchId}, block 0, column "spo2") failed verification: its integrity tag does not match ` +
@@ -84,7 +87,7 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     using _ = ws;
     const rr = rowId(tmp.dir, 'respiratory_rate');
     editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET level = level - 1 WHERE id = ?').run(rr));
-    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(`ciphertext row ${rr} (batch ${batchId}, block 0, column "respiratory_rate")`);
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(`ciphertext row ${rr} (batch ${batchId}, block 0, column "respiratory_rate")`);
 
     editFile(tmp.dir, (db) => {
       db.prepare('UPDATE ciphertexts SET level = level + 1 WHERE id = ?').run(rr);
@@ -99,8 +102,8 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
          SELECT ? + 1, block, kind, column_name, slots, level, bytes, sha256, provenance, mac FROM ciphertexts WHERE batch_id = ?`,
       ).run(batchId, batchId);
     });
-    await expect(predictBatches(ws, model, [batchId]), 'the original, restored, verifies again').resolves.toMatchObject({ patients: 19 });
-    await expect(predictBatches(ws, model, [batchId + 1])).rejects.toThrow(new RegExp(`^ciphertext row \\d+ \\(batch ${batchId + 1}, block 0,`));
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] }), 'the original, restored, verifies again').resolves.toMatchObject({ patients: 19 });
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId + 1] })).rejects.toThrow(new RegExp(`^ciphertext row \\d+ \\(batch ${batchId + 1}, block 0,`));
   });
 
   it('refuses a row inserted without a tag, and a tag made with another key set', async () => {
@@ -109,7 +112,7 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     using _ = ws;
     const temp = rowId(tmp.dir, 'temperature');
     editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET mac = NULL WHERE id = ?').run(temp));
-    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(`ciphertext row ${temp} (batch ${batchId}, block 0, column "temperature")`);
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(`ciphertext row ${temp} (batch ${batchId}, block 0, column "temperature")`);
 
     // The same data imported under another key set: its tags are valid there, and nowhere else.
     using other = tempDir();
@@ -118,14 +121,14 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     let foreign: Buffer = Buffer.alloc(0);
     editFile(other.dir, (db) => (foreign = db.prepare("SELECT mac FROM ciphertexts WHERE column_name = 'temperature'").pluck().get() as Buffer));
     editFile(tmp.dir, (db) => db.prepare('UPDATE ciphertexts SET mac = ? WHERE id = ?').run(foreign, temp));
-    await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(IntegrityError);
+    await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(IntegrityError);
   });
 
   it('refuses an encrypted prediction vector replaced by another run’s before decrypting it', async () => {
     using tmp = tempDir();
     const { ws, vault, model, batchId, runId } = await workspaceWithRun(tmp.dir);
     using _ = ws;
-    const { runId: second } = await predictBatches(ws, model, [batchId]);
+    const { runId: second } = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
     // Run 2's vector is as valid as run 1's: only its tag, which names its run, tells them apart.
     editFile(tmp.dir, (db) =>
       db
@@ -134,10 +137,10 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     );
     const holder = await KeyHolder.unlock(ws, vault);
     try {
-      await expect(decryptRun(ws, holder, runId)).rejects.toThrow(
+      await expect(decryptRun(caller(ws), holder, runId)).rejects.toThrow(
         `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match`,
       );
-      await expect(decryptRun(ws, holder, second)).resolves.toHaveLength(19);
+      await expect(decryptRun(caller(ws), holder, second)).resolves.toHaveLength(19);
     } finally {
       holder.lock();
     }
@@ -158,14 +161,14 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     swap();
     const holder = await KeyHolder.unlock(ws, vault);
     try {
-      await expect(decryptRun(ws, holder, runId)).rejects.toThrow(
+      await expect(decryptRun(caller(ws), holder, runId)).rejects.toThrow(
         `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match (the row, or its block's patients`,
       );
-      await expect(predictBatches(ws, model, [batchId])).rejects.toThrow(/^ciphertext row \d+ \(batch 1, block 0, column "[a-z_0-9]+"\) failed verification/);
+      await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(/^ciphertext row \d+ \(batch 1, block 0, column "[a-z_0-9]+"\) failed verification/);
       swap();
-      await expect(decryptRun(ws, holder, runId), 'swapped back, the run verifies again').resolves.toHaveLength(19);
+      await expect(decryptRun(caller(ws), holder, runId), 'swapped back, the run verifies again').resolves.toHaveLength(19);
       editFile(tmp.dir, (db) => db.exec('UPDATE patients SET labeled = 0 WHERE slot = 4'));
-      await expect(evaluateRun(ws, holder, runId)).rejects.toThrow(IntegrityError);
+      await expect(evaluateRun(caller(ws), holder, runId)).rejects.toThrow(IntegrityError);
     } finally {
       holder.lock();
     }
@@ -177,20 +180,20 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     writeFileSync(csv, readFileSync(samplePath(), 'utf8').split('\n').slice(0, 5).join('\n') + '\n');
     using ws = Workspace.open(join(tmp.dir, 'ws'));
     const vault = new PassphraseVault(ws.dir, PASSPHRASE);
-    await createKeySet(ws, 'standard', vault);
-    const { batchId } = await importCsv(ws, csv);
+    await createKeySet(caller(ws), 'standard', () => vault);
+    const { batchId } = await importCsv(caller(ws), csv);
     const model = await trainFromCsv(samplePath(), {});
     saveModel(ws, model);
-    const { runId } = await predictBatches(ws, model, [batchId]);
+    const { runId } = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
     try {
-      await expect(evaluateRun(ws, holder, runId)).rejects.toThrow(/covers 4 labeled patient\(s\)/);
+      await expect(evaluateRun(caller(ws), holder, runId)).rejects.toThrow(/covers 4 labeled patient\(s\)/);
       // Three labeled "patients" in a block that has no ciphertext: the store's count says 7, enough for k = 5.
       editFile(ws.dir, (db) =>
         db.exec(`INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
                  SELECT ${batchId}, 1, slot, hospital_id, 'ghost-' || slot, 1 FROM patients WHERE batch_id = ${batchId} AND slot < 3`),
       );
-      const e = await evaluateRun(ws, holder, runId).catch((err: unknown) => err);
+      const e = await evaluateRun(caller(ws), holder, runId).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(PolicyError);
       expect((e as PolicyError).message).toMatch(/^run \d+ covers 4 verified labeled patient\(s\)/);
     } finally {
@@ -205,16 +208,16 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
 
     using reopened = Workspace.open(tmp.dir);
     const before = tableCounts(reopened.db);
-    await expect(importCsv(reopened, samplePath())).rejects.toThrow(IntegrityKeyError);
-    await expect(predictBatches(reopened, model, [batchId])).rejects.toThrow(IntegrityKeyError);
+    await expect(importCsv(caller(reopened), samplePath())).rejects.toThrow(IntegrityKeyError);
+    await expect(predict(caller(reopened), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(IntegrityKeyError);
     expect(tableCounts(reopened.db)).toEqual(before);
 
     await loadRowKey(reopened, vault);
-    const { runId } = await predictBatches(reopened, model, [batchId]);
+    const { runId } = await predict(caller(reopened), { modelId: model.id, batchIds: [batchId] });
     const holder = await KeyHolder.unlock(reopened, vault);
-    expect((await decryptRun(reopened, holder, runId)).filter((p) => p.atRisk)).toHaveLength(3);
+    expect((await decryptRun(caller(reopened), holder, runId)).filter((p) => p.atRisk)).toHaveLength(3);
     holder.lock();
     reopened.dropRowMac();
-    await expect(predictBatches(reopened, model, [batchId])).rejects.toThrow(IntegrityKeyError);
+    await expect(predict(caller(reopened), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(IntegrityKeyError);
   });
 });

@@ -2,18 +2,11 @@ import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts'
 import { clampProbability } from '../ml/sigmoid-poly.ts';
 import { blocksOf, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { getRun, type PredictionRun } from '../store/predictions.ts';
-import { runOutputs, storedCiphertexts, taggedInput } from './provenance.ts';
-import type { KeyHolder } from './keys.ts';
-import { decryptUnderPolicy, type PolicyOptions, requireCovered } from './policy.ts';
+import { runOutputs, taggedInput } from './provenance.ts';
+import type { KeyHolder } from './key-sets.ts';
+import type { Caller } from './caller.ts';
+import { decryptUnderPolicy, requireCovered } from './policy.ts';
 import type { Workspace } from '../store/workspace.ts';
-
-export interface PatientPrediction {
-  batchId: number;
-  hospital: string;
-  patientId: string;
-  probability: number;
-  atRisk: boolean;
-}
 
 export interface RunEvaluation {
   runId: number;
@@ -24,34 +17,14 @@ export interface RunEvaluation {
   histogram: number[];
 }
 
-/** A batch's patients grouped by ciphertext block, in slot order. */
-function requireRun(ws: Workspace, holder: KeyHolder, runId: number): PredictionRun {
+/** A run of this key set, or an error naming why it cannot be decrypted. */
+export function requireRun(ws: Workspace, holder: KeyHolder, runId: number): PredictionRun {
   const run = getRun(ws.db, runId);
   if (!run) throw new Error(`no prediction run ${runId} in this workspace`);
   if (run.keyFingerprint !== holder.fingerprint) {
     throw new Error(`prediction run ${runId} was made under another key set; unlock that key set to decrypt it`);
   }
   return run;
-}
-
-/**
- * The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. The
- * policy allows it (they are evaluator outputs) and records it.
- */
-export async function decryptRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<PatientPrediction[]> {
-  const run = requireRun(ws, holder, runId);
-  const outputs = runOutputs(ws.db, ws.rowMac(), runId);
-  return decryptUnderPolicy(ws, holder, { purpose: 'predictions', run }, policy, (decrypt) => {
-    const out: PatientPrediction[] = [];
-    for (const b of outputs) {
-      const probs = decrypt(b);
-      for (const p of b.patients) {
-        const probability = clampProbability(probs[p.slot]!);
-        out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
-      }
-    }
-    return out;
-  });
 }
 
 export function histogram(probabilities: ArrayLike<number>, bins = 10): number[] {
@@ -65,10 +38,11 @@ export function histogram(probabilities: ArrayLike<number>, bins = 10): number[]
  * service, and only aggregates (metrics, ROC points, histogram) leave it: never a per-patient label. The
  * policy refuses a run with fewer than k labeled patients (PolicyOptions.minPatients).
  */
-export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: number, policy: PolicyOptions = {}): Promise<RunEvaluation> {
+export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: number): Promise<RunEvaluation> {
+  const { ws } = caller;
   const run = requireRun(ws, holder, runId);
   const predictions = new Map(runOutputs(ws.db, ws.rowMac(), runId).map((b) => [`${b.batchId}/${b.block}`, b]));
-  const { labels, probs, allProbs } = await decryptUnderPolicy(ws, holder, { purpose: 'aggregates', run }, policy, (decrypt, k) => {
+  const { labels, probs, allProbs } = await decryptUnderPolicy(caller, holder, { purpose: 'aggregates', run }, (decrypt, k) => {
     const labels: number[] = [];
     const probs: number[] = [];
     const allProbs: number[] = [];
@@ -103,18 +77,9 @@ export async function evaluateRun(ws: Workspace, holder: KeyHolder, runId: numbe
   };
 }
 
-/**
- * A request to see stored input ciphertexts (vitals, labels) in the clear. The policy refuses it, always, and
- * records the refusal; neither the app nor the CLI offers it. It exists so that such a request has one place
- * to go, and fails there, rather than a way around this module.
- */
-export async function decryptStoredInput(
-  ws: Workspace,
-  holder: KeyHolder,
-  ciphertextIds: readonly number[],
-  policy: PolicyOptions = {},
-): Promise<Float64Array[]> {
-  const ciphertexts = storedCiphertexts(ws.db, ws.rowMac(), ciphertextIds);
-  const request = { purpose: 'stored-input', requested: ciphertextIds.length, ciphertexts } as const;
-  return decryptUnderPolicy(ws, holder, request, policy, (decrypt) => ciphertexts.map(decrypt));
+/** The key holder evaluates a run: its metrics against the batches' encrypted labels, aggregates only. */
+export async function evaluateRun(caller: Caller, holder: KeyHolder, runId: number): Promise<RunEvaluation> {
+  const e = await runEvaluation(caller, holder, runId);
+  caller.audit('evaluate', { runId, labeled: e.labeled });
+  return e;
 }

@@ -1,6 +1,7 @@
 import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
-import { insertKeySet, type KeySetRow } from '../store/keysets.ts';
+import { activeKeySet, insertKeySet, type KeySetRow } from '../store/keysets.ts';
+import type { Caller } from './caller.ts';
 import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -38,16 +39,32 @@ export function keySetInfo(k: KeySetRow): KeySetInfo {
   };
 }
 
+export class KeySetExistsError extends Error {
+  constructor(existing: string) {
+    super(
+      `this workspace already has key set ${shortFingerprint(existing)}: a second one would orphan every batch encrypted ` +
+        'under it. Unlock the existing key set instead',
+    );
+    this.name = 'KeySetExistsError';
+  }
+}
+
 /**
- * Generates a key set: public, relinearization (and Galois) keys go into the store, the secret key only into
- * the vault. The secret key buffer is zeroed once the vault has it and the workspace has the row key.
+ * Creates the workspace's key set: public, relinearization (and Galois) keys go into the store, the secret key
+ * only into the vault (opened once the guard has passed). Refused when the workspace already has one. The secret key buffer is zeroed once the
+ * vault has it and the workspace has the row key.
  */
 export async function createKeySet(
-  ws: Workspace,
+  caller: Caller,
   presetName: string,
-  vault: SecretKeyVault,
+  openVault: () => SecretKeyVault | Promise<SecretKeyVault>,
   galoisSteps: readonly number[] = [],
 ): Promise<{ info: KeySetInfo; keygenMs: number }> {
+  const { ws } = caller;
+  const existing = activeKeySet(ws.db);
+  // Before the vault is opened: nobody is asked for a passphrase only to be refused.
+  if (existing) throw new KeySetExistsError(existing.fingerprint);
+  const vault = await openVault();
   const preset = presetByName(presetName);
   const ctx = await contextFor(preset.name);
   const t0 = performance.now();
@@ -80,7 +97,16 @@ export async function createKeySet(
     throw e;
   }
   ws.useRowMac(mac);
-  return { info: keySetInfo({ ...row, active: true }), keygenMs };
+  const info = keySetInfo({ ...row, active: true });
+  caller.audit('keygen', { key: 'key-set', keySet: info.fingerprint, preset: info.preset, custody: info.custody });
+  return { info, keygenMs };
+}
+
+/** Unlocks the active key set's secret key for the key holder's work, and records who did. */
+export async function unlockKeySet(caller: Caller, vault: SecretKeyVault): Promise<KeyHolder> {
+  const holder = await KeyHolder.unlock(caller.ws, vault);
+  caller.audit('unlock', { keySet: holder.fingerprint, custody: vault.custody });
+  return holder;
 }
 
 /**

@@ -1,0 +1,92 @@
+/*
+ * What each entry of the activity log says, one shape per action: ids, counts, outcomes and the rule that
+ * applied, never a value from a record. Every use case records through an AuditPort typed by this table, so
+ * the app and the CLI write the same fields under the same names (camelCase, ids as `...Id`).
+ */
+
+type Ids = number[];
+
+/** The release rule's side of a decryption entry: what was asked for, and the k it was checked against. */
+export interface DecryptDetail {
+  purpose: string;
+  what?: string;
+  runId?: number;
+  batchIds?: Ids;
+  epoch?: number;
+  /** Patients the request covers (labeled ones for label aggregates). */
+  patients?: number;
+  /** k in force: the workspace's, or higher when a command raised it (absent on a refusal by role). */
+  minPatients?: number;
+  ciphertexts?: number;
+  completed?: boolean;
+  reason?: string;
+  requested?: number;
+  found?: number;
+  ciphertextIds?: Ids;
+  channel?: string;
+}
+
+export interface AuditDetails {
+  keygen:
+    | { key: 'key-set'; keySet: string; preset: string; custody: string }
+    | { key: 'report-signing'; fingerprint: string }
+    | { key: 'galois'; keySet: string; steps: Ids; ms: number };
+  unlock: { keySet: string; custody: string };
+  lock: { reason: 'user' | 'idle'; jobsCancelled: number };
+  import: {
+    batchId: number;
+    origin: 'csv' | 'bundle';
+    file: string;
+    rows: number;
+    dropped: number;
+    labeledRows: number;
+    hospitals: number;
+    bundleId?: string;
+    hospital?: string;
+  };
+  'import-rejected': { file: string; issues?: number; reason?: string };
+  'hospital-key': { hospital: string; from: string; to: string; bundleId: string };
+  train: { modelId: string; method: string; rows: number; features: number; batchIds?: Ids; epochs?: number; testRows?: number };
+  predict: { runId: number; modelId: string; batchIds: Ids; patients: number; scaling: string };
+  decrypt: DecryptDetail;
+  'decrypt-refused': DecryptDetail;
+  evaluate: { runId: number; labeled: number };
+  export:
+    | { what: 'predictions'; runId: number; rows: number }
+    | { what: 'audit-log'; entries: number }
+    | { what: 'kit'; keySet: string }
+    | { what: 'report-signing-key'; fingerprint: string };
+  bench: { benchIds: Ids; patients: Ids; preset: string };
+  report: {
+    name: string;
+    formats: string[];
+    manifestSha256: string;
+    signingKey: string;
+    evaluatedRun: number | null;
+    auditHead: string | null;
+  };
+}
+
+export type AuditAction = keyof AuditDetails;
+
+const ACTIONS: Record<AuditAction, true> = {
+  keygen: true,
+  unlock: true,
+  lock: true,
+  import: true,
+  'import-rejected': true,
+  'hospital-key': true,
+  train: true,
+  predict: true,
+  decrypt: true,
+  'decrypt-refused': true,
+  evaluate: true,
+  export: true,
+  bench: true,
+  report: true,
+};
+
+export const AUDIT_ACTIONS = Object.keys(ACTIONS) as AuditAction[];
+
+/** Where a use case records what it did; who did it and through which door are bound in when the port is made. */
+export type AuditPort = <A extends AuditAction>(action: A, detail: AuditDetails[A]) => void;

@@ -1,0 +1,53 @@
+import type { PatientPrediction } from '../../src-preload/contract.ts';
+import { writeFileAtomic } from '../common/files.ts';
+import { clampProbability } from '../ml/sigmoid-poly.ts';
+import { predictionsCsv } from '../reports/csv-export.ts';
+import type { Caller } from './caller.ts';
+import { requireRun } from './evaluate.ts';
+import type { KeyHolder } from './key-sets.ts';
+import { decryptUnderPolicy } from './policy.ts';
+import { runOutputs, storedCiphertexts } from './provenance.ts';
+
+/**
+ * The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. The
+ * policy allows it (they are evaluator outputs) and records it.
+ */
+export async function decryptRun(caller: Caller, holder: KeyHolder, runId: number): Promise<PatientPrediction[]> {
+  const { ws } = caller;
+  const run = requireRun(ws, holder, runId);
+  const outputs = runOutputs(ws.db, ws.rowMac(), runId);
+  return decryptUnderPolicy(caller, holder, { purpose: 'predictions', run }, (decrypt) => {
+    const out: PatientPrediction[] = [];
+    for (const b of outputs) {
+      const probs = decrypt(b);
+      for (const p of b.patients) {
+        const probability = clampProbability(probs[p.slot]!);
+        out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
+      }
+    }
+    return out;
+  });
+}
+
+/** Writes a run's decrypted predictions to a CSV file the key holder chose (owner-only), and records the export. */
+export async function savePredictions(caller: Caller, runId: number, rows: readonly PatientPrediction[], path: string): Promise<{ path: string; rows: number }> {
+  await writeFileAtomic(path, predictionsCsv(rows));
+  caller.audit('export', { what: 'predictions', runId, rows: rows.length });
+  return { path, rows: rows.length };
+}
+
+/** Decrypts a run and writes it to a CSV file (savePredictions). */
+export async function exportPredictions(caller: Caller, holder: KeyHolder, runId: number, path: string): Promise<{ path: string; rows: number }> {
+  return savePredictions(caller, runId, await decryptRun(caller, holder, runId), path);
+}
+
+/**
+ * A request to see stored input ciphertexts (vitals, labels) in the clear. The policy refuses it, always, and
+ * records the refusal; neither the app nor the CLI offers it. It exists so that such a request has one place
+ * to go, and fails there, rather than a way around this module.
+ */
+export async function decryptStoredInput(caller: Caller, holder: KeyHolder, ciphertextIds: readonly number[]): Promise<Float64Array[]> {
+  const ciphertexts = storedCiphertexts(caller.ws.db, caller.ws.rowMac(), ciphertextIds);
+  const request = { purpose: 'stored-input', requested: ciphertextIds.length, ciphertexts } as const;
+  return decryptUnderPolicy(caller, holder, request, (decrypt) => ciphertexts.map(decrypt));
+}
