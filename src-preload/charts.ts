@@ -71,8 +71,17 @@ export interface RocPoint {
   tpr: number | null;
 }
 
+/** A bin of predicted probabilities: grid edges, never a patient's score. */
+export interface ScoreBin {
+  lo: number;
+  hi: number;
+}
+
+const binLabel = (b: ScoreBin): string => `${b.lo.toFixed(2)}–${b.hi.toFixed(2)}`;
+
 export function rocOption(roc: readonly RocPoint[]): ChartOption {
-  // A single-class evaluation has no ROC curve (its rates are null): nothing is drawn then.
+  // A single-class evaluation has no ROC curve (its rates are null): nothing is drawn then. One point per bin
+  // edge, drawn as a line without markers.
   const points = roc.flatMap((p) => (p.fpr === null || p.tpr === null ? [] : [[p.fpr, p.tpr] as [number, number]]));
   return {
     tooltip: { trigger: 'axis' },
@@ -81,28 +90,56 @@ export function rocOption(roc: readonly RocPoint[]): ChartOption {
     xAxis: { type: 'value', min: 0, max: 1, name: 'False positive rate', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', min: 0, max: 1, name: 'True positive rate', nameLocation: 'middle', nameGap: 36 },
     series: [
-      { type: 'line', name: 'Model', data: points, step: false, symbol: 'circle', symbolSize: 5, lineStyle: { width: 2, color: ACCENT }, itemStyle: { color: ACCENT } },
+      { type: 'line', name: 'Model', data: points, symbol: 'none', lineStyle: { width: 2, color: ACCENT }, itemStyle: { color: ACCENT } },
       { type: 'line', name: 'Chance', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed', width: 1, color: MUTED }, itemStyle: { color: MUTED } },
     ],
   };
 }
 
-/** `bins` counts predicted probabilities in equal-width bins over [0, 1]. */
-export function histogramOption(bins: readonly number[]): ChartOption {
-  const width = bins.length > 0 ? 1 / bins.length : 0.1;
-  const labels = bins.map((_, i) => `${(i * width).toFixed(1)}–${((i + 1) * width).toFixed(1)}`);
+/** Every patient's predicted probability, in bins of at least k patients of each batch. */
+export function histogramOption(bins: readonly (ScoreBin & { patients: number })[]): ChartOption {
   return {
     tooltip: { trigger: 'axis' },
     grid: { left: 50, right: 20, top: 30, bottom: 50 },
-    xAxis: { type: 'category', data: labels, name: 'Predicted probability', nameLocation: 'middle', nameGap: 32 },
+    xAxis: { type: 'category', data: bins.map(binLabel), name: 'Predicted probability', nameLocation: 'middle', nameGap: 32 },
     yAxis: { type: 'value', name: 'Patients', minInterval: 1 },
     series: [
       {
         type: 'bar',
         name: 'Patients',
-        data: bins.map((n, i) => ({ value: n, itemStyle: { color: (i + 0.5) * width >= 0.5 ? RISK : ACCENT } })),
+        data: bins.map((b) => ({ value: b.patients, itemStyle: { color: (b.lo + b.hi) / 2 >= 0.5 ? RISK : ACCENT } })),
         barCategoryGap: '10%',
       },
+    ],
+  };
+}
+
+/** The labeled patients' probabilities split by their actual class, stacked per bin. */
+export function byClassOption(bins: readonly (ScoreBin & { positives: number; negatives: number })[]): ChartOption {
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 50, right: 20, top: 30, bottom: 70 },
+    xAxis: { type: 'category', data: bins.map(binLabel), name: 'Predicted probability', nameLocation: 'middle', nameGap: 32 },
+    yAxis: { type: 'value', name: 'Patients', minInterval: 1 },
+    series: [
+      { type: 'bar', name: 'Not at risk', stack: 'class', data: bins.map((b) => b.negatives), itemStyle: { color: ACCENT } },
+      { type: 'bar', name: 'At risk', stack: 'class', data: bins.map((b) => b.positives), itemStyle: { color: RISK } },
+    ],
+  };
+}
+
+/** Reliability: mean predicted probability against the observed at-risk rate, per bin; the diagonal is perfect. */
+export function calibrationOption(points: readonly { predicted: number; observed: number; patients: number }[]): ChartOption {
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { bottom: 0 },
+    grid: { left: 50, right: 20, top: 10, bottom: 60 },
+    xAxis: { type: 'value', min: 0, max: 1, name: 'Mean predicted probability', nameLocation: 'middle', nameGap: 28 },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'Observed at-risk rate', nameLocation: 'middle', nameGap: 36 },
+    series: [
+      { type: 'line', name: 'Model', data: points.map((p) => [p.predicted, p.observed]), symbol: 'none', lineStyle: { width: 2, color: ACCENT } },
+      { type: 'line', name: 'Perfect calibration', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed', width: 1, color: MUTED } },
     ],
   };
 }

@@ -51,6 +51,18 @@ export const SessionStatus = z.object({
   keychainProblem: z.string().nullable(),
 });
 
+/**
+ * What may leave the key holder's process (README, the release rule): k, the fewest patients of every batch in
+ * any aggregate; an optional differential-privacy budget; a cap on the distinct models applied to one batch.
+ * Each can only be made stricter.
+ */
+export const ReleasePolicy = z.object({
+  minPatients: z.number().int().min(2).max(100_000),
+  maxModelsPerBatch: z.number().int().min(1).max(1000),
+  dp: z.object({ epsilon: z.number().positive().max(100), budget: z.number().positive().max(10_000) }).nullable(),
+});
+export type ReleasePolicy = z.infer<typeof ReleasePolicy>;
+
 export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional() });
 
 export const ImportOptions = z.object({
@@ -182,6 +194,7 @@ export const Metrics = z.object({
   recall: z.number(),
   f1: z.number(),
   auc: Rate,
+  brier: Rate,
   confusion: z.object({ tp: z.number(), fp: z.number(), tn: z.number(), fn: z.number() }),
 });
 
@@ -229,13 +242,31 @@ export const PatientPrediction = z.object({
 });
 export type PatientPrediction = z.infer<typeof PatientPrediction>;
 
+/** A bin of predicted probabilities, [lo, hi) ([lo, 1] at the top); its edges are grid values, never a score. */
+const Bin = z.object({ lo: z.number(), hi: z.number() });
+
+/** threshold null: above every score (the curve's start). */
+export const RocPoint = z.object({ fpr: Rate, tpr: Rate, threshold: z.number().nullable() });
+
+/**
+ * A run's evaluation, aggregates only: every bin holds at least k patients of every batch (or, with differential
+ * privacy on, fixed bins with noisy counts), and no per-patient score appears anywhere in it.
+ */
 export const Evaluation = z.object({
   runId: z.number(),
   labeled: z.number(),
   metrics: Metrics,
-  roc: z.array(z.object({ fpr: Rate, tpr: Rate, threshold: z.number() })),
-  histogram: z.array(z.number()),
+  roc: z.array(RocPoint),
+  /** Every patient's predicted probability. */
+  histogram: z.array(Bin.extend({ patients: z.number() })),
+  /** The labeled patients' probabilities, split by their actual class. */
+  byClass: z.array(Bin.extend({ positives: z.number(), negatives: z.number() })),
+  /** Reliability: per bin, the mean predicted probability and the observed at-risk rate. */
+  calibration: z.array(Bin.extend({ patients: z.number(), predicted: z.number(), observed: z.number() })),
+  /** The release rule it was computed under. */
+  release: z.object({ minPatients: z.number(), epsilon: z.number().nullable() }),
 });
+export type Evaluation = z.infer<typeof Evaluation>;
 
 export const BenchResult = z.object({
   id: z.number(),

@@ -66,15 +66,7 @@ function defined(x: number): number | null {
 }
 
 function metrics(m: Metrics): Res<'evaluate.run'>['metrics'] {
-  return { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, auc: defined(m.auc), confusion: { ...m.confusion } };
-}
-
-/*
- * The ROC curve starts at threshold +Infinity (nothing predicted positive), which neither JSON nor the
- * contract's number can carry. Probabilities are clamped to [0, 1], so 1 + epsilon is above every score too.
- */
-function finiteThreshold(t: number): number {
-  return Number.isFinite(t) ? t : 1 + Number.EPSILON;
+  return { accuracy: m.accuracy, precision: m.precision, recall: m.recall, f1: m.f1, auc: defined(m.auc), brier: defined(m.brier), confusion: { ...m.confusion } };
 }
 
 function auditAction(action: string): AuditAction {
@@ -291,10 +283,10 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'predict.run': async (req) => {
       const r = await session.job(req.jobId, (hooks) => run((c) => predict(c, { modelId: req.modelId, batchIds: req.batchIds, scaling: req.scaling }, hooks)));
-      return runInfo(getRun(ws().db, r.runId)!);
+      return runInfo(getRun(ws().db, ws().rowMac(), r.runId)!);
     },
 
-    'predict.runs': async () => listRuns(ws().db).map(runInfo),
+    'predict.runs': async () => listRuns(ws().db, ws().rowMacIfLoaded()).map(runInfo),
 
     'predictions.decrypt': async (req) => {
       const holder = session.holder();
@@ -310,14 +302,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'evaluate.run': async (req) => {
       const holder = session.holder();
-      const e = await run((c) => evaluateRun(c, holder, req.runId));
-      return {
-        runId: e.runId,
-        labeled: e.labeled,
-        metrics: metrics(e.metrics),
-        roc: e.roc.map((p) => ({ fpr: defined(p.fpr), tpr: defined(p.tpr), threshold: finiteThreshold(p.threshold) })),
-        histogram: e.histogram,
-      };
+      return run((c) => evaluateRun(c, holder, req.runId));
     },
 
     'bench.run': async (req) => {

@@ -17,6 +17,8 @@ export interface DecryptDetail {
   patients?: number;
   /** k in force: the workspace's, or higher when a command raised it (absent on a refusal by role). */
   minPatients?: number;
+  /** The differential-privacy budget this release spent (the privacy ledger sums it). */
+  epsilon?: number;
   ciphertexts?: number;
   completed?: boolean;
   reason?: string;
@@ -57,6 +59,7 @@ export interface AuditDetails {
     | { what: 'kit'; keySet: string }
     | { what: 'report-signing-key'; fingerprint: string };
   bench: { benchIds: Ids; patients: Ids; preset: string };
+  policy: { minPatients: number; maxModelsPerBatch: number; epsilon: number | null; budget: number | null; previousMinPatients: number };
   report: {
     name: string;
     formats: string[];
@@ -84,6 +87,7 @@ const ACTIONS: Record<AuditAction, true> = {
   export: true,
   bench: true,
   report: true,
+  policy: true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(ACTIONS) as AuditAction[];

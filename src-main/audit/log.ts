@@ -174,6 +174,45 @@ export function listAudit(db: Db, filter: { action?: AuditAction; since?: string
   return (db.prepare(sql).all(...params) as Row[]).reverse().map(fromRow);
 }
 
+/** The detail of the latest entry of an action, or null when there is none. */
+export function latestDetail(db: Db, action: AuditAction): Record<string, unknown> | null {
+  const detail = db.prepare('SELECT detail FROM audit_log WHERE action = ? ORDER BY seq DESC LIMIT 1').pluck().get(action) as string | undefined;
+  return detail === undefined ? null : (JSON.parse(detail) as Record<string, unknown>);
+}
+
+/**
+ * The privacy ledger's total: the differential-privacy budget spent by every release recorded in the log (the
+ * log, which the .db holder cannot truncate unseen, rather than a table one could empty).
+ */
+export function epsilonSpent(db: Db): number {
+  return db.prepare("SELECT COALESCE(SUM(json_extract(detail, '$.epsilon')), 0) FROM audit_log WHERE action = 'decrypt'").pluck().get() as number;
+}
+
+/** Every release that spent privacy budget, oldest first: the privacy ledger. */
+export function privacyLedger(db: Db): { seq: number; at: string; purpose: string; epsilon: number; patients: number | null }[] {
+  return db
+    .prepare(
+      `SELECT seq, at, json_extract(detail, '$.purpose') AS purpose, json_extract(detail, '$.epsilon') AS epsilon,
+              json_extract(detail, '$.patients') AS patients
+       FROM audit_log WHERE action = 'decrypt' AND json_extract(detail, '$.epsilon') IS NOT NULL ORDER BY seq`,
+    )
+    .all() as { seq: number; at: string; purpose: string; epsilon: number; patients: number | null }[];
+}
+
+/**
+ * The distinct models whose predictions were made on a batch, read from the 'predict' entries: the log, not the
+ * runs table, is the record of what was released (a run deleted from the store still counts).
+ */
+export function modelsAppliedTo(db: Db, batchId: number): string[] {
+  return db
+    .prepare(
+      `SELECT DISTINCT json_extract(a.detail, '$.modelId') FROM audit_log a, json_each(json_extract(a.detail, '$.batchIds')) b
+       WHERE a.action = 'predict' AND b.value = ?`,
+    )
+    .pluck()
+    .all(batchId) as string[];
+}
+
 /**
  * Recomputes the chain from genesis. Detects any edited, inserted or removed entry except at the end: a
  * truncated tail, or a tail rewritten with fresh hashes, is only caught by comparing `head` with a copy

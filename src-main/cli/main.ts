@@ -179,6 +179,7 @@ function print(json: boolean, value: unknown, human: () => string): void {
 }
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const fixed = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
 
 /** The vault that holds the active key set's secret key, by the custody chosen at init. */
 async function vault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
@@ -266,7 +267,10 @@ async function main(argv: string[]): Promise<void> {
     case 'train': {
       if (v.encrypted) return federationCommand('train-encrypted', federation);
       using ws = openWs();
-      const model = await trainModel(caller(ws), fileArg(positionals, 'train'), ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
+      const file = fileArg(positionals, 'train');
+      // The model's row is tagged, and it must meet the workspace's k: both need the key from the vault.
+      await loadRowKey(ws, await vault(ws, 'to register the model'));
+      const model = await trainModel(caller(ws), file, ingestOptions(v), { sigmoidDegree: sigmoidDegree(v) ?? 3 });
       print(json, model, () =>
         [
           `model ${model.id} trained on ${model.training.rows} rows (${model.training.positives} at-risk)`,
@@ -302,7 +306,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'evaluate': {
       using ws = openWs();
-      const runId = num('run', v.run) ?? listRuns(ws.db)[0]?.id;
+      const runId = num('run', v.run) ?? listRuns(ws.db, null)[0]?.id;
       if (runId === undefined) throw new Error('this workspace has no prediction runs: run homopai predict first');
       const holder = await KeyHolder.unlock(ws, await vault(ws, 'to evaluate'));
       let e;
@@ -313,10 +317,12 @@ async function main(argv: string[]): Promise<void> {
       }
       print(json, e, () => {
         const m = e.metrics;
+        const dp = e.release.epsilon === null ? '' : `, differential privacy: epsilon ${e.release.epsilon} spent`;
         return [
-          `run ${runId}: ${e.labeled} labeled patients`,
-          `accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${m.auc.toFixed(4)}`,
+          `run ${runId}: ${e.labeled} labeled patients (every bin and batch at least k = ${e.release.minPatients}${dp})`,
+          `accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${fixed(m.auc)}  Brier ${fixed(m.brier)}`,
           `confusion: TP ${m.confusion.tp}  FP ${m.confusion.fp}  TN ${m.confusion.tn}  FN ${m.confusion.fn}`,
+          `calibration (predicted -> observed at-risk rate, patients): ${e.calibration.map((c) => `${c.predicted.toFixed(2)}->${c.observed.toFixed(2)} (${c.patients})`).join('  ')}`,
         ].join('\n');
       });
       return;

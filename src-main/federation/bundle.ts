@@ -37,7 +37,16 @@ export const BundleHeaderSchema = z
       signingKey: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/),
     }),
     keySet: z.object({ fingerprint: z.string().regex(/^[0-9a-f]{64}$/), preset: z.enum(PresetNames) }),
-    features: z.array(z.object({ name: z.string().min(1).max(200), unit: z.string().max(50) })).min(1),
+    /** range: the physiological range the hospital's importer checked every value against (recognised vitals). */
+    features: z
+      .array(
+        z.object({
+          name: z.string().min(1).max(200),
+          unit: z.string().max(50),
+          range: z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo < hi, 'a range runs from low to high').optional(),
+        }),
+      )
+      .min(1),
     labeled: z.boolean(),
     rows: Count.min(1),
     dropped: Count,

@@ -18,6 +18,11 @@ export interface FeatureSpec {
   range?: [number, number];
 }
 
+/** A feature as the store keeps it: its name, canonical unit and, for a recognised vital, the range it was checked against. */
+export function storedFeature(f: FeatureSpec): { name: string; unit: string; range?: [number, number] } {
+  return { name: f.name, unit: f.unit, ...(f.range ? { range: [f.range[0], f.range[1]] } : {}) };
+}
+
 export interface ColumnPlan {
   schema: 'vitals' | 'generic';
   delimiter: Delimiter;

@@ -21,6 +21,8 @@ export interface Metrics {
   recall: number;
   f1: number;
   auc: number;
+  /** Mean squared difference between the probability and the 0/1 label: calibration and sharpness in one. */
+  brier: number;
   confusion: Confusion;
 }
 
@@ -52,17 +54,30 @@ export function confusion(yTrue: ArrayLike<number>, yPred01: ArrayLike<number>):
 export function classificationMetrics(yTrue: ArrayLike<number>, prob: ArrayLike<number>, threshold = 0.5): Metrics {
   checkLengths(yTrue, prob);
   const predicted = Array.from(prob, (p) => (p >= threshold ? 1 : 0));
-  const c = confusion(yTrue, predicted);
+  return metricsFrom(confusion(yTrue, predicted), rocAuc(yTrue, prob), brierScore(yTrue, prob));
+}
+
+/** The rates of a confusion matrix, with an AUC and a Brier score computed elsewhere (exactly, or from noisy bins). */
+export function metricsFrom(c: Confusion, auc: number, brier: number): Metrics {
+  const n = c.tp + c.fp + c.tn + c.fn;
   const precision = c.tp + c.fp === 0 ? 0 : c.tp / (c.tp + c.fp);
   const recall = c.tp + c.fn === 0 ? 0 : c.tp / (c.tp + c.fn);
   return {
-    accuracy: (c.tp + c.tn) / yTrue.length,
+    accuracy: n === 0 ? 0 : (c.tp + c.tn) / n,
     precision,
     recall,
     f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall),
-    auc: rocAuc(yTrue, prob),
+    auc,
+    brier,
     confusion: c,
   };
+}
+
+export function brierScore(yTrue: ArrayLike<number>, prob: ArrayLike<number>): number {
+  checkLengths(yTrue, prob);
+  let sum = 0;
+  for (let i = 0; i < yTrue.length; i++) sum += (prob[i]! - (isPositive(yTrue[i]!) ? 1 : 0)) ** 2;
+  return yTrue.length === 0 ? NaN : sum / yTrue.length;
 }
 
 /** Indices ordered by descending score; NaN scores are rejected because they have no place in a ranking. */

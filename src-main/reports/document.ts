@@ -1,4 +1,4 @@
-import { ACCENT, benchHistoryOption, type ChartOption, confusionOption, histogramOption, rocOption } from '../../src-preload/charts.ts';
+import { ACCENT, benchHistoryOption, byClassOption, calibrationOption, type ChartOption, confusionOption, histogramOption, rocOption } from '../../src-preload/charts.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { chartSvg } from './charts.ts';
 import { bytes, fixed, int, percent, real, utc } from './format.ts';
@@ -244,12 +244,13 @@ function evaluation(r: Report): Section {
           { title: 'Recall', weight: 1, numeric: true },
           { title: 'F1', weight: 1, numeric: true },
           { title: 'ROC-AUC', weight: 1, numeric: true },
+          { title: 'Brier', weight: 1, numeric: true },
           { title: 'TP', weight: 0.6, numeric: true },
           { title: 'FP', weight: 0.6, numeric: true },
           { title: 'TN', weight: 0.6, numeric: true },
           { title: 'FN', weight: 0.6, numeric: true },
         ],
-        rows: [[percent(m.accuracy), percent(m.precision), percent(m.recall), fixed(m.f1, 3), fixed(m.auc, 3), int(c.tp), int(c.fp), int(c.tn), int(c.fn)]],
+        rows: [[percent(m.accuracy), percent(m.precision), percent(m.recall), fixed(m.f1, 3), fixed(m.auc, 3), fixed(m.brier, 3), int(c.tp), int(c.fp), int(c.tn), int(c.fn)]],
       },
       {
         kind: 'charts',
@@ -260,7 +261,20 @@ function evaluation(r: Report): Section {
       },
       {
         kind: 'charts',
-        charts: [chart('histogram', 'Predicted probabilities', `Histogram of predicted probabilities in ${e.histogram.length} bins`, histogramOption(e.histogram), FULL)],
+        charts: [
+          chart('by-class', 'Scores by actual class', `Labeled patients' predicted probabilities by actual class, in ${e.byClass.length} bins`, byClassOption(e.byClass), HALF),
+          chart('calibration', 'Calibration', `Mean predicted probability against the observed at-risk rate, ${e.calibration.length} bins; Brier score ${fixed(m.brier, 3)}`, calibrationOption(e.calibration), HALF),
+        ],
+      },
+      {
+        kind: 'charts',
+        charts: [chart('histogram', 'Predicted probabilities', `Histogram of every patient's predicted probability in ${e.histogram.length} bins`, histogramOption(e.histogram), FULL)],
+      },
+      {
+        kind: 'text',
+        text:
+          `Every bin holds at least k = ${e.release.minPatients} patients of each batch, and no figure here is one patient's score` +
+          (e.release.epsilon === null ? '.' : `; differential privacy: fixed bins with noisy counts, epsilon ${e.release.epsilon} spent.`),
       },
     ],
   };
@@ -291,6 +305,42 @@ function benchmarks(r: Report): Section {
         kind: 'charts',
         charts: [chart('bench', 'Throughput history', `Patients per second for ${r.benchmarks.history.length} benchmark runs`, benchHistoryOption(r.benchmarks.history), FULL)],
       },
+    ],
+  };
+}
+
+function privacy(r: Report): Section {
+  const { policy, epsilonSpent, releases } = r.privacy;
+  const dp = policy.dp;
+  return {
+    title: 'Release rule and privacy ledger',
+    blocks: [
+      {
+        kind: 'fields',
+        fields: [
+          { label: 'k in force', value: `${policy.minPatients} patients: every batch in an aggregate, and every bin of a curve, holds at least this many` },
+          { label: 'Models per batch', value: `at most ${policy.maxModelsPerBatch} distinct models applied to one batch` },
+          {
+            label: 'Differential privacy',
+            value: dp ? `on: epsilon ${dp.epsilon} per release, budget ${dp.budget}; ${fixed(epsilonSpent, 2)} spent in ${count(releases.length, 'release')}` : 'off',
+          },
+        ],
+      },
+      ...(releases.length === 0
+        ? []
+        : [
+            {
+              kind: 'table' as const,
+              columns: [
+                { title: '#', weight: 0.7, numeric: true },
+                { title: 'Time (UTC)', weight: 2.1 },
+                { title: 'Release', weight: 2 },
+                { title: 'Patients', weight: 1, numeric: true },
+                { title: 'Epsilon', weight: 1, numeric: true },
+              ],
+              rows: releases.map((l) => [String(l.seq), utc(l.at).replace(' UTC', ''), l.purpose, l.patients === null ? '' : int(l.patients), fixed(l.epsilon, 2)]),
+            },
+          ]),
     ],
   };
 }
@@ -342,6 +392,6 @@ export function reportDocument(r: Report, name: string): ReportDocument {
     title: 'HomoPAI workspace report',
     subtitle: `${utc(r.generatedAt)} · ${r.generatedBy.user} (${r.generatedBy.role}) · HomoPAI ${r.appVersion}`,
     footer: `${name} · key set ${shortFingerprint(r.keySet.fingerprint)}`,
-    sections: [summary(r), keySet(r), data(r), modelCard(r), evaluation(r), benchmarks(r), activity(r)],
+    sections: [summary(r), keySet(r), data(r), modelCard(r), evaluation(r), privacy(r), benchmarks(r), activity(r)],
   };
 }

@@ -1,22 +1,11 @@
 import { z } from 'zod';
+import { Evaluation, ReleasePolicy } from '../../src-preload/contract.ts';
 
 /**
  * The machine-readable twin of a report, and the one source the HTML and PDF are drawn from. Versioned so a
  * report filed by one release is read correctly, or refused with a reason, by another. Like the audit log it
  * is handed to auditors: aggregates, parameters and counts only, never a vital, a label or a patient id.
  */
-
-/** null where a value is undefined: AUC and ROC rates when the evaluated labels hold a single class. */
-const Rate = z.number().nullable();
-
-const MetricsSchema = z.object({
-  accuracy: z.number(),
-  precision: z.number(),
-  recall: z.number(),
-  f1: z.number(),
-  auc: Rate,
-  confusion: z.object({ tp: z.number().int(), fp: z.number().int(), tn: z.number().int(), fn: z.number().int() }),
-});
 
 const KeySetSchema = z.object({
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
@@ -79,16 +68,8 @@ const RunSchema = z.object({
 });
 
 const EvaluationSchema = z.discriminatedUnion('status', [
-  z.object({
-    status: z.literal('evaluated'),
-    run: RunSchema,
-    labeled: z.number().int(),
-    metrics: MetricsSchema,
-    /** threshold null: above every score (the curve's start at +Infinity, which JSON cannot carry). */
-    roc: z.array(z.object({ fpr: Rate, tpr: Rate, threshold: z.number().nullable() })),
-    /** Counts of predicted probabilities in equal-width bins over [0, 1]. */
-    histogram: z.array(z.number().int()),
-  }),
+  // The evaluation as the app shows it: bins of at least k patients of every batch, no per-patient score.
+  Evaluation.omit({ runId: true }).extend({ status: z.literal('evaluated'), run: RunSchema }),
   z.object({
     status: z.literal('not-evaluated'),
     reason: z.enum(Object.keys(NOT_EVALUATED_REASONS) as [keyof typeof NOT_EVALUATED_REASONS]),
@@ -136,7 +117,7 @@ const AuditExcerptSchema = z.object({
 
 export const ReportSchema = z.object({
   format: z.literal('homopai.report'),
-  version: z.literal(1),
+  version: z.literal(2),
   generatedAt: z.string(),
   appVersion: z.string(),
   generatedBy: z.object({ user: z.string(), role: z.string() }),
@@ -144,6 +125,12 @@ export const ReportSchema = z.object({
   data: DataSchema,
   model: ModelCardSchema.nullable(),
   evaluation: EvaluationSchema,
+  /** The release rule in force and the privacy ledger: what may leave the key holder's process, and what has. */
+  privacy: z.object({
+    policy: ReleasePolicy,
+    epsilonSpent: z.number(),
+    releases: z.array(z.object({ seq: z.number().int(), at: z.string(), purpose: z.string(), epsilon: z.number(), patients: z.number().nullable() })),
+  }),
   benchmarks: z.object({ latest: BenchRunSchema.nullable(), history: z.array(BenchRunSchema) }),
   audit: AuditExcerptSchema,
 });

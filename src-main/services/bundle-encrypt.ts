@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ColumnEncryptor } from '../ckks/encrypt.ts';
-import { type IngestOptions, readRecords } from '../ingest/index.ts';
+import { type IngestOptions, readRecords, storedFeature } from '../ingest/index.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import { type BundleHeader, writeBundle } from '../federation/bundle.ts';
@@ -20,7 +20,7 @@ export interface EncryptBundleResult {
   labeledRows: number;
   blocks: number;
   bytes: number;
-  features: { name: string; unit: string }[];
+  features: { name: string; unit: string; range?: [number, number] }[];
   notes: string[];
   encryptMs: number;
 }
@@ -44,7 +44,7 @@ export async function encryptBundle(
     signal: hooks.signal,
   });
   const plan = await planPromise;
-  const features = plan.features.map((f) => ({ name: f.name, unit: f.unit }));
+  const features = plan.features.map(storedFeature);
   const labeled = plan.label !== null;
   using encryptor = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: kit.publicKey });
   const blocks: BundleHeader['blocks'] = [];

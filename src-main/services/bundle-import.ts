@@ -152,7 +152,7 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
   const labeledRows = h.blocks.reduce((s, b) => s + b.labeled.filter(Boolean).length, 0);
   const columns = [...h.features.map((f) => f.name), ...(h.labeled ? [LABEL_COLUMN] : [])];
   const level = (await contextFor(keySet.preset)).topLevel;
-  const batchId = ws.db.transaction(() => {
+  const batchId = await ws.transaction(async () => {
     const key = { hospital, keyId, publicKey: signingKey, registeredAt: now };
     if (!pinned) pinHospitalKey(ws.db, key);
     else if (repin) replaceHospitalKey(ws.db, key);
@@ -190,7 +190,7 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
       hospital,
     });
     return id;
-  })();
+  });
   return {
     batchId,
     bundleId: h.bundleId,

@@ -1,25 +1,25 @@
-import { classificationMetrics, type Metrics, rocCurve } from '../ml/metrics.ts';
-import { clampProbability } from '../ml/sigmoid-poly.ts';
+import type { Evaluation } from '../../src-preload/contract.ts';
+import { batchEdges, binnedRoc, binsOf, commonEdges, fixedEdges, GRID, tally, trapezoidAuc } from '../ml/binning.ts';
+import { brierScore, type Confusion, confusion, metricsFrom, rocAuc } from '../ml/metrics.ts';
 import { blocksOf, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { getRun, type PredictionRun } from '../store/predictions.ts';
-import { runOutputs, taggedInput } from './provenance.ts';
-import type { KeyHolder } from './key-sets.ts';
-import type { Caller } from './caller.ts';
-import { decryptUnderPolicy, requireCovered } from './policy.ts';
 import type { Workspace } from '../store/workspace.ts';
+import type { Caller } from './caller.ts';
+import type { KeyHolder } from './key-sets.ts';
+import { decryptUnderPolicy, type Release, requireUnits } from './policy.ts';
+import { releasedProbability, roundTo } from './precision.ts';
+import { runOutputs, taggedInput } from './provenance.ts';
 
-export interface RunEvaluation {
-  runId: number;
-  labeled: number;
-  metrics: Metrics;
-  roc: { fpr: number; tpr: number; threshold: number }[];
-  /** Counts of predicted probabilities in 10 bins of width 0.1. */
-  histogram: number[];
-}
+export type RunEvaluation = Evaluation;
 
-/** A run of this key set, or an error naming why it cannot be decrypted. */
+/** With differential privacy on, bins are fixed (their edges must not depend on the data) and this many. */
+const DP_BINS = 10;
+/** Rates and scores released to four decimals (precision.ts). */
+const DECIMALS = 4;
+
+/** A run of this key set, verified, or an error naming why it cannot be decrypted. */
 export function requireRun(ws: Workspace, holder: KeyHolder, runId: number): PredictionRun {
-  const run = getRun(ws.db, runId);
+  const run = getRun(ws.db, ws.rowMac(), runId);
   if (!run) throw new Error(`no prediction run ${runId} in this workspace`);
   if (run.keyFingerprint !== holder.fingerprint) {
     throw new Error(`prediction run ${runId} was made under another key set; unlock that key set to decrypt it`);
@@ -27,26 +27,105 @@ export function requireRun(ws: Workspace, holder: KeyHolder, runId: number): Pre
   return run;
 }
 
-export function histogram(probabilities: ArrayLike<number>, bins = 10): number[] {
-  const h = new Array<number>(bins).fill(0);
-  for (let i = 0; i < probabilities.length; i++) h[Math.min(bins - 1, Math.floor(probabilities[i]! * bins))]!++;
-  return h;
+/** One batch's decrypted scores, every patient's and the labeled ones' with their labels; never leaves this module. */
+interface BatchScores {
+  all: number[];
+  labeled: number[];
+  labels: number[];
+}
+
+/** A count released under differential privacy: noised, then rounded and kept non-negative (post-processing). */
+function noisyCount(n: number, release: Release, share: number): number {
+  return release.dp ? Math.max(0, Math.round(n + release.dp.laplace(1, share))) : n;
 }
 
 /**
- * Metrics of a run against the encrypted labels of its batches. The labels are decrypted here, inside the
- * service, and only aggregates (metrics, ROC points, histogram) leave it: never a per-patient label. The
- * policy refuses a run with fewer than k labeled patients (PolicyOptions.minPatients).
+ * What is released of a run's decrypted scores and labels. Without differential privacy: exact counts in bins
+ * of at least k patients of each batch, exact AUC and Brier score (aggregates over at least k). With it: five
+ * parts of the release's epsilon (confusion matrix, labeled bins, all-patient bins, calibration sums, Brier sum),
+ * each a histogram or sum a patient changes by at most 1, with fixed bins; AUC from the noisy curve.
+ */
+function release(perBatch: ReadonlyMap<number, BatchScores>, r: Release): Omit<RunEvaluation, 'runId'> {
+  const batches = [...perBatch.values()];
+  const labeled = batches.flatMap((b) => b.labeled);
+  const labels = batches.flatMap((b) => b.labels);
+  const all = batches.flatMap((b) => b.all);
+  const share = 1 / 5;
+  const edgesOf = (pick: (b: BatchScores) => number[]) =>
+    r.dp ? fixedEdges(DP_BINS) : commonEdges(batches.filter((b) => pick(b).length > 0).map((b) => batchEdges(pick(b), r.k)));
+
+  const exact: Confusion = confusion(labels, labeled.map((p) => (p >= 0.5 ? 1 : 0)));
+  const c: Confusion = { tp: noisyCount(exact.tp, r, share), fp: noisyCount(exact.fp, r, share), tn: noisyCount(exact.tn, r, share), fn: noisyCount(exact.fn, r, share) };
+
+  const labeledEdges = edgesOf((b) => b.labeled);
+  const classBins = tally(labeledEdges, labeled, labels).map((t, i) => {
+    // A patient adds one to either count: one share covers the pair; their sum is post-processing.
+    const positives = noisyCount(t.positives, r, share);
+    const negatives = noisyCount(t.patients - t.positives, r, share);
+    const n = positives + negatives;
+    const scoreSum = r.dp ? Math.min(n, Math.max(0, t.scoreSum + r.dp.laplace(1, share))) : t.scoreSum;
+    return { bin: binsOf(labeledEdges)[i]!, positives, negatives, n, scoreSum };
+  });
+  const roc = binnedRoc(labeledEdges, classBins).map((p) => ({
+    fpr: Number.isNaN(p.fpr) ? null : roundTo(p.fpr, DECIMALS),
+    tpr: Number.isNaN(p.tpr) ? null : roundTo(p.tpr, DECIMALS),
+    threshold: p.threshold,
+  }));
+  const bothClasses = labels.includes(0) && labels.includes(1);
+  const auc = !bothClasses ? NaN : r.dp ? trapezoidAuc(binnedRoc(labeledEdges, classBins)) : rocAuc(labels, labeled);
+  const brier = r.dp
+    ? Math.min(1, Math.max(0, (brierScore(labels, labeled) * labels.length + r.dp.laplace(1, share)) / Math.max(1, labels.length)))
+    : brierScore(labels, labeled);
+  const metrics = metricsFrom(c, auc, brier);
+
+  const allEdges = edgesOf((b) => b.all);
+  const histogram = tally(allEdges, all).map((t, i) => ({ ...edgeValues(binsOf(allEdges)[i]!), patients: noisyCount(t.patients, r, share) }));
+
+  return {
+    labeled: labels.length,
+    metrics: {
+      ...metrics,
+      accuracy: roundTo(metrics.accuracy, DECIMALS),
+      precision: roundTo(metrics.precision, DECIMALS),
+      recall: roundTo(metrics.recall, DECIMALS),
+      f1: roundTo(metrics.f1, DECIMALS),
+      auc: Number.isNaN(metrics.auc) ? null : roundTo(metrics.auc, DECIMALS),
+      brier: Number.isNaN(metrics.brier) ? null : roundTo(metrics.brier, DECIMALS),
+    },
+    roc,
+    histogram,
+    byClass: classBins.map((b) => ({ ...edgeValues(b.bin), positives: b.positives, negatives: b.negatives })),
+    calibration: classBins
+      .filter((b) => b.n > 0)
+      .map((b) => ({
+        ...edgeValues(b.bin),
+        patients: b.n,
+        predicted: releasedProbability(b.scoreSum / b.n),
+        observed: roundTo(Math.min(1, b.positives / b.n), DECIMALS),
+      })),
+    release: { minPatients: r.k, epsilon: r.dp?.epsilon ?? null },
+  };
+}
+
+function edgeValues(b: { lo: number; hi: number }): { lo: number; hi: number } {
+  return { lo: b.lo / GRID, hi: b.hi / GRID };
+}
+
+/**
+ * Metrics and curves of a run against the encrypted labels of its batches. Predictions and labels are decrypted
+ * here, inside the service, and only the release above leaves it: never a per-patient score or label. The
+ * policy refuses a run any of whose batches holds fewer than k (labeled) patients; the counts are checked again
+ * on the verified blocks actually decrypted.
  */
 export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: number): Promise<RunEvaluation> {
   const { ws } = caller;
   const run = requireRun(ws, holder, runId);
   const predictions = new Map(runOutputs(ws.db, ws.rowMac(), runId).map((b) => [`${b.batchId}/${b.block}`, b]));
-  const { labels, probs, allProbs } = await decryptUnderPolicy(caller, holder, { purpose: 'aggregates', run }, (decrypt, k) => {
-    const labels: number[] = [];
-    const probs: number[] = [];
-    const allProbs: number[] = [];
+  const released = await decryptUnderPolicy(caller, holder, { purpose: 'aggregates', run }, (decrypt, r) => {
+    const perBatch = new Map<number, BatchScores>();
     for (const batchId of run.batchIds) {
+      const scores: BatchScores = { all: [], labeled: [], labels: [] };
+      perBatch.set(batchId, scores);
       for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
         const pred = predictions.get(`${batchId}/${b.block}`);
         if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
@@ -55,26 +134,23 @@ export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: nu
         // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
         const y = labelCt ? decrypt(taggedInput(labelCt)) : null;
         for (const pt of b.patients) {
-          const prob = clampProbability(p[pt.slot]!);
-          allProbs.push(prob);
+          const prob = releasedProbability(p[pt.slot]!);
+          scores.all.push(prob);
           if (y && pt.labeled) {
-            labels.push(Math.round(y[pt.slot]!));
-            probs.push(prob);
+            scores.labels.push(Math.round(y[pt.slot]!));
+            scores.labeled.push(prob);
           }
         }
         y?.fill(0);
+        p.fill(0);
       }
     }
-    requireCovered(labels.length, k, `run ${runId}`);
-    return { labels, probs, allProbs };
+    const counts = (pick: (s: BatchScores) => number[]) => new Map([...perBatch].map(([id, s]) => [id, pick(s).length]));
+    requireUnits(counts((s) => s.labels), r.k, `run ${runId}`);
+    requireUnits(counts((s) => s.all), r.k, `run ${runId}`, 'patient');
+    return release(perBatch, r);
   });
-  return {
-    runId,
-    labeled: labels.length,
-    metrics: classificationMetrics(labels, probs),
-    roc: rocCurve(labels, probs),
-    histogram: histogram(allProbs),
-  };
+  return { runId, ...released };
 }
 
 /** The key holder evaluates a run: its metrics against the batches' encrypted labels, aggregates only. */

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { presetByName } from '../ckks/presets.ts';
-import { readAll, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
+import { readAll, type IngestOptions, type RecordChunk, storedFeature } from '../ingest/index.ts';
 import type { Scaling } from '../circuits/inference.ts';
 import { linear, predictProba } from '../ml/logistic.ts';
 import { classificationMetrics, type Metrics } from '../ml/metrics.ts';
@@ -15,7 +15,7 @@ import type { JobHooks } from '../common/jobs.ts';
 import { decryptRun } from './predictions.ts';
 import type { SigmoidDegree } from '../../src-preload/contract.ts';
 import { buildModel } from '../ml/fit.ts';
-import { saveModel } from './models.ts';
+import { registerModel } from './models.ts';
 
 export interface ExperimentOptions {
   ingest?: IngestOptions;
@@ -78,7 +78,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
   const split = inSample
     ? { train: Uint32Array.from(y.keys()), test: Uint32Array.from(y.keys()) }
     : stratifiedSplit(y, testFraction, opts.seed ?? 42);
-  const features = plan.features.map((f) => ({ name: f.name, unit: f.unit }));
+  const features = plan.features.map(storedFeature);
   const model = buildModel(features, take(x, split.train), Float64Array.from(split.train, (i) => y[i]!), {
     sigmoidDegree: opts.sigmoidDegree ?? 3,
     source: basename(file),
@@ -107,7 +107,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
     hooks,
     { holder },
   );
-  saveModel(caller.ws, model);
+  registerModel(caller, model);
   const predicted = await predict(caller, { modelId: model.id, batchIds: [imported.batchId], scaling }, hooks);
   const t0 = performance.now();
   const decrypted = await decryptRun(caller, holder, predicted.runId);

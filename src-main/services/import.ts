@@ -1,9 +1,8 @@
 import { basename } from 'node:path';
 import type { EncryptionMode } from '../ckks/encrypt.ts';
-import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk } from '../ingest/index.ts';
+import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk, storedFeature } from '../ingest/index.ts';
 import { createBatch, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
-import { inTransaction } from '../store/db.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './key-sets.ts';
@@ -105,7 +104,7 @@ export async function importCsv(
       caller,
       {
         name: basename(path),
-        features: plan.features.map((f) => ({ name: f.name, unit: f.unit })),
+        features: plan.features.map(storedFeature),
         labeled: plan.label !== null,
         notes: plan.notes,
         chunks,
@@ -164,7 +163,7 @@ export async function importRecords(
   const buffer = new BlockBuffer(features.length, ctx.slotCount);
 
   try {
-    return await inTransaction(ws.db, async () => {
+    return await ws.transaction(async () => {
       const batchId = createBatch(ws.db, {
         keyFingerprint: keySet.fingerprint,
         origin: 'csv',

@@ -1,22 +1,29 @@
+import type { ReleasePolicy } from '../../src-preload/contract.ts';
 import type { DecryptDetail } from '../audit/actions.ts';
+import { epsilonSpent } from '../audit/log.ts';
 import type { CkksContext } from '../ckks/context.ts';
-import { ColumnDecryptor } from '../ckks/decrypt.ts';
-import type { PredictionRun } from '../store/predictions.ts';
-import { labeledPatients, type StoredTagged, type TaggedCiphertext } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import type { KeyHolder } from './key-sets.ts';
-import type { Workspace } from '../store/workspace.ts';
+import { ColumnDecryptor } from '../ckks/decrypt.ts';
+import { batchCounts } from '../store/batches.ts';
+import type { PredictionRun } from '../store/predictions.ts';
 import type { Caller } from './caller.ts';
+import type { KeyHolder } from './key-sets.ts';
+import { laplace } from './noise.ts';
+import type { StoredTagged, TaggedCiphertext } from './provenance.ts';
+import { releasePolicy } from './release-policy.ts';
 
 /*
- * The decryption policy: the key holder decrypts evaluator outputs (prediction vectors, cohort totals), stored
- * labels only to compute aggregates, and every aggregate only over at least k patients; a stored input is
- * never decrypted for its own sake. Every decryption goes through decryptUnderPolicy, which decides from the request before the secret
- * key is touched, checks the provenance of each ciphertext as it is decrypted, and records the outcome.
+ * The decryption gate and the release rule. The key holder decrypts evaluator outputs (prediction vectors,
+ * cohort totals), stored labels only to compute aggregates, and a stored input never for its own sake. Every
+ * decryption goes through decryptUnderPolicy, which decides from the request before the secret key is touched,
+ * checks the provenance of each ciphertext as it is decrypted, and records the outcome with the k it applied.
+ *
+ * The release rule (README): the unit of selection is the batch. A batch takes part in an aggregate only when it
+ * holds at least k of the patients the aggregate counts (or none of them: a batch without labels adds nothing
+ * to a label aggregate). Any two selections then differ by whole batches, so the difference of two releases is
+ * itself an aggregate over at least k patients: no subtraction isolates one patient. With differential privacy
+ * on, every aggregate release also spends epsilon from the workspace's budget and carries calibrated noise.
  */
-
-/** k: aggregates over fewer labeled patients than this would come close to revealing individual labels. */
-export const DEFAULT_MIN_PATIENTS = 5;
 
 // The audit log holds ids and counts; a request naming thousands of ciphertexts is recorded by its first ids.
 const AUDITED_IDS = 100;
@@ -26,36 +33,102 @@ export type CohortTotals = 'cohort-statistics' | 'at-risk-count' | 'aggregated-g
 
 export type DecryptionRequest =
   | { purpose: 'predictions'; run: PredictionRun }
+  /** A run's metrics and curves against its batches' encrypted labels. */
   | { purpose: 'aggregates'; run: PredictionRun }
-  | { purpose: 'cohort-totals'; what: CohortTotals; batchIds: readonly number[]; patients: number; epoch?: number }
+  | { purpose: 'cohort-totals'; what: CohortTotals; batchIds: readonly number[]; epoch?: number }
   /** Metrics of the model being trained, over its training cohort: predictions and labels in, aggregates out. */
-  | { purpose: 'training-metrics'; batchIds: readonly number[]; patients: number; epoch: number }
+  | { purpose: 'training-metrics'; batchIds: readonly number[]; epoch: number }
   | { purpose: 'stored-input'; requested: number; ciphertexts: readonly (StoredTagged & { id: number })[] };
 
-export type Refusal = 'stored-input' | 'too-few-patients' | 'not-permitted';
+export type Refusal = 'stored-input' | 'too-few-patients' | 'not-permitted' | 'below-policy' | 'budget';
 
 export class PolicyError extends Error {
   readonly reason: Refusal;
+  /** What the refusal was checked against, for its audit entry: k and the patients counted. */
+  readonly counts: { minPatients?: number; patients?: number };
 
-  constructor(reason: Refusal, message: string) {
+  constructor(reason: Refusal, message: string, counts: { minPatients?: number; patients?: number } = {}) {
     super(message);
     this.name = 'PolicyError';
     this.reason = reason;
+    this.counts = counts;
   }
 }
 
-export type Decrypt = (c: TaggedCiphertext) => Float64Array;
+/** Which patients an aggregate counts: all of a batch's, or only its labeled ones. */
+type Counted = 'patients' | 'labeled';
+
+function counted(request: DecryptionRequest): Counted[] {
+  switch (request.purpose) {
+    case 'aggregates':
+      // Metrics over the labeled, and the distribution of every patient's score.
+      return ['labeled', 'patients'];
+    case 'cohort-totals':
+      return request.what === 'cohort-statistics' ? ['patients'] : ['labeled'];
+    case 'training-metrics':
+      return ['labeled'];
+    default:
+      return [];
+  }
+}
+
+function batchesOf(request: DecryptionRequest): readonly number[] {
+  if (request.purpose === 'aggregates' || request.purpose === 'predictions') return request.run.batchIds;
+  if (request.purpose === 'stored-input') return [];
+  return request.batchIds;
+}
+
+/** k for this caller: the workspace's, or more when the command asked for more; never less. */
+export function minPatients(caller: Caller, policy: ReleasePolicy = releasePolicy(caller.ws)): number {
+  const asked = caller.minPatients;
+  if (asked === undefined) return policy.minPatients;
+  if (!Number.isSafeInteger(asked) || asked < 1) throw new RangeError('the minimum number of patients for an aggregate must be a positive integer');
+  if (asked < policy.minPatients) {
+    throw new PolicyError(
+      'below-policy',
+      `k = ${asked} is below this workspace's k = ${policy.minPatients}: a command can raise k, never lower it ` +
+        '(the workspace’s own k can only be raised too: homopai policy set --min-patients K)',
+    );
+  }
+  return asked;
+}
 
 /**
- * The pre-check counts patients from the store's metadata; an aggregate built from verified blocks checks
- * its own count too, so patient rows added where no ciphertext vouches for them cannot lift it over k.
+ * The check every aggregate makes on what it actually covered (verified blocks, not the patients table): each
+ * batch holds none or at least k of the counted patients, and the total is at least k.
  */
-export function requireCovered(labeled: number, k: number, what: string): void {
-  if (labeled >= k) return;
-  throw new PolicyError(
-    'too-few-patients',
-    `${what} covers ${labeled} verified labeled patient(s); metrics are only computed over at least ${k}, so that none of them gives away one patient’s label`,
-  );
+export function requireUnits(counts: ReadonlyMap<number, number>, k: number, what: string, whom = 'labeled patient'): void {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  for (const [batchId, n] of counts) {
+    if (n > 0 && n < k) {
+      throw new PolicyError(
+        'too-few-patients',
+        `batch ${batchId} holds ${n} ${whom}(s), fewer than k = ${k}: a batch takes part in an aggregate only with at least k, ` +
+          `so that no two releases differ by fewer than k patients. It stays stored, and its patients can still be predicted; ${what} was not computed`,
+        { minPatients: k, patients: total },
+      );
+    }
+  }
+  if (total < k) {
+    throw new PolicyError(
+      'too-few-patients',
+      `${what} covers ${total} verified ${whom}(s); aggregates are only computed over at least ${k}, so that none of them gives away one patient`,
+      { minPatients: k, patients: total },
+    );
+  }
+}
+
+/** Whether counts meet the rule (requireUnits), without throwing. */
+export function meetsUnits(counts: ReadonlyMap<number, number>, k: number): boolean {
+  const values = [...counts.values()];
+  return values.every((n) => n === 0 || n >= k) && values.reduce((a, b) => a + b, 0) >= k;
+}
+
+/** What the work of an aggregate release is given besides the decrypt function. */
+export interface Release {
+  k: number;
+  /** Calibrated noise for this release, or null when differential privacy is off. */
+  dp: { epsilon: number; laplace(sensitivity: number, share: number): number } | null;
 }
 
 /** The provenance rule, applied to each ciphertext as it is decrypted. */
@@ -80,84 +153,87 @@ export function permits(request: DecryptionRequest, c: TaggedCiphertext): boolea
   }
 }
 
-/** k for this caller. */
-export function minPatients(caller: Pick<Caller, 'minPatients'>): number {
-  const k = caller.minPatients ?? DEFAULT_MIN_PATIENTS;
-  if (!Number.isSafeInteger(k) || k < 1) throw new RangeError('the minimum number of patients for an aggregate must be a positive integer');
-  return k;
-}
-
 function firstIds(ids: Iterable<number>): number[] {
   return [...new Set(ids)].slice(0, AUDITED_IDS);
 }
 
-/** The request's side of every audit entry: what was asked for and why, by id and count. */
-function describe(request: DecryptionRequest, k: number): DecryptDetail {
-  if (request.purpose === 'stored-input') {
-    return {
-      purpose: request.purpose,
-      minPatients: k,
-      requested: request.requested,
-      found: request.ciphertexts.length,
-      ciphertextIds: firstIds(request.ciphertexts.map((c) => c.id)),
-      batchIds: firstIds(request.ciphertexts.map((c) => c.batchId)),
-    };
+/** The request's side of every audit entry: what was asked for and why, by id and count, and the k applied. */
+function describe(request: DecryptionRequest, k: number | undefined, patients: number | undefined): DecryptDetail {
+  const base = { purpose: request.purpose, minPatients: k, patients };
+  switch (request.purpose) {
+    case 'stored-input':
+      return {
+        ...base,
+        requested: request.requested,
+        found: request.ciphertexts.length,
+        ciphertextIds: firstIds(request.ciphertexts.map((c) => c.id)),
+        batchIds: firstIds(request.ciphertexts.map((c) => c.batchId)),
+      };
+    case 'cohort-totals':
+      return { ...base, what: request.what, batchIds: firstIds(request.batchIds), epoch: request.epoch };
+    case 'training-metrics':
+      return { ...base, batchIds: firstIds(request.batchIds), epoch: request.epoch };
+    default:
+      return { ...base, runId: request.run.id, batchIds: firstIds(request.run.batchIds) };
   }
-  if (request.purpose === 'cohort-totals') {
-    const { purpose, what, batchIds, patients, epoch } = request;
-    return { purpose, what, batchIds: firstIds(batchIds), patients, minPatients: k, epoch };
-  }
-  if (request.purpose === 'training-metrics') {
-    return { purpose: request.purpose, batchIds: firstIds(request.batchIds), patients: request.patients, minPatients: k, epoch: request.epoch };
-  }
-  return { purpose: request.purpose, runId: request.run.id, patients: request.run.patients, minPatients: k };
 }
 
-/** Decides from the request alone, before any key is used: a refusal, or null to go ahead. */
-function refusal(ws: Workspace, request: DecryptionRequest, k: number): { error: PolicyError; detail: Partial<DecryptDetail> } | null {
+interface Decision {
+  k: number;
+  /** The counted patients the request covers (from the store; the work re-checks what it verified). */
+  patients: number;
+  epsilon: number | null;
+}
+
+/** Decides from the request alone, before any key is used: throws the refusal, or says what applies. */
+function decide(caller: Caller, request: DecryptionRequest): Decision {
+  const { ws } = caller;
+  const policy = releasePolicy(ws);
+  const k = minPatients(caller, policy);
   if (request.purpose === 'stored-input') {
-    const error = new PolicyError(
+    throw new PolicyError(
       'stored-input',
       'stored input ciphertexts are never decrypted: the key holder sees prediction vectors, and labels only as ' +
         `aggregates over at least ${k} patients`,
     );
-    return { error, detail: {} };
   }
-  if (request.purpose === 'aggregates' || request.purpose === 'training-metrics') {
-    const batchIds = request.purpose === 'aggregates' ? request.run.batchIds : request.batchIds;
-    const labeled = labeledPatients(ws.db, batchIds);
-    if (labeled < k) {
-      const what = request.purpose === 'aggregates' ? `run ${request.run.id}` : `the training cohort (batches ${batchIds.join(', ')})`;
-      const error = new PolicyError(
-        'too-few-patients',
-        `${what} covers ${labeled} labeled patient(s); metrics are only computed over at least ${k}, ` +
-          'so that none of them gives away one patient’s label',
+  if (request.purpose === 'predictions') return { k, patients: request.run.patients, epsilon: null };
+  const counts = batchCounts(ws.db, batchesOf(request));
+  const what = request.purpose === 'aggregates' ? `run ${request.run.id}` : request.purpose === 'training-metrics' ? 'the training cohort' : `the ${request.what}`;
+  // The first kind counted (labeled patients, for label aggregates) is the count the entry records.
+  const totals = counted(request).map((whom) => {
+    const per = new Map([...counts].map(([id, c]) => [id, whom === 'labeled' ? c.labeled : c.patients]));
+    requireUnits(per, k, what, whom === 'labeled' ? 'labeled patient' : 'patient');
+    return [...per.values()].reduce((a, b) => a + b, 0);
+  });
+  const patients = totals[0]!;
+  const epsilon = policy.dp?.epsilon ?? null;
+  if (policy.dp && epsilon !== null) {
+    const spent = epsilonSpent(ws.db);
+    if (spent + epsilon > policy.dp.budget + 1e-9) {
+      throw new PolicyError(
+        'budget',
+        `the privacy budget is spent: ${spent.toFixed(2)} of ${policy.dp.budget} used, and this release needs ${epsilon}; ` +
+          'no further aggregate can be released under this workspace’s differential-privacy setting',
       );
-      return { error, detail: { patients: labeled } };
     }
   }
-  if (request.purpose === 'cohort-totals' && request.patients < k) {
-    const error = new PolicyError(
-      'too-few-patients',
-      `the ${request.what} would cover ${request.patients} patient(s); aggregates are only decrypted over at least ${k}, ` +
-        'so that none of them gives away one patient',
-    );
-    return { error, detail: {} };
-  }
-  return null;
+  return { k, patients, epsilon };
 }
 
 function describeCiphertext(c: TaggedCiphertext): string {
   return c.kind === 'cohort-total' ? 'cohort total' : `${c.provenance} ${c.kind} ciphertext of batch ${c.batchId}, block ${c.block}`;
 }
 
+export type Decrypt = (c: TaggedCiphertext) => Float64Array;
+
 async function decryptPermitted<T>(
   ctx: CkksContext,
   holder: KeyHolder,
   request: DecryptionRequest,
   counted: { ciphertexts: number },
-  k: number,
-  work: (decrypt: Decrypt, k: number) => T | Promise<T>,
+  release: Release,
+  work: (decrypt: Decrypt, release: Release) => T | Promise<T>,
 ): Promise<T> {
   using dec = new ColumnDecryptor(ctx, holder.secretKey());
   return await work((c) => {
@@ -166,38 +242,55 @@ async function decryptPermitted<T>(
     }
     counted.ciphertexts++;
     return dec.decrypt(c.bytes, c.slots);
-  }, k);
+  }, release);
 }
 
 /**
  * Runs `work` with a decrypt function bound to the holder's secret key, if the policy allows the request.
- * A refusal is recorded ('decrypt-refused') and thrown as a PolicyError; a success is recorded ('decrypt')
- * before the result is returned, so nothing decrypted leaves unrecorded. Work that fails (or is cancelled)
- * after decrypting something is recorded too, as incomplete.
+ * A refusal is recorded ('decrypt-refused') and thrown as a PolicyError; a success is recorded ('decrypt',
+ * with the k applied, the patients covered and any epsilon spent) before the result is returned, so nothing
+ * decrypted leaves unrecorded. Work that fails (or is cancelled) after decrypting something is recorded too,
+ * as incomplete, and its epsilon counts as spent.
  */
 export async function decryptUnderPolicy<T>(
   caller: Caller,
   holder: KeyHolder,
   request: DecryptionRequest,
-  work: (decrypt: Decrypt, k: number) => T | Promise<T>,
+  work: (decrypt: Decrypt, release: Release) => T | Promise<T>,
 ): Promise<T> {
   const { ws, audit } = caller;
-  const k = minPatients(caller);
-  const refused = refusal(ws, request, k);
-  if (refused) {
-    audit('decrypt-refused', { ...describe(request, k), reason: refused.error.reason, ...refused.detail });
-    throw refused.error;
+  let decision: Decision;
+  try {
+    decision = decide(caller, request);
+  } catch (e) {
+    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, undefined, undefined), reason: e.reason, ...refusalCounts(caller), ...e.counts });
+    throw e;
   }
+  const { k, patients, epsilon } = decision;
+  const release: Release = {
+    k,
+    dp: epsilon === null ? null : { epsilon, laplace: (sensitivity, share) => laplace(sensitivity / (epsilon * share)) },
+  };
+  const spent = epsilon === null ? {} : { epsilon };
   const ctx = await contextFor(ws.requireKeySet().preset);
   const counted = { ciphertexts: 0 };
   let result: T;
   try {
-    result = await decryptPermitted(ctx, holder, request, counted, k, work);
+    result = await decryptPermitted(ctx, holder, request, counted, release, work);
   } catch (e) {
-    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, k), reason: e.reason });
-    if (counted.ciphertexts > 0) audit('decrypt', { ...describe(request, k), ciphertexts: counted.ciphertexts, completed: false });
+    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, k, patients), reason: e.reason, ...e.counts });
+    if (counted.ciphertexts > 0) audit('decrypt', { ...describe(request, k, patients), ...spent, ciphertexts: counted.ciphertexts, completed: false });
     throw e;
   }
-  audit('decrypt', { ...describe(request, k), ciphertexts: counted.ciphertexts });
+  audit('decrypt', { ...describe(request, k, patients), ...spent, ciphertexts: counted.ciphertexts });
   return result;
+}
+
+/** k as far as it could be read for a refused request's entry (a refusal for lowering k records the workspace's). */
+function refusalCounts(caller: Caller): { minPatients?: number } {
+  try {
+    return { minPatients: releasePolicy(caller.ws).minPatients };
+  } catch {
+    return {};
+  }
 }

@@ -23,6 +23,9 @@ export interface Cohort {
   blocks: CohortBlock[];
   patients: number;
   labeledPatients: number;
+  /** Verified patients (and labeled ones) per batch, for the release rule's per-batch check. */
+  patientsPerBatch: Map<number, number>;
+  labeledPerBatch: Map<number, number>;
   hospitals: string[];
 }
 
@@ -54,7 +57,10 @@ export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount
   const hospitals = new Set<string>();
   let patients = 0;
   let labeledPatients = 0;
+  const patientsPerBatch = new Map<number, number>();
+  const labeledPerBatch = new Map<number, number>();
   for (const b of batches) {
+    const before = { patients, labeledPatients };
     // Masks and counts come from each block's verified patients: a patient row no ciphertext's tag vouches for
     // is neither counted towards n (or the policy's k) nor masked in.
     for (const block of blocksOf(ws.db, ws.rowMac(), b.id)) {
@@ -77,6 +83,8 @@ export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount
         ...m,
       });
     }
+    patientsPerBatch.set(b.id, patients - before.patients);
+    labeledPerBatch.set(b.id, labeledPatients - before.labeledPatients);
   }
-  return { batchIds: [...batchIds], features, blocks, patients, labeledPatients, hospitals: [...hospitals].sort() };
+  return { batchIds: [...batchIds], features, blocks, patients, labeledPatients, patientsPerBatch, labeledPerBatch, hospitals: [...hospitals].sort() };
 }

@@ -4,14 +4,13 @@ import { checkDepth, type EncryptedLrPlan, type Scaling } from '../circuits/infe
 import type { Model } from '../ml/model.ts';
 import { type BatchRow, getBatch } from '../store/batches.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
-import { inTransaction } from '../store/db.ts';
 import { createRun, insertPredictionBlock } from '../store/predictions.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { type CkksPool, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
-import { loadModel } from './models.ts';
+import { loadModel, requirePerPatientUse } from './models.ts';
 
 export interface PredictResult {
   runId: number;
@@ -67,6 +66,7 @@ export async function predict(
   const model = loadModel(ws, request.modelId);
   const keySet = ws.requireKeySet();
   const batches = batchIds.map((id) => checkBatch(ws, id, keySet.fingerprint, model));
+  requirePerPatientUse(caller, model, batchIds);
   const total = batches.reduce((s, b) => s + b.rows, 0);
   const ctx = await contextFor(keySet.preset);
   const plan = planOf(model, scaling);
@@ -77,9 +77,10 @@ export async function predict(
   const mac = ws.rowMac();
   let done = 0;
   let blocks = 0;
-  return inTransaction(ws.db, async () => {
-    const runId = createRun(ws.db, {
+  return ws.transaction(async () => {
+    const runId = createRun(ws.db, mac, {
       modelId: model.id,
+      modelSha256: model.sha256,
       keyFingerprint: keySet.fingerprint,
       scaling,
       batchIds: [...batchIds],

@@ -1,6 +1,6 @@
 import type { PatientPrediction } from '../../src-preload/contract.ts';
 import { writeFileAtomic } from '../common/files.ts';
-import { clampProbability } from '../ml/sigmoid-poly.ts';
+import { releasedProbability } from './precision.ts';
 import { predictionsCsv } from '../reports/csv-export.ts';
 import type { Caller } from './caller.ts';
 import { requireRun } from './evaluate.ts';
@@ -21,9 +21,10 @@ export async function decryptRun(caller: Caller, holder: KeyHolder, runId: numbe
     for (const b of outputs) {
       const probs = decrypt(b);
       for (const p of b.patients) {
-        const probability = clampProbability(probs[p.slot]!);
+        const probability = releasedProbability(probs[p.slot]!);
         out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
       }
+      probs.fill(0);
     }
     return out;
   });

@@ -1,14 +1,14 @@
 import pkg from '../../package.json' with { type: 'json' };
-import { currentUser, listAudit, verifyAudit } from '../audit/log.ts';
+import { currentUser, epsilonSpent, listAudit, privacyLedger, verifyAudit } from '../audit/log.ts';
 import { listBench } from './bench.ts';
 import { type KeyHolder, keySetInfo } from './key-sets.ts';
 import { PolicyError } from './policy.ts';
 import { runEvaluation } from './evaluate.ts';
-import { loadModel } from './models.ts';
+import { listModels } from './models.ts';
+import { releasePolicy } from './release-policy.ts';
 import type { Caller } from './caller.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { getBatch, hospitalSummary, listBatches } from '../store/batches.ts';
-import { latestModelId } from '../store/models.ts';
 import { listRuns } from '../store/predictions.ts';
 import { type Report, type ReportEvaluation, ReportSchema } from '../reports/report-schema.ts';
 
@@ -29,18 +29,13 @@ export interface GatherOptions {
   now?: Date;
 }
 
-/** NaN (an undefined rate) crosses neither JSON nor the schema; +Infinity (the ROC start) neither. */
-function finite(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
 /**
  * The latest prediction run, evaluated against its encrypted labels when the key holder is unlocked. Labels
  * are decrypted inside evaluateRun and only aggregates come back.
  */
 async function evaluation(caller: Caller, opts: GatherOptions): Promise<ReportEvaluation> {
   const { ws } = caller;
-  const run = listRuns(ws.db)[0];
+  const run = listRuns(ws.db, ws.rowMacIfLoaded())[0];
   const holder = opts.holder;
   if (!run) return { status: 'not-evaluated', reason: 'no-run', run: null };
   if (opts.mayDecrypt === false) return { status: 'not-evaluated', reason: 'role', run };
@@ -57,14 +52,8 @@ async function evaluation(caller: Caller, opts: GatherOptions): Promise<ReportEv
     if (err instanceof PolicyError && err.reason === 'too-few-patients') return { status: 'not-evaluated', reason: 'too-few-patients', run };
     throw err;
   }
-  return {
-    status: 'evaluated',
-    run,
-    labeled: e.labeled,
-    metrics: { ...e.metrics, auc: finite(e.metrics.auc) },
-    roc: e.roc.map((p) => ({ fpr: finite(p.fpr), tpr: finite(p.tpr), threshold: finite(p.threshold) })),
-    histogram: e.histogram,
-  };
+  const { runId: _, ...released } = e;
+  return { status: 'evaluated', run, ...released };
 }
 
 function auditExcerpt(ws: Workspace, since: string | undefined): Report['audit'] {
@@ -83,8 +72,7 @@ export async function gatherReport(caller: Caller, opts: GatherOptions): Promise
   const { ws } = caller;
   const hospitals = hospitalSummary(ws.db);
   const batches = listBatches(ws.db);
-  const modelId = latestModelId(ws.db);
-  const m = modelId === null ? null : loadModel(ws, modelId);
+  const m = listModels(ws)[0] ?? null;
   const bench = listBench(ws).slice(0, BENCH_HISTORY_LIMIT);
   /*
    * Parsed on the way out: what is rendered and signed is exactly what the schema promises to readers, and
@@ -92,7 +80,7 @@ export async function gatherReport(caller: Caller, opts: GatherOptions): Promise
    */
   return ReportSchema.parse({
     format: 'homopai.report',
-    version: 1,
+    version: 2,
     generatedAt: (opts.now ?? new Date()).toISOString(),
     appVersion: APP_VERSION,
     generatedBy: { user: currentUser(), role: opts.role },
@@ -116,6 +104,7 @@ export async function gatherReport(caller: Caller, opts: GatherOptions): Promise
       training: m.training,
     },
     evaluation: await evaluation(caller, opts),
+    privacy: { policy: releasePolicy(ws), epsilonSpent: epsilonSpent(ws.db), releases: privacyLedger(ws.db) },
     benchmarks: { latest: bench[0] ?? null, history: bench },
     audit: auditExcerpt(ws, opts.since),
   });

@@ -8,7 +8,10 @@ import type { KeySetRow } from '../store/keysets.ts';
 import { cohortTotal } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './key-sets.ts';
-import { type CohortTotals, decryptUnderPolicy, minPatients } from './policy.ts';
+import { type CohortTotals, decryptUnderPolicy, meetsUnits, minPatients, requireUnits } from './policy.ts';
+import { releasedStatistic } from './precision.ts';
+import { releasePolicy } from './release-policy.ts';
+import type { FeatureMeta } from '../store/batches.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
@@ -65,15 +68,30 @@ export async function withGaloisKeys(caller: Caller, holder: KeyHolder): Promise
  */
 const CONSTANT_VARIANCE = 1e-6;
 
-/** Statistics already computed over exactly these batches under the active key set, if any. */
+/** Statistics already computed over exactly these batches under the active key set, if any (verified). */
 export function storedCohortStats(ws: Workspace, batchIds: readonly number[]): CohortStats | null {
-  const row = latestCohortStats(ws.db, ws.requireKeySet().fingerprint, batchIds);
+  const row = latestCohortStats(ws.db, ws.rowMac(), ws.requireKeySet().fingerprint, batchIds);
   return row ? { ...(JSON.parse(row.json) as Omit<CohortStats, 'id'>), id: row.id } : null;
 }
 
 /** The request the decryption policy decides on for totals over a cohort's patients. */
-export function cohortRequest(what: CohortTotals, batchIds: readonly number[], patients: number, epoch?: number) {
-  return { purpose: 'cohort-totals', what, batchIds, patients, ...(epoch === undefined ? {} : { epoch }) } as const;
+export function cohortRequest(what: CohortTotals, batchIds: readonly number[], epoch?: number) {
+  return { purpose: 'cohort-totals', what, batchIds, ...(epoch === undefined ? {} : { epoch }) } as const;
+}
+
+/**
+ * The validated range of each feature, which bounds what one patient can change in a total (the sensitivity
+ * differential privacy calibrates its noise to). A feature with none (a column taken as given) has no bound.
+ */
+export function featureRanges(features: readonly FeatureMeta[]): [number, number][] {
+  const missing = features.filter((f) => !f.range).map((f) => f.name);
+  if (missing.length > 0) {
+    throw new Error(
+      `differential privacy needs a validated range for every feature, to bound one patient's influence; ` +
+        `${missing.slice(0, 5).join(', ')} ${missing.length === 1 ? 'has' : 'have'} none (columns taken as given)`,
+    );
+  }
+  return features.map((f) => f.range!);
 }
 
 /**
@@ -99,30 +117,37 @@ export async function computeCohortStats(
   const present = blocks.map((b) => b.present);
   const d = cohort.features.length;
 
-  const { means, stds } = await decryptUnderPolicy(caller, holder, cohortRequest('cohort-statistics', cohort.batchIds, n), (decrypt) => {
+  const ranges = releasePolicy(ws).dp ? featureRanges(cohort.features) : null;
+
+  const { means, stds } = await decryptUnderPolicy(caller, holder, cohortRequest('cohort-statistics', cohort.batchIds), (decrypt, r) => {
+    requireUnits(cohort.patientsPerBatch, r.k, 'the cohort statistics', 'patient');
     const total = (bytes: SlotSumBytes): number => decrypt(cohortTotal(bytes))[0]!;
+    // With differential privacy: a patient moves a feature's total by at most its range w, and its sum of squared
+    // deviations by at most w^2; the release's epsilon is shared by the 2d totals.
+    const noise = (j: number, power: 1 | 2): number => (ranges && r.dp ? r.dp.laplace((ranges[j]![1] - ranges[j]![0]) ** power, 1 / (2 * d)) : 0);
     const means = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
       hooks.onProgress?.({ phase: 'encrypted means', done: j, total: d });
-      return total(maskedTotal(ctx, keys, blocks.map((b) => b.features[j]!), present)) / n;
+      return (total(maskedTotal(ctx, keys, blocks.map((b) => b.features[j]!), present)) + noise(j, 1)) / n;
     });
     const stds = cohort.features.map((_, j) => {
       throwIfCancelled(hooks, 'the statistics');
       hooks.onProgress?.({ phase: 'encrypted deviations', done: j, total: d });
-      const variance = total(maskedSquaredDeviations(ctx, keys, blocks.map((b) => b.features[j]!), present, means[j]!)) / n;
+      const variance = (total(maskedSquaredDeviations(ctx, keys, blocks.map((b) => b.features[j]!), present, means[j]!)) + noise(j, 2)) / n;
       return variance > CONSTANT_VARIANCE ? Math.sqrt(variance) : 1;
     });
-    return { means, stds };
+    return { means: means.map(releasedStatistic), stds: stds.map(releasedStatistic) };
   });
-  // The number of at-risk labels is an aggregate over the labeled patients alone: asked for only when they
-  // are enough for the policy, so a cohort with few labels gets null rather than a refusal.
+  // The number of at-risk labels is an aggregate over the labeled patients alone: asked for only when every
+  // batch holds none or at least k of them, so a cohort with few labels gets null rather than a refusal.
   const labeledBlocks = blocks.filter((b) => b.label && b.labeled.some((m) => m !== 0));
-  const positives =
-    cohort.labeledPatients >= minPatients(caller)
-      ? await decryptUnderPolicy(caller, holder, cohortRequest('at-risk-count', cohort.batchIds, cohort.labeledPatients), (decrypt) =>
-          Math.round(decrypt(cohortTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))[0]!),
-        )
-      : null;
+  const positives = meetsUnits(cohort.labeledPerBatch, minPatients(caller))
+    ? await decryptUnderPolicy(caller, holder, cohortRequest('at-risk-count', cohort.batchIds), (decrypt, r) => {
+        requireUnits(cohort.labeledPerBatch, r.k, 'the at-risk count');
+        const count = decrypt(cohortTotal(maskedTotal(ctx, keys, labeledBlocks.map((b) => b.label!), labeledBlocks.map((b) => b.labeled))))[0]!;
+        return Math.max(0, Math.round(count + (r.dp ? r.dp.laplace(1, 1) : 0)));
+      })
+    : null;
 
   const stats: Omit<CohortStats, 'id'> = {
     batchIds: [...cohort.batchIds].sort((a, b) => a - b),
@@ -133,6 +158,6 @@ export async function computeCohortStats(
     features: cohort.features.map((f, j) => ({ name: f.name, unit: f.unit, count: n, mean: means[j]!, std: stds[j]! })),
     createdAt: new Date().toISOString(),
   };
-  const id = insertCohortStats(ws.db, { keyFingerprint: keySet.fingerprint, batchIds: stats.batchIds, json: JSON.stringify(stats), createdAt: stats.createdAt });
+  const id = insertCohortStats(ws.db, ws.rowMac(), { keyFingerprint: keySet.fingerprint, batchIds: stats.batchIds, json: JSON.stringify(stats), createdAt: stats.createdAt });
   return { ...stats, id };
 }

@@ -8,15 +8,17 @@ import { type Model, parseModel } from '../ml/model.ts';
 import { evaluateLogistic } from '../circuits/inference.ts';
 import type { LogisticWeights } from '../ml/logistic.ts';
 import { classificationMetrics, logLoss } from '../ml/metrics.ts';
-import { clampProbability, fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
+import { fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
 import { cohortTotal } from './provenance.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './key-sets.ts';
 import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
-import { decryptUnderPolicy, minPatients, requireCovered } from './policy.ts';
-import { type CohortStats, cohortRequest, computeCohortStats, storedCohortStats, withGaloisKeys } from './stats.ts';
+import { decryptUnderPolicy, minPatients, requireUnits } from './policy.ts';
+import { releasedGradient, releasedProbability, roundTo } from './precision.ts';
+import { releasePolicy } from './release-policy.ts';
+import { type CohortStats, cohortRequest, computeCohortStats, featureRanges, storedCohortStats, withGaloisKeys } from './stats.ts';
 import type { Caller } from './caller.ts';
-import { saveModel } from './models.ts';
+import { registerModel } from './models.ts';
 
 export interface EncryptedTrainingOptions {
   epochs?: number;
@@ -78,10 +80,11 @@ async function trainingMetrics(
 ): Promise<TrainingMetrics> {
   const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
-  const request = { purpose: 'training-metrics', batchIds, patients: blocks.reduce((n, b) => n + b.labeled.reduce((s, m) => s + m, 0), 0), epoch } as const;
-  return decryptUnderPolicy(caller, holder, request, (decrypt, k) => {
+  const request = { purpose: 'training-metrics', batchIds, epoch } as const;
+  return decryptUnderPolicy(caller, holder, request, (decrypt, r) => {
     const labels: number[] = [];
     const probs: number[] = [];
+    const perBatch = new Map(batchIds.map((id) => [id, 0]));
     blocks.forEach((b, i) => {
       const where = { batchId: b.batchId, block: b.block, slots: ctx.slotCount };
       const p = decrypt({ provenance: 'evaluator-output', kind: 'prediction', ...where, bytes: predictions[i]! });
@@ -90,13 +93,15 @@ async function trainingMetrics(
         if (m === 0) return;
         // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
         labels.push(Math.round(y[slot]!));
-        probs.push(clampProbability(p[slot]!));
+        probs.push(releasedProbability(p[slot]!));
+        perBatch.set(b.batchId, (perBatch.get(b.batchId) ?? 0) + 1);
       });
       y.fill(0);
+      p.fill(0);
     });
-    requireCovered(labels.length, k, 'the training cohort');
+    requireUnits(perBatch, r.k, 'the training cohort');
     const m = classificationMetrics(labels, probs);
-    return { logLoss: logLoss(labels, probs), accuracy: m.accuracy, auc: Number.isNaN(m.auc) ? null : m.auc };
+    return { logLoss: roundTo(logLoss(labels, probs), 4), accuracy: roundTo(m.accuracy, 4), auc: Number.isNaN(m.auc) ? null : roundTo(m.auc, 4) };
   });
 }
 
@@ -124,6 +129,9 @@ export async function trainEncrypted(
   const keySet = await withGaloisKeys(caller, holder);
   const ctx = await contextFor(keySet.preset);
   const stats = storedCohortStats(ws, batchIds) ?? (await computeCohortStats(caller, holder, batchIds, hooks));
+  // Under differential privacy every epoch's metrics would be one more release to pay for: training reports none.
+  const dp = releasePolicy(ws).dp !== null;
+  const metrics = opts.metrics && !dp;
 
   const t0 = performance.now();
   const cohort = loadCohort(ws, batchIds, ctx.slotCount);
@@ -138,6 +146,12 @@ export async function trainEncrypted(
   const mean = cohort.features.map((f) => byName.get(f.name)!.mean);
   const std = cohort.features.map((f) => byName.get(f.name)!.std);
   const sigmoid = fitSigmoidPoly(3, opts.sigmoidInterval);
+  // One patient moves the gradient's sums by at most |p - y| |x~_j| per feature (|p - y| <= ~1.1 on the
+  // polynomial's interval, |x~_j| <= the range's farthest end from the mean, in standard deviations) and by |p - y|
+  // for the bias: the L1 sensitivity differential privacy calibrates each epoch's noise to.
+  const sensitivity = dp
+    ? 1.1 * (1 + featureRanges(cohort.features).reduce((sum, [lo, hi], j) => sum + Math.max(Math.abs(lo - mean[j]!), Math.abs(hi - mean[j]!)) / std[j]!, 0))
+    : 0;
   using keys = new EvaluationKeys(ctx, keySet.relinKeys, keySet.galoisKeys);
   using circuit = new EncryptedGradient(
     ctx,
@@ -155,9 +169,13 @@ export async function trainEncrypted(
     const sums = circuit.evaluate(descent.point);
     const t2 = performance.now();
     // Each epoch's refresh is its own request to the policy, and so its own audit entry.
-    const request = cohortRequest('aggregated-gradient', cohort.batchIds, cohort.labeledPatients, epoch);
-    const totals = await decryptUnderPolicy(caller, holder, request, (decrypt) => sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
-    const gradient = circuit.gradientOf(totals);
+    const request = cohortRequest('aggregated-gradient', cohort.batchIds, epoch);
+    const gradient = await decryptUnderPolicy(caller, holder, request, (decrypt, r) => {
+      requireUnits(cohort.labeledPerBatch, r.k, 'the aggregated gradient');
+      const g = circuit.gradientOf(sums.map((bytes) => decrypt(cohortTotal(bytes))[0]!));
+      const noise = (): number => (r.dp ? r.dp.laplace(sensitivity, 1) / cohort.labeledPatients : 0);
+      return { weights: g.weights.map((w) => releasedGradient(w + noise())), bias: releasedGradient(g.bias + noise()) };
+    });
     const values = [...gradient.weights, gradient.bias];
     if (!values.every((g) => Math.abs(g) <= GRADIENT_BOUND)) {
       throw new Error(
@@ -167,7 +185,7 @@ export async function trainEncrypted(
     }
     descent.step(gradient);
     const t3 = performance.now();
-    const training = opts.metrics
+    const training = metrics
       ? await trainingMetrics(caller, holder, ctx, keys, blocks, { mean, std, sigmoid, ...descent.weights }, cohort.batchIds, epoch)
       : null;
     const report: EpochReport = {
@@ -206,7 +224,7 @@ export async function trainEncrypted(
       source: `encrypted cohort: ${cohort.hospitals.length} hospital(s), batches ${cohort.batchIds.join(',')}`,
     },
   });
-  saveModel(ws, model);
+  registerModel(caller, model);
   caller.audit('train', {
     modelId: model.id,
     method: model.training.method,

@@ -6,7 +6,7 @@ import { activeKeySet } from '../store/keysets.ts';
 import type { JobHooks } from '../common/jobs.ts';
 import type { Caller } from './caller.ts';
 import { type Experiment, type ExperimentOptions, runExperiment } from './experiment.ts';
-import { saveModel } from './models.ts';
+import { registerModel } from './models.ts';
 
 export async function trainFromCsv(path: string, ingest: IngestOptions, opts: TrainOptions = {}): Promise<Model> {
   const { plan, data } = await readAll(path, ingest);
@@ -23,7 +23,7 @@ export async function trainFromCsv(path: string, ingest: IngestOptions, opts: Tr
 /** Trains on the key holder's labeled CSV (every labeled row) and registers the model in the workspace. */
 export async function trainModel(caller: Caller, path: string, ingest: IngestOptions, opts: TrainOptions = {}): Promise<Model> {
   const model = await trainFromCsv(path, ingest, opts);
-  saveModel(caller.ws, model);
+  registerModel(caller, model);
   caller.audit('train', { modelId: model.id, method: model.training.method, rows: model.training.rows, features: model.features.length });
   return model;
 }
@@ -41,7 +41,7 @@ export async function trainChecked(
   const preset = activeKeySet(caller.ws.db)?.preset;
   const experiment = await runExperiment(path, { ...opts, preset }, hooks);
   const { model, report } = experiment;
-  saveModel(caller.ws, model);
+  registerModel(caller, model);
   caller.audit('train', { modelId: model.id, method: model.training.method, rows: report.n_train, features: model.features.length, testRows: report.n_test });
   return experiment;
 }

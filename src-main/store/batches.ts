@@ -4,6 +4,8 @@ import type { Db } from './db.ts';
 export interface FeatureMeta {
   name: string;
   unit: string;
+  /** The range every stored value was checked against (recognised vitals), which bounds one patient's influence. */
+  range?: [number, number];
 }
 
 export interface NewBatch {
@@ -131,6 +133,18 @@ export interface PatientRow {
   hospital: string;
   patientId: string;
   labeled: boolean;
+}
+
+/** Patients and labeled patients of each batch, from the store's metadata (every id present, 0 when unknown). */
+export function batchCounts(db: Db, batchIds: readonly number[]): Map<number, { patients: number; labeled: number }> {
+  const rows = db
+    .prepare(
+      `SELECT batch_id AS id, COUNT(*) AS patients, SUM(labeled) AS labeled FROM patients
+       WHERE batch_id IN (SELECT value FROM json_each(?)) GROUP BY batch_id`,
+    )
+    .all(JSON.stringify(batchIds)) as { id: number; patients: number; labeled: number }[];
+  const found = new Map(rows.map((r) => [r.id, { patients: r.patients, labeled: r.labeled }]));
+  return new Map(batchIds.map((id) => [id, found.get(id) ?? { patients: 0, labeled: 0 }]));
 }
 
 export function countPatients(db: Db, batchId: number): number {

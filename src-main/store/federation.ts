@@ -1,4 +1,6 @@
+import { IntegrityError } from './ciphertexts.ts';
 import type { Db } from './db.ts';
+import { type RowMac, tagJsonRow, taggedRowProblem } from './row-mac.ts';
 
 export interface HospitalKeyRow {
   hospital: string;
@@ -81,22 +83,32 @@ export interface CohortStatsRow {
   createdAt: string;
 }
 
-export function insertCohortStats(db: Db, s: Omit<CohortStatsRow, 'id'>): number {
-  return Number(
+const statsFields = (r: { id: number; keyFingerprint: string; batchIds: string; createdAt: string }) => [r.id, r.keyFingerprint, r.batchIds, r.createdAt];
+
+export function insertCohortStats(db: Db, mac: RowMac, s: Omit<CohortStatsRow, 'id'>): number {
+  const batchIds = JSON.stringify(sortedIds(s.batchIds));
+  const id = Number(
     db
       .prepare('INSERT INTO cohort_stats (key_fingerprint, batch_ids, json, created_at) VALUES (?, ?, ?, ?)')
-      .run(s.keyFingerprint, JSON.stringify(sortedIds(s.batchIds)), s.json, s.createdAt).lastInsertRowid,
+      .run(s.keyFingerprint, batchIds, s.json, s.createdAt).lastInsertRowid,
   );
+  const tag = tagJsonRow(mac, 'cohort_stats', statsFields({ id, keyFingerprint: s.keyFingerprint, batchIds, createdAt: s.createdAt }), s.json);
+  db.prepare('UPDATE cohort_stats SET mac = ? WHERE id = ?').run(tag, id);
+  return id;
 }
 
-/** The latest statistics over exactly this set of batches (ids compared sorted), under this key set. */
-export function latestCohortStats(db: Db, keyFingerprint: string, batchIds: readonly number[]): CohortStatsRow | null {
+/**
+ * The latest statistics over exactly this set of batches (ids compared sorted), under this key set, verified:
+ * they become the scaler of a model, so an edited row is refused, not used.
+ */
+export function latestCohortStats(db: Db, mac: RowMac, keyFingerprint: string, batchIds: readonly number[]): CohortStatsRow | null {
   const r = db
     .prepare('SELECT * FROM cohort_stats WHERE key_fingerprint = ? AND batch_ids = ? ORDER BY id DESC LIMIT 1')
     .get(keyFingerprint, JSON.stringify(sortedIds(batchIds))) as
-    | { id: number; key_fingerprint: string; batch_ids: string; json: string; created_at: string }
+    | { id: number; key_fingerprint: string; batch_ids: string; json: string; created_at: string; mac: Buffer | null }
     | undefined;
-  return r
-    ? { id: r.id, keyFingerprint: r.key_fingerprint, batchIds: JSON.parse(r.batch_ids) as number[], json: r.json, createdAt: r.created_at }
-    : null;
+  if (!r) return null;
+  const problem = taggedRowProblem(mac, 'cohort_stats', statsFields({ id: r.id, keyFingerprint: r.key_fingerprint, batchIds: r.batch_ids, createdAt: r.created_at }), r.json, r.mac);
+  if (problem) throw new IntegrityError(`cohort statistics ${r.id} failed verification: ${problem}; compute them again`);
+  return { id: r.id, keyFingerprint: r.key_fingerprint, batchIds: JSON.parse(r.batch_ids) as number[], json: r.json, createdAt: r.created_at };
 }

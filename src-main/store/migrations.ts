@@ -151,4 +151,19 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE ciphertexts ADD COLUMN mac BLOB;
   ALTER TABLE prediction_blocks ADD COLUMN mac BLOB;
   `,
+  // v6: every row that steers a computation or a release carries a tag too: models (which model predicts),
+  // prediction runs (which model and batches a run used, with the model's hash), cohort statistics (the scaler of
+  // encrypted training) and the workspace's release policy (k, differential privacy, the cap on models per batch).
+  `
+  ALTER TABLE models ADD COLUMN mac BLOB;
+  ALTER TABLE prediction_runs ADD COLUMN model_sha256 TEXT NOT NULL DEFAULT '';
+  ALTER TABLE prediction_runs ADD COLUMN mac BLOB;
+  ALTER TABLE cohort_stats ADD COLUMN mac BLOB;
+  CREATE TABLE policies (
+    key_fingerprint TEXT PRIMARY KEY REFERENCES key_sets(fingerprint),
+    json TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    mac BLOB NOT NULL
+  );
+  `,
 ];

@@ -15,6 +15,8 @@ function fieldsOf(b: { runId: number; batchId: number; block: number; slots: num
 export interface PredictionRun {
   id: number;
   modelId: string;
+  /** SHA-256 of the model's JSON as it was when the run used it. */
+  modelSha256: string;
   keyFingerprint: string;
   scaling: string;
   batchIds: number[];
@@ -22,15 +24,63 @@ export interface PredictionRun {
   createdAt: string;
 }
 
-export function createRun(db: Db, r: Omit<PredictionRun, 'id'>): number {
-  return Number(
+interface RunRow {
+  id: number;
+  model_id: string;
+  model_sha256: string;
+  key_fingerprint: string;
+  scaling: string;
+  batch_ids: string;
+  patients: number;
+  created_at: string;
+  mac: Buffer | null;
+}
+
+/** A run's tag covers every field: which model (and its hash) ran on which batches under which keys. */
+function runFields(r: Omit<PredictionRun, 'batchIds'> & { batchIds: string }): (string | number)[] {
+  return [r.id, r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, r.batchIds, r.patients, r.createdAt];
+}
+
+export function createRun(db: Db, mac: RowMac, r: Omit<PredictionRun, 'id'>): number {
+  const batchIds = JSON.stringify(r.batchIds);
+  const id = Number(
     db
       .prepare(
-        `INSERT INTO prediction_runs (model_id, key_fingerprint, scaling, batch_ids, patients, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO prediction_runs (model_id, model_sha256, key_fingerprint, scaling, batch_ids, patients, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.modelId, r.keyFingerprint, r.scaling, JSON.stringify(r.batchIds), r.patients, r.createdAt).lastInsertRowid,
+      .run(r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, batchIds, r.patients, r.createdAt).lastInsertRowid,
   );
+  const tag = mac.tag('prediction_runs', runFields({ ...r, id, batchIds }), r.modelSha256);
+  db.prepare('UPDATE prediction_runs SET mac = ? WHERE id = ?').run(tag, id);
+  return id;
+}
+
+function fromRow(mac: RowMac | null, r: RunRow): PredictionRun {
+  const run = {
+    id: r.id,
+    modelId: r.model_id,
+    modelSha256: r.model_sha256,
+    keyFingerprint: r.key_fingerprint,
+    scaling: r.scaling,
+    batchIds: r.batch_ids,
+    patients: r.patients,
+    createdAt: r.created_at,
+  };
+  if (mac && !mac.verify('prediction_runs', runFields(run), run.modelSha256, r.mac)) {
+    throw new IntegrityError(`prediction run ${r.id} failed verification: its row was edited or inserted outside HomoPAI; run the prediction again`);
+  }
+  return { ...run, batchIds: JSON.parse(run.batchIds) as number[] };
+}
+
+/** A run, verified against its tag when a key is given; null when there is no such run. */
+export function getRun(db: Db, mac: RowMac | null, id: number): PredictionRun | null {
+  const r = db.prepare('SELECT * FROM prediction_runs WHERE id = ?').get(id) as RunRow | undefined;
+  return r ? fromRow(mac, r) : null;
+}
+
+export function listRuns(db: Db, mac: RowMac | null): PredictionRun[] {
+  return (db.prepare('SELECT * FROM prediction_runs ORDER BY id DESC').all() as RunRow[]).map((r) => fromRow(mac, r));
 }
 
 /** Encrypted prediction vectors are kept; their decryption lives only in the key holder's memory. */
@@ -45,29 +95,6 @@ export function insertPredictionBlock(
   db.prepare(
     `INSERT INTO prediction_blocks (run_id, batch_id, block, slots, level, provenance, bytes, sha256, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, b.bytes, sha256, mac.tag('prediction_blocks', fieldsOf(b, patients), sha256));
-}
-
-export function getRun(db: Db, id: number): PredictionRun | null {
-  const r = db.prepare('SELECT * FROM prediction_runs WHERE id = ?').get(id) as
-    | { id: number; model_id: string; key_fingerprint: string; scaling: string; batch_ids: string; patients: number; created_at: string }
-    | undefined;
-  return r
-    ? {
-        id: r.id,
-        modelId: r.model_id,
-        keyFingerprint: r.key_fingerprint,
-        scaling: r.scaling,
-        batchIds: JSON.parse(r.batch_ids) as number[],
-        patients: r.patients,
-        createdAt: r.created_at,
-      }
-    : null;
-}
-
-export function listRuns(db: Db): PredictionRun[] {
-  return (db.prepare('SELECT id FROM prediction_runs ORDER BY id DESC').pluck().all() as number[]).map(
-    (id) => getRun(db, id)!,
-  );
 }
 
 /** A run's encrypted prediction vectors in order, each verified before use with the patients it belongs to. */

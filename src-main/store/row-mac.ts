@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from '../common/files.ts';
 
 /** What a stored ciphertext row's tag covers: where it sits and what it is, plus the SHA-256 of its bytes. */
 export type RowFields = readonly (string | number)[];
@@ -55,4 +56,18 @@ export class RowMac {
     this.key?.fill(0);
     this.key = null;
   }
+}
+
+/**
+ * For rows that steer a computation rather than hold a blob (models, runs, statistics, the release policy): the
+ * tag covers their fields and the SHA-256 of their JSON. Returns why the row may not be used, or null.
+ */
+export function taggedRowProblem(mac: RowMac, table: string, fields: RowFields, json: string, tag: Uint8Array | null): string | null {
+  if (tag === null) return 'it carries no integrity tag (written before HomoPAI tagged it, or inserted outside HomoPAI)';
+  if (!mac.verify(table, fields, sha256Hex(json), tag)) return 'its integrity tag does not match (edited or inserted outside HomoPAI)';
+  return null;
+}
+
+export function tagJsonRow(mac: RowMac, table: string, fields: RowFields, json: string): Buffer {
+  return mac.tag(table, fields, sha256Hex(json));
 }

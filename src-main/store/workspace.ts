@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { type Db, openDatabase } from './db.ts';
+import { type Db, inTransaction, openDatabase } from './db.ts';
 import { activeKeySet, type KeySetRow } from './keysets.ts';
 import { IntegrityKeyError, type RowMac } from './row-mac.ts';
 
@@ -33,6 +33,7 @@ export class Workspace implements Disposable {
   readonly dir: string;
   readonly db: Db;
   private mac: RowMac | null = null;
+  private committed: (() => void)[] = [];
 
   private constructor(dir: string, db: Db) {
     this.dir = dir;
@@ -47,6 +48,32 @@ export class Workspace implements Disposable {
     const k = activeKeySet(this.db);
     if (!k) throw new NoKeySetError();
     return k;
+  }
+
+  /**
+   * Runs async work in one SQLite transaction (inTransaction): all of it commits or none of it. What was
+   * deferred to the commit (afterCommit) runs once it has happened, and is dropped on a rollback.
+   */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await inTransaction(this.db, work);
+      this.flushCommitted();
+      return result;
+    } finally {
+      this.committed = [];
+    }
+  }
+
+  /** Runs `fn` now, or, inside a transaction, once it has committed. */
+  afterCommit(fn: () => void): void {
+    if (this.db.inTransaction) this.committed.push(fn);
+    else fn();
+  }
+
+  private flushCommitted(): void {
+    const pending = this.committed;
+    this.committed = [];
+    for (const fn of pending) fn();
   }
 
   /**

@@ -7,12 +7,12 @@ import { Session } from '../../src-main/app/session.ts';
 import { type AuditEntry, listAudit, verifyAudit } from '../../src-main/audit/log.ts';
 import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
-import { DEFAULT_MIN_PATIENTS, decryptUnderPolicy, PolicyError } from '../../src-main/services/policy.ts';
+import { decryptUnderPolicy, PolicyError } from '../../src-main/services/policy.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { decryptRun, decryptStoredInput } from '../../src-main/services/predictions.ts';
 import { evaluateRun } from '../../src-main/services/evaluate.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
@@ -55,7 +55,7 @@ describe('decryption policy', () => {
     vault = new PassphraseVault(ws.dir, PASSPHRASE);
     await createKeySet(caller(ws), 'standard', () => vault);
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const big = await importCsv(caller(ws), samplePath());
     const small = join(tmp.dir, 'four.csv');
     writeFileSync(small, `${readFileSync(samplePath(), 'utf8').trim().split('\n').slice(0, 5).join('\n')}\n`);
@@ -77,29 +77,30 @@ describe('decryption policy', () => {
     expect(await decryptRun(caller(ws), holder, smallRun)).toHaveLength(4);
     const entries = since(ws, before);
     expect(entries.map((e) => [e.action, e.role, e.detail])).toEqual([
-      ['decrypt', 'researcher', { purpose: 'predictions', runId: bigRun, patients: 19, minPatients: 5, ciphertexts: 1, via: 'cli' }],
-      ['decrypt', 'researcher', { purpose: 'predictions', runId: smallRun, patients: 4, minPatients: 5, ciphertexts: 1, via: 'cli' }],
+      ['decrypt', 'researcher', { purpose: 'predictions', runId: bigRun, batchIds: [1], patients: 19, minPatients: 5, ciphertexts: 1, via: 'cli' }],
+      ['decrypt', 'researcher', { purpose: 'predictions', runId: smallRun, batchIds: [smallBatch], patients: 4, minPatients: 5, ciphertexts: 1, via: 'cli' }],
     ]);
   });
 
-  it('computes aggregates over at least k = 5 labeled patients, k configurable per call', async () => {
+  it('computes aggregates only over batches of at least k = 5 labeled patients; a call can raise k, never lower it', async () => {
     const before = head(ws);
     expect((await evaluateRun(caller(ws), holder, bigRun)).labeled).toBe(19);
     const tooFew = await refusal(evaluateRun(caller(ws), holder, smallRun));
     expect(tooFew.reason).toBe('too-few-patients');
-    expect(tooFew.message).toContain(`covers 4 labeled patient(s); metrics are only computed over at least ${DEFAULT_MIN_PATIENTS}`);
+    expect(tooFew.message).toContain(`batch ${smallBatch} holds 4 labeled patient(s), fewer than k = 5`);
     expect((await refusal(evaluateRun(caller(ws, { minPatients: 20 }), holder, bigRun))).reason).toBe('too-few-patients');
-    expect((await evaluateRun(caller(ws, { minPatients: 4 }), holder, smallRun)).labeled).toBe(4);
-    await expect(evaluateRun(caller(ws, { minPatients: 0 }), holder, smallRun)).rejects.toThrow(RangeError);
+    const lowered = await refusal(evaluateRun(caller(ws, { minPatients: 4 }), holder, smallRun));
+    expect(lowered.reason).toBe('below-policy');
+    expect(lowered.message).toMatch(/^k = 4 is below this workspace's k = 5: a command can raise k, never lower it/);
 
     expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
       // The pilot's one block: a prediction vector and a label vector.
-      ['decrypt', { purpose: 'aggregates', runId: bigRun, patients: 19, minPatients: 5, ciphertexts: 2, via: 'cli' }],
+      ['decrypt', { purpose: 'aggregates', runId: bigRun, batchIds: [1], patients: 19, minPatients: 5, ciphertexts: 2, via: 'cli' }],
       ['evaluate', { runId: bigRun, labeled: 19, via: 'cli' }],
-      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, patients: 4, reason: 'too-few-patients', minPatients: 5, via: 'cli' }],
-      ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, patients: 19, reason: 'too-few-patients', minPatients: 20, via: 'cli' }],
-      ['decrypt', { purpose: 'aggregates', runId: smallRun, patients: 4, minPatients: 4, ciphertexts: 2, via: 'cli' }],
-      ['evaluate', { runId: smallRun, labeled: 4, via: 'cli' }],
+      // Each refusal records the k it applied and the patients it counted.
+      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, batchIds: [smallBatch], reason: 'too-few-patients', minPatients: 5, patients: 4, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, batchIds: [1], reason: 'too-few-patients', minPatients: 20, patients: 19, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, batchIds: [smallBatch], reason: 'below-policy', minPatients: 5, via: 'cli' }],
     ]);
   });
 
@@ -122,14 +123,14 @@ describe('decryption policy', () => {
     expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
       [
         'decrypt-refused',
-        { purpose: 'stored-input', minPatients: 5, requested: 7, found: 6, ciphertextIds: ids, batchIds: [smallBatch], reason: 'stored-input', via: 'cli' },
+        { purpose: 'stored-input', requested: 7, found: 6, ciphertextIds: ids, batchIds: [smallBatch], reason: 'stored-input', minPatients: 5, via: 'cli' },
       ],
     ]);
     expect(verifyAudit(ws.db).ok).toBe(true);
   });
 
   it('checks the provenance of every ciphertext it decrypts, not only the request', async () => {
-    const run = getRun(ws.db, bigRun)!;
+    const run = getRun(ws.db, ws.rowMac(), bigRun)!;
     const block = blocksOf(ws.db, ws.rowMac(), run.batchIds[0]!).next().value!;
     const feature = taggedInput(block.columns.get('spo2')!);
     const label = taggedInput(block.columns.get('__label__')!);
@@ -162,7 +163,7 @@ describe('decryption policy', () => {
     const calls: unknown[][] = [];
     const before = head(ws);
     await decryptRun({ ws, audit: (...args) => void calls.push(args) }, holder, smallRun);
-    expect(calls).toEqual([['decrypt', { purpose: 'predictions', runId: smallRun, patients: 4, minPatients: 5, ciphertexts: 1 }]]);
+    expect(calls).toEqual([['decrypt', { purpose: 'predictions', runId: smallRun, batchIds: [smallBatch], patients: 4, minPatients: 5, ciphertexts: 1 }]]);
     expect(since(ws, before)).toEqual([]);
 
     const session = new Session({ workspaceDir: ws.dir, emit: () => undefined, idleLockMs: 60_000 });

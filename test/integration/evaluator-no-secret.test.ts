@@ -5,7 +5,7 @@ import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -36,7 +36,7 @@ describe('the evaluator never holds the secret key', () => {
     const holder = await KeyHolder.unlock(ws, vault);
     const { batchId } = await importCsv(caller(ws), samplePath(), {}, {}, { holder });
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const secret = holder.secretKey();
 
     const sent: WorkerRequest[] = [];

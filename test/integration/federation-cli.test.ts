@@ -37,7 +37,7 @@ describe('homopai kit / encrypt / import-bundle / stats / train --encrypted', ()
     // k raised above the cohort's 13 patients: the same totals are refused.
     const strict = await cli(['stats', ...ws, '--min-patients', '20']);
     expect(strict.code).toBe(1);
-    expect(strict.stderr).toMatch(/the cohort-statistics would cover 13 patient\(s\); aggregates are only decrypted over at least 20/);
+    expect(strict.stderr).toMatch(/batch \d+ holds \d+ patient\(s\), fewer than k = 20: a batch takes part in an aggregate only with at least k/);
     const stats = await cli(['stats', ...ws, '--json']);
     expect(JSON.parse(stats.stdout)).toMatchObject({ patients: 13, hospitals: ['H-NORTH', 'H-SOUTH'] });
     const trained = await cli(['train', '--encrypted', '--epochs', '3', '--lr', '0.5', ...ws]);

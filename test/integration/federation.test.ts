@@ -142,7 +142,8 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       expect(f.name).toBe(FEATURES[j]);
       expect(f.count).toBe(780);
       // CKKS noise: ~1e-7 absolute per slot, summed over the slots and divided by n.
-      expect(Math.abs(f.mean - scaler.mean[j]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(scaler.mean[j]!)));
+      // Released at six significant digits (precision.ts), far above the CKKS noise of ~1e-7.
+      expect(Math.abs(f.mean - scaler.mean[j]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(scaler.mean[j]!)));
       expect(Math.abs(f.std - scaler.std[j]!) / scaler.std[j]!).toBeLessThan(1e-4);
     });
 
@@ -255,7 +256,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const { batchId } = await importBundle(caller(ws), await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')));
     const holder = await KeyHolder.unlock(ws, vault);
     await expect(computeCohortStats(caller(ws), holder, [batchId])).rejects.toBeInstanceOf(PolicyError);
-    await expect(trainEncrypted(caller(ws), holder, [batchId], HYPER)).rejects.toThrow(/at least 5/);
+    await expect(trainEncrypted(caller(ws), holder, [batchId], HYPER)).rejects.toThrow(/holds 3 patient\(s\), fewer than k = 5/);
     holder.lock();
     const refused = listAudit(ws.db, { action: 'decrypt-refused' });
     expect(refused.map((e) => e.detail['what'])).toEqual(['cohort-statistics', 'cohort-statistics']);

@@ -6,7 +6,7 @@ import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { decryptRun } from '../../src-main/services/predictions.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -32,7 +32,7 @@ describe('memory over repeated pipelines', () => {
     await createKeySet(caller(ws), 'standard', () => vault);
     const holder = await KeyHolder.unlock(ws, vault);
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const encryptors = new CkksPool('encryptor', 2);
     const evaluators = new CkksPool('evaluator', 2);
     const heaps = async (): Promise<number[]> => [await wasmHeapBytes(), ...(await encryptors.heapBytes()), ...(await evaluators.heapBytes())];

@@ -8,7 +8,7 @@ import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { decryptRun } from '../../src-main/services/predictions.ts';
 import { evaluateRun } from '../../src-main/services/evaluate.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -54,7 +54,7 @@ describe('plaintext never touches disk', () => {
     await createKeySet(caller(ws), 'standard', () => vault);
     const { batchId } = await importCsv(caller(ws), csv);
     const model = await trainFromCsv(csv, {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const run = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
     await decryptRun(caller(ws), holder, run.runId);

@@ -15,7 +15,7 @@ import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { decryptRun } from '../../src-main/services/predictions.ts';
 import { evaluateRun } from '../../src-main/services/evaluate.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { tableCounts } from '../helpers/store.ts';
@@ -55,7 +55,7 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     const imported = await importCsv(caller(ws), samplePath());
     expect(imported).toMatchObject({ rows: 19, labeledRows: 19, blocks: 1, hospitals: ['H-CENTRAL', 'H-NORTH', 'H-SOUTH'] });
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const run = await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
     const preds = await decryptRun(caller(ws), holder, run.runId);
@@ -64,7 +64,7 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     const ev = await evaluateRun(caller(ws), holder, run.runId);
     expect(ev.labeled).toBe(19);
     expect(ev.metrics.accuracy).toBe(1);
-    expect(ev.histogram.reduce((a, b) => a + b, 0)).toBe(19);
+    expect(ev.histogram.reduce((a, b) => a + b.patients, 0)).toBe(19);
     holder.lock();
     expect(() => holder.secretKey()).toThrow(/locked/);
   });
@@ -79,7 +79,7 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     const imported = await importCsv(caller(ws), csv);
     expect(imported.blocks).toBe(3);
     const model = await trainFromCsv(csv, {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     const run = await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     const holder = await KeyHolder.unlock(ws, vault);
     const preds = await decryptRun(caller(ws), holder, run.runId);
@@ -121,7 +121,7 @@ describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
     await createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE));
     const { batchId } = await importCsv(caller(ws), samplePath());
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     // A second key set is refused by the use case ...
     await expect(createKeySet(caller(ws), 'standard', () => new PassphraseVault(tmp.dir, PASSPHRASE))).rejects.toThrow(KeySetExistsError);
     // ... so the store is made to hold one behind its back, as a half-finished key change would leave it.

@@ -15,7 +15,7 @@ import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
-import { saveModel } from '../../src-main/services/models.ts';
+import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { sha256Hex } from '../../src-main/common/files.ts';
@@ -66,7 +66,7 @@ describe('signed workspace reports on the sample pipeline', () => {
     await createKeySet(caller(ws), 'standard', () => vault);
     const imported = await importCsv(caller(ws), samplePath());
     const model = await trainFromCsv(samplePath(), {});
-    saveModel(ws, model);
+    registerModel(caller(ws), model);
     await predict(caller(ws), { modelId: model.id, batchIds: [imported.batchId] });
     holder = await KeyHolder.unlock(ws, vault);
     out = await generateReport(caller(ws), { outDir: join(tmp.dir, 'out'), vault, holder, role: 'auditor' });
@@ -127,7 +127,7 @@ describe('signed workspace reports on the sample pipeline', () => {
 
   it('HTML is self-contained with the charts inline', () => {
     const html = readFileSync(path('html'), 'utf8');
-    expect(html.match(/<svg\b/g)).toHaveLength(3);
+    expect(html.match(/<svg\b/g)).toHaveLength(5);
     expect(html).not.toMatch(/<script|src=|href=/i);
     expect(html).toContain(out.report.keySet.fingerprint);
   });

@@ -4,7 +4,7 @@ import { type DecryptionRequest, permits } from '../../src-main/services/policy.
 import type { PredictionRun } from '../../src-main/store/predictions.ts';
 import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/services/provenance.ts';
 
-const run: PredictionRun = { id: 7, modelId: 'm', keyFingerprint: 'f', scaling: 'folded', batchIds: [1, 2], patients: 40, createdAt: '' };
+const run: PredictionRun = { id: 7, modelId: 'm', modelSha256: '', keyFingerprint: 'f', scaling: 'folded', batchIds: [1, 2], patients: 40, createdAt: '' };
 
 function ct(provenance: Provenance, kind: StoredTagged['kind'], batchId = 1): StoredTagged {
   return { provenance, kind, batchId, block: 0, slots: 20, bytes: new Uint8Array() };
@@ -24,12 +24,12 @@ describe('the provenance rule of the decryption policy', () => {
     [{ purpose: 'predictions', run }, [prediction], [vital, label, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
     [{ purpose: 'aggregates', run }, [prediction, label], [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
     [
-      { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [1, 2], patients: 40 },
+      { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [1, 2] },
       [total],
       [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction],
     ],
     [
-      { purpose: 'training-metrics', batchIds: [1, 2], patients: 40, epoch: 1 },
+      { purpose: 'training-metrics', batchIds: [1, 2], epoch: 1 },
       [prediction, label],
       [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ct('evaluator-output', 'prediction', 3)],
     ],

@@ -15,7 +15,7 @@ const run = promisify(execFile);
 function fixture(overrides: Partial<Report> = {}): Report {
   return ReportSchema.parse({
     format: 'homopai.report',
-    version: 1,
+    version: 2,
     generatedAt: '2025-01-10T10:15:00.000Z',
     appVersion: '0.1.0',
     generatedBy: { user: 'aud→itor', role: 'auditor' },
@@ -47,14 +47,27 @@ function fixture(overrides: Partial<Report> = {}): Report {
       status: 'evaluated',
       run: { id: 1, createdAt: '2025-01-09T10:00:00.000Z', modelId: 'model-1', scaling: 'folded', batchIds: [1], patients: 19 },
       labeled: 19,
-      metrics: { accuracy: 0.9474, precision: 0.75, recall: 1, f1: 0.857, auc: null, confusion: { tp: 3, fp: 1, tn: 15, fn: 0 } },
+      metrics: { accuracy: 0.9474, precision: 0.75, recall: 1, f1: 0.857, auc: null, brier: 0.0612, confusion: { tp: 3, fp: 1, tn: 15, fn: 0 } },
       roc: [
         { fpr: 0, tpr: 0, threshold: null },
         { fpr: 0.0625, tpr: 1, threshold: 0.6 },
         { fpr: 1, tpr: 1, threshold: 0 },
       ],
-      histogram: [10, 3, 1, 0, 0, 1, 0, 1, 2, 1],
+      histogram: [
+        { lo: 0, hi: 0.3, patients: 14 },
+        { lo: 0.3, hi: 1, patients: 5 },
+      ],
+      byClass: [
+        { lo: 0, hi: 0.6, positives: 0, negatives: 14 },
+        { lo: 0.6, hi: 1, positives: 3, negatives: 2 },
+      ],
+      calibration: [
+        { lo: 0, hi: 0.6, patients: 14, predicted: 0.05, observed: 0 },
+        { lo: 0.6, hi: 1, patients: 5, predicted: 0.71, observed: 0.6 },
+      ],
+      release: { minPatients: 5, epsilon: null },
     },
+    privacy: { policy: { minPatients: 5, maxModelsPerBatch: 3, dp: null }, epsilonSpent: 0, releases: [] },
     benchmarks: { latest: null, history: [] },
     audit: {
       chain: { ok: true, entries: 1, head: 'cd'.repeat(32) },

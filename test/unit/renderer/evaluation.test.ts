@@ -18,11 +18,23 @@ function evaluationOf(runId: number): Res<'evaluate.run'> {
     labeled: 19,
     metrics: metrics({ accuracy: runId === 2 ? 0.9474 : 0.5 }),
     roc: [
-      { fpr: 0, tpr: 0, threshold: 1.0000000000000002 },
+      { fpr: 0, tpr: 0, threshold: null },
       { fpr: 0, tpr: 1, threshold: 0.6 },
       { fpr: 1, tpr: 1, threshold: 0 },
     ],
-    histogram: [10, 3, 1, 0, 0, 1, 0, 1, 2, 1],
+    histogram: [
+      { lo: 0, hi: 0.3, patients: 14 },
+      { lo: 0.3, hi: 1, patients: 5 },
+    ],
+    byClass: [
+      { lo: 0, hi: 0.6, positives: 0, negatives: 14 },
+      { lo: 0.6, hi: 1, positives: 3, negatives: 2 },
+    ],
+    calibration: [
+      { lo: 0, hi: 0.6, patients: 14, predicted: 0.05, observed: 0 },
+      { lo: 0.6, hi: 1, patients: 5, predicted: 0.71, observed: 0.6 },
+    ],
+    release: { minPatients: 5, epsilon: null },
   };
 }
 

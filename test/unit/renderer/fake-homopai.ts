@@ -100,7 +100,7 @@ export const PRESETS: Res<'presets.list'> = [
 ];
 
 export function metrics(overrides: Partial<Res<'evaluate.run'>['metrics']> = {}): Res<'evaluate.run'>['metrics'] {
-  return { accuracy: 0.9474, precision: 0.75, recall: 1, f1: 0.8571, auc: 0.9792, confusion: { tp: 3, fp: 1, tn: 15, fn: 0 }, ...overrides };
+  return { accuracy: 0.9474, precision: 0.75, recall: 1, f1: 0.8571, auc: 0.9792, brier: 0.0612, confusion: { tp: 3, fp: 1, tn: 15, fn: 0 }, ...overrides };
 }
 
 export const EMPTY_OVERVIEW: Res<'patients.overview'> = { hospitals: [], batches: [] };
