@@ -63,6 +63,16 @@ export const ReleasePolicy = z.object({
 });
 export type ReleasePolicy = z.infer<typeof ReleasePolicy>;
 
+/** The release rule in force and the privacy ledger: what the auditor checks of what left the key holder's process. */
+export const PrivacyStatus = z.object({
+  policy: ReleasePolicy,
+  /** false when read without the integrity key: the policy is then the activity log's record of it. */
+  verified: z.boolean(),
+  epsilonSpent: z.number(),
+  releases: z.array(z.object({ seq: z.number(), at: z.string(), purpose: z.string(), epsilon: z.number(), patients: z.number().nullable() })),
+});
+export type PrivacyStatus = z.infer<typeof PrivacyStatus>;
+
 export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional() });
 
 export const ImportOptions = z.object({
@@ -307,10 +317,22 @@ export const AuditEntry = z.object({
   hash: z.string(),
 });
 
+/**
+ * The chain from genesis and the signed anchor of its head (count and hash, kept outside the database): a log
+ * edited, cut short or rewritten at its end does not verify. `unanchored`: entries written after the anchor by
+ * someone without the integrity key (an auditor's export).
+ */
 export const AuditVerification = z.union([
-  z.object({ ok: z.literal(true), entries: z.number(), head: z.string() }),
+  z.object({
+    ok: z.literal(true),
+    entries: z.number(),
+    head: z.string(),
+    anchor: z.object({ entries: z.number(), at: z.string(), keyFingerprint: z.string() }).nullable(),
+    unanchored: z.number(),
+  }),
   z.object({ ok: z.literal(false), entries: z.number(), brokenAt: z.number(), reason: z.string() }),
 ]);
+export type AuditVerification = z.infer<typeof AuditVerification>;
 
 /** The report formats the app offers; handlers.ts checks at compile time that generate.ts writes each of them. */
 export const ReportFormat = z.enum(['pdf', 'html', 'json']);
@@ -436,6 +458,7 @@ export const Api = {
   'audit.list': { req: z.object({ action: z.string().optional(), limit: z.number().int().min(1).max(5000).optional() }), res: z.array(AuditEntry) },
   'audit.verify': { req: z.object({}), res: AuditVerification },
   'audit.export': { req: z.object({}), res: z.object({ path: z.string().nullable(), entries: z.number() }) },
+  'privacy.status': { req: z.object({}), res: PrivacyStatus },
   /**
    * Asks for a folder and writes a signed report into it; null when the dialog is cancelled. The passphrase
    * (passphrase custody) opens the vault that holds the report-signing key.

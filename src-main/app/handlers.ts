@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import type { z } from 'zod';
 import type { Api, Channel, Res } from '../../src-preload/contract.ts';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit/actions.ts';
-import { listAudit, verifyAudit } from '../audit/log.ts';
+import { checkAuditLog } from '../audit/anchor.ts';
+import { listAudit } from '../audit/log.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { PRESETS, presetLevels } from '../ckks/presets.ts';
 import { BundleError } from '../federation/errors.ts';
@@ -22,6 +23,7 @@ import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, exportPredictions } from '../services/predictions.ts';
 import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey } from '../services/report.ts';
+import { privacyStatus } from '../services/release-policy.ts';
 import { trainChecked } from '../services/train.ts';
 import { trainEncrypted } from '../services/train-encrypted.ts';
 import { countPatients, getBatch, hospitalSummary, listBatches, patientsOfBatch } from '../store/batches.ts';
@@ -319,13 +321,15 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
         limit: req.limit ?? DEFAULT_AUDIT_LIMIT,
       }),
 
-    'audit.verify': async () => verifyAudit(ws().db),
+    'audit.verify': async () => checkAuditLog(ws().dir, ws().db, { mac: ws().rowMacIfLoaded() }),
 
     'audit.export': async () => {
       const path = await dialogs.pickSavePath(`homopai-audit-${today()}.jsonl`);
       if (path === null) return { path: null, entries: 0 };
       return run((c) => exportAuditLog(c, path));
     },
+
+    'privacy.status': async () => privacyStatus(ws()),
 
     'reports.generate': async (req) => {
       const keySet = ws().requireKeySet();

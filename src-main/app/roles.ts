@@ -47,6 +47,7 @@ const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE>> = {
   'audit.list': AUDITOR,
   'audit.verify': AUDITOR,
   'audit.export': AUDITOR,
+  'privacy.status': RESEARCH_READERS,
   // A report is evaluated only for a role that may use evaluate.run (handlers.ts, reports.generate).
   'reports.generate': RESEARCH_READERS,
   'reports.verify': RESEARCH_READERS,

@@ -1,5 +1,6 @@
-import type { Db } from '../store/db.ts';
+import type { Workspace } from '../store/workspace.ts';
 import type { AuditAction, AuditDetails, AuditPort } from './actions.ts';
+import { writeAnchor } from './anchor.ts';
 import { type AuditDetailValue, appendAudit } from './log.ts';
 
 /**
@@ -18,10 +19,16 @@ function defined(detail: object): Record<string, AuditDetailValue> {
 
 /**
  * The one way a use case records what it did. Inside a caller's transaction the entry commits or rolls back
- * with the work it describes.
+ * with the work it describes; once it has committed, a caller holding the integrity key signs the log's new
+ * head into its anchor (audit/anchor.ts). Without the key (an auditor) the entry stays unanchored until the
+ * next anchored one.
  */
-export function auditPort(db: Db, actor: Actor): AuditPort {
+export function auditPort(ws: Workspace, actor: Actor): AuditPort {
   return <A extends AuditAction>(action: A, detail: AuditDetails[A]): void => {
-    appendAudit(db, { role: actor.role, action, detail: { ...defined(detail), via: actor.via } });
+    appendAudit(ws.db, { role: actor.role, action, detail: { ...defined(detail), via: actor.via } });
+    ws.afterCommit(() => {
+      const mac = ws.rowMacIfLoaded();
+      if (mac) writeAnchor(ws.dir, ws.db, mac);
+    });
   };
 }

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { verifyAudit } from '../audit/log.ts';
+import { checkAuditLog } from '../audit/anchor.ts';
 import type { Scaling } from '../circuits/inference.ts';
 import { PRESETS } from '../ckks/presets.ts';
 import type { Progress } from '../common/jobs.ts';
 import { samplePath } from '../common/resources.ts';
 import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
-import type { SigmoidDegree } from '../../src-preload/contract.ts';
+import type { ReleasePolicy, SigmoidDegree } from '../../src-preload/contract.ts';
 import { exportAuditLog } from '../services/audit-log.ts';
 import { type BenchFigures, runBench, saveBench } from '../services/bench.ts';
 import { type Caller, callerFor } from '../services/caller.ts';
@@ -15,6 +15,7 @@ import { importCsv } from '../services/import.ts';
 import { createKeySet, KeyHolder, loadRowKey } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
+import { privacyStatus, tightenPolicy } from '../services/release-policy.ts';
 import { selectBatches } from '../services/selection.ts';
 import { trainModel } from '../services/train.ts';
 import { listRuns } from '../store/predictions.ts';
@@ -51,7 +52,12 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
                                                 encrypted prediction; the key holder decrypts the results
   evaluate  [--run ID]                          metrics of a run against the encrypted labels (aggregates only)
   bench     [--patients 19,4096,100000] [--preset P] [--scaling S]
-  audit verify                                  check the hash chain of the activity log
+  policy    [set [--min-patients K] [--max-models N] [--epsilon E --budget B]]
+                                                the release rule in force and the privacy ledger; set makes
+                                                it stricter (k only raised, the cap and epsilon only lowered,
+                                                differential privacy once on stays on)
+  audit verify [--anchor-key FP]                check the activity log: its hash chain and the signed anchor of
+                                                its head (FP pins the anchor's key, from a signed report)
   audit export --out FILE.jsonl                 write the activity log as JSON Lines
   report    --out DIR [--format pdf,html,json] [--since DATE]
                                                 a signed report of the workspace for auditors
@@ -74,8 +80,9 @@ One-shot commands (temporary workspace):
 Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
                 --schema auto|vitals|generic  --hospital NAME
 Common: --json (one JSON object on stdout)  --role clinician|researcher|auditor (recorded in the
-        activity log; default researcher)  --min-patients K (the decryption policy's k: metrics and
-        cohort totals only over at least K patients; default 5)  --help
+        activity log; default researcher)  --min-patients K (raises the release rule's k for this
+        command: every batch in an aggregate holds at least K patients; never below the workspace's)
+        --help
 The vault passphrase is read from HOMOPAI_PASSPHRASE or prompted for; never pass it as an argument.
 Progress goes to stderr; on error the exit code is 1 with a one-line reason.`;
 
@@ -109,6 +116,10 @@ const OPTIONS = {
   'hospital-dir': { type: 'string' },
   'accept-key': { type: 'string' },
   'min-patients': { type: 'string' },
+  'anchor-key': { type: 'string' },
+  'max-models': { type: 'string' },
+  epsilon: { type: 'string' },
+  budget: { type: 'string' },
   encrypted: { type: 'boolean' },
   epochs: { type: 'string' },
   lr: { type: 'string' },
@@ -343,8 +354,16 @@ async function main(argv: string[]): Promise<void> {
     case 'audit': {
       using ws = openWs();
       if (positionals[1] === 'verify') {
-        const r = verifyAudit(ws.db);
-        print(json, r, () => (r.ok ? `activity log intact: ${r.entries} entries, head ${r.head}` : `activity log BROKEN at entry ${r.brokenAt}: ${r.reason}`));
+        const pinned = v['anchor-key']?.replace(/[\s-]/g, '').toLowerCase();
+        const r = checkAuditLog(ws.dir, ws.db, { keyFingerprint: pinned });
+        print(json, r, () => {
+          if (!r.ok) return `activity log BROKEN at entry ${r.brokenAt}: ${r.reason}`;
+          const anchor = r.anchor
+            ? `anchored at entry ${r.anchor.entries} (${r.anchor.at}) by key ${r.anchor.keyFingerprint}${pinned ? ' (pinned)' : ''}` +
+              (r.unanchored > 0 ? `; ${r.unanchored} later entr${r.unanchored === 1 ? 'y' : 'ies'} written without the integrity key` : '')
+            : 'empty';
+          return `activity log intact: ${r.entries} entries, head ${r.head}; ${anchor}`;
+        });
         if (!r.ok) process.exitCode = 2;
         return;
       }
@@ -355,6 +374,40 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       throw new UsageError('audit needs a subcommand: verify or export');
+    }
+    case 'policy': {
+      using ws = openWs();
+      // The policy's row is tagged: reading it verified, and changing it, needs the key from the vault.
+      await loadRowKey(ws, await vault(ws, 'to verify the release policy'));
+      if (positionals[1] === 'set') {
+        const change: Partial<ReleasePolicy> = {};
+        if (minPatients !== undefined) change.minPatients = minPatients;
+        const maxModels = num('max-models', v['max-models']);
+        if (maxModels !== undefined) change.maxModelsPerBatch = maxModels;
+        const epsilon = num('epsilon', v.epsilon);
+        const budget = num('budget', v.budget);
+        if (epsilon !== undefined || budget !== undefined) {
+          const current = privacyStatus(ws).policy.dp;
+          const dp = { epsilon: epsilon ?? current?.epsilon, budget: budget ?? current?.budget };
+          if (dp.epsilon === undefined || dp.budget === undefined) throw new UsageError('switching differential privacy on needs both --epsilon and --budget');
+          change.dp = { epsilon: dp.epsilon, budget: dp.budget };
+        }
+        if (Object.keys(change).length === 0) throw new UsageError('policy set needs --min-patients, --max-models, --epsilon or --budget');
+        await tightenPolicy(caller(ws), change);
+      } else if (positionals[1] !== undefined) {
+        throw new UsageError('policy takes no subcommand but set');
+      }
+      const p = privacyStatus(ws);
+      print(json, p, () =>
+        [
+          `k = ${p.policy.minPatients}: every batch in an aggregate, and every bin of a curve, holds at least this many patients`,
+          `at most ${p.policy.maxModelsPerBatch} distinct models applied to one batch`,
+          p.policy.dp
+            ? `differential privacy on: epsilon ${p.policy.dp.epsilon} per release, budget ${p.policy.dp.budget}, ${p.epsilonSpent.toFixed(2)} spent in ${p.releases.length} release(s)`
+            : 'differential privacy off',
+        ].join('\n'),
+      );
+      return;
     }
     case 'report':
     case 'report-key':

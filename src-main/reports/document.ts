@@ -98,7 +98,9 @@ function summary(r: Report): Section {
 }
 
 function chainText(c: Report['audit']['chain']): string {
-  return c.ok ? `hash chain intact, ${int(c.entries)} entries` : `hash chain BROKEN at entry ${c.brokenAt}: ${c.reason}`;
+  if (!c.ok) return `BROKEN at entry ${c.brokenAt}: ${c.reason}`;
+  const anchored = c.anchor ? `, head signed at entry ${int(c.anchor.entries)}` : '';
+  return `hash chain intact, ${int(c.entries)} entries${anchored}`;
 }
 
 function keySet(r: Report): Section {
@@ -362,12 +364,15 @@ function activity(r: Report): Section {
         fields: [
           { label: 'Chain', value: chainText(a.chain) },
           ...(a.chain.ok ? [{ label: 'Head hash', value: a.chain.head, mono: true }] : []),
+          ...(a.chain.ok && a.chain.anchor ? [{ label: 'Anchor key (SHA-256)', value: a.chain.anchor.keyFingerprint, mono: true }] : []),
           { label: 'Excerpt', value: `${period}: ${int(a.entries.length)} shown${a.truncated ? ', older ones left out' : ''}` },
         ],
       },
       {
         kind: 'text',
-        text: 'Compare the head hash with the one of an earlier report: a log cut short or rewritten at its end shows there.',
+        text:
+          'The head is signed by a key the database file does not hold: a log cut short or rewritten at its end does not verify. ' +
+          'Pin the anchor key above when verifying later (homopai audit verify --anchor-key); compare the head hash with an earlier report to see a whole folder rolled back.',
         muted: true,
       },
       {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Evaluation, ReleasePolicy } from '../../src-preload/contract.ts';
+import { AuditVerification, Evaluation, ReleasePolicy } from '../../src-preload/contract.ts';
 
 /**
  * The machine-readable twin of a report, and the one source the HTML and PDF are drawn from. Versioned so a
@@ -95,10 +95,8 @@ const BenchRunSchema = z.object({
 });
 
 const AuditExcerptSchema = z.object({
-  chain: z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), entries: z.number().int(), head: z.string() }),
-    z.object({ ok: z.literal(false), entries: z.number().int(), brokenAt: z.number().int(), reason: z.string() }),
-  ]),
+  /** The chain and its signed anchor (audit/anchor.ts), as verified when the report was made. */
+  chain: AuditVerification,
   since: z.string().nullable(),
   /** Older entries of the period were left out to keep the report bounded. */
   truncated: z.boolean(),

@@ -14,5 +14,5 @@ export interface Caller {
 }
 
 export function callerFor(ws: Workspace, actor: Actor, minPatients?: number): Caller {
-  return { ws, audit: auditPort(ws.db, actor), ...(minPatients === undefined ? {} : { minPatients }) };
+  return { ws, audit: auditPort(ws, actor), ...(minPatients === undefined ? {} : { minPatients }) };
 }

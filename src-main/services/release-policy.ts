@@ -1,6 +1,6 @@
-import type { ReleasePolicy } from '../../src-preload/contract.ts';
+import type { PrivacyStatus, ReleasePolicy } from '../../src-preload/contract.ts';
 import { ReleasePolicy as ReleasePolicySchema } from '../../src-preload/contract.ts';
-import { latestDetail } from '../audit/log.ts';
+import { epsilonSpent, latestDetail, privacyLedger } from '../audit/log.ts';
 import { getPolicyRow, putPolicyRow } from '../store/policies.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
@@ -80,4 +80,14 @@ export async function tightenPolicy(caller: Caller, change: Partial<ReleasePolic
     });
   });
   return next;
+}
+
+/**
+ * The release rule in force and every release that spent privacy budget. Without the integrity key (an auditor)
+ * the policy row cannot be verified: the policy shown is then the strictest the activity log records.
+ */
+export function privacyStatus(ws: Workspace): PrivacyStatus {
+  const verified = ws.rowMacIfLoaded() !== null;
+  const policy = verified ? releasePolicy(ws) : strictest(DEFAULT_POLICY, logged(ws) ?? DEFAULT_POLICY);
+  return { policy, verified, epsilonSpent: epsilonSpent(ws.db), releases: privacyLedger(ws.db) };
 }

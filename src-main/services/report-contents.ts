@@ -1,5 +1,6 @@
 import pkg from '../../package.json' with { type: 'json' };
-import { currentUser, epsilonSpent, listAudit, privacyLedger, verifyAudit } from '../audit/log.ts';
+import { checkAuditLog } from '../audit/anchor.ts';
+import { currentUser, epsilonSpent, listAudit, privacyLedger } from '../audit/log.ts';
 import { listBench } from './bench.ts';
 import { type KeyHolder, keySetInfo } from './key-sets.ts';
 import { PolicyError } from './policy.ts';
@@ -60,7 +61,7 @@ function auditExcerpt(ws: Workspace, since: string | undefined): Report['audit']
   const entries = listAudit(ws.db, { since, limit: AUDIT_EXCERPT_LIMIT + 1 });
   const truncated = entries.length > AUDIT_EXCERPT_LIMIT;
   return {
-    chain: verifyAudit(ws.db),
+    chain: checkAuditLog(ws.dir, ws.db, { mac: ws.rowMacIfLoaded() }),
     since: since ?? null,
     truncated,
     entries: entries.slice(truncated ? 1 : 0),

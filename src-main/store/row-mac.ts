@@ -1,5 +1,8 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, hkdfSync, sign, timingSafeEqual } from 'node:crypto';
 import { sha256Hex } from '../common/files.ts';
+
+/** PKCS#8 DER of an Ed25519 private key is this fixed prefix followed by its 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** What a stored ciphertext row's tag covers: where it sits and what it is, plus the SHA-256 of its bytes. */
 export type RowFields = readonly (string | number)[];
@@ -49,6 +52,23 @@ export class RowMac {
     // A row with no tag was inserted outside HomoPAI (every writer tags): it fails like a wrong tag.
     if (tag === null || tag.byteLength !== 32) return false;
     return timingSafeEqual(this.tag(table, fields, sha256), tag);
+  }
+
+  /**
+   * Signs the activity log's anchor (audit/anchor.ts) with an Ed25519 key derived from this key (HKDF, one
+   * way): whoever may write rows may vouch for the log's head, and anyone can check the signature with the
+   * public half, which the anchor and every report carry.
+   */
+  signAnchor(message: Uint8Array): { publicKey: Buffer; signature: Buffer } {
+    if (!this.key) throw new IntegrityKeyError();
+    const der = Buffer.concat([ED25519_PKCS8_PREFIX, Buffer.from(hkdfSync('sha256', this.key, this.fingerprint, 'homopai.audit-anchor.v1', 32))]);
+    try {
+      const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      const publicKey = createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(-32);
+      return { publicKey, signature: sign(null, message, privateKey) };
+    } finally {
+      der.fill(0);
+    }
   }
 
   /** Zeroes the key: the key holder locked. */

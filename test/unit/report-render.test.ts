@@ -70,7 +70,7 @@ function fixture(overrides: Partial<Report> = {}): Report {
     privacy: { policy: { minPatients: 5, maxModelsPerBatch: 3, dp: null }, epsilonSpent: 0, releases: [] },
     benchmarks: { latest: null, history: [] },
     audit: {
-      chain: { ok: true, entries: 1, head: 'cd'.repeat(32) },
+      chain: { ok: true, entries: 1, head: 'cd'.repeat(32), anchor: { entries: 1, at: '2025-01-10T10:14:00.000Z', keyFingerprint: 'ef'.repeat(32) }, unanchored: 0 },
       since: null,
       truncated: false,
       entries: [{ seq: 1, at: '2025-01-09T08:00:00.000Z', actor: 'root', role: 'researcher', action: 'import', detail: { file: '=cmd|"/c calc"!A1 </td>' }, hash: 'cd'.repeat(32) }],

@@ -26,6 +26,7 @@ export type Evaluation = z.infer<typeof C.Evaluation>;
 export type BenchResult = z.infer<typeof C.BenchResult>;
 export type AuditEntry = z.infer<typeof C.AuditEntry>;
 export type AuditVerification = z.infer<typeof C.AuditVerification>;
+export type PrivacyStatus = z.infer<typeof C.PrivacyStatus>;
 export type ReportFormat = z.infer<typeof C.ReportFormat>;
 export type GeneratedReport = z.infer<typeof C.GeneratedReport>;
 export type ReportVerification = z.infer<typeof C.ReportVerification>;

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { call } from '../api/client.ts';
-import type { AuditEntry, AuditVerification } from '../api/types.ts';
+import type { AuditEntry, AuditVerification, PrivacyStatus } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
 export const AUDIT_LIMIT = 1000;
@@ -13,6 +13,7 @@ export const useAuditStore = defineStore('audit', () => {
   /** Every action seen unfiltered, so the filter keeps offering all of them while one is selected. */
   const actions = ref<string[]>([]);
   const verification = ref<AuditVerification | null>(null);
+  const privacy = ref<PrivacyStatus | null>(null);
   const loading = ref(false);
   const exporting = ref(false);
 
@@ -20,12 +21,14 @@ export const useAuditStore = defineStore('audit', () => {
     loading.value = true;
     try {
       const filter = action.value;
-      const [list, verified] = await Promise.all([
+      const [list, verified, ledger] = await Promise.all([
         call('audit.list', filter ? { action: filter, limit: AUDIT_LIMIT } : { limit: AUDIT_LIMIT }),
         call('audit.verify', {}),
+        call('privacy.status', {}),
       ]);
       entries.value = list;
       verification.value = verified;
+      privacy.value = ledger;
       if (!filter) actions.value = [...new Set(list.map((e) => e.action))].sort();
     } catch (e) {
       ui.report(e, 'Could not read the activity log');
@@ -54,7 +57,8 @@ export const useAuditStore = defineStore('audit', () => {
   function clear(): void {
     entries.value = [];
     verification.value = null;
+    privacy.value = null;
   }
 
-  return { entries, action, actions, verification, loading, exporting, load, setAction, exportLog, clear };
+  return { entries, action, actions, verification, privacy, loading, exporting, load, setAction, exportLog, clear };
 });

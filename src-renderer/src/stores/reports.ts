@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { call } from '../api/client.ts';
-import type { GeneratedReport, ReportFormat, ReportVerification } from '../api/types.ts';
+import type { GeneratedReport, PrivacyStatus, ReportFormat, ReportVerification } from '../api/types.ts';
 import { shortFingerprint } from '../format.ts';
 import { useUiStore } from './ui.ts';
 
@@ -21,6 +21,16 @@ export const useReportsStore = defineStore('reports', () => {
   const generating = ref(false);
   const verifying = ref(false);
   const savingKey = ref(false);
+  /** The release rule and ledger a report states, shown before one is generated too. */
+  const privacy = ref<PrivacyStatus | null>(null);
+
+  async function loadPrivacy(): Promise<void> {
+    try {
+      privacy.value = await call('privacy.status', {});
+    } catch (e) {
+      ui.report(e, 'Could not read the release rule');
+    }
+  }
 
   /** Asks main for a folder and writes the report there; a cancelled dialog leaves the last report shown. */
   async function generate(passphrase: string | undefined): Promise<void> {
@@ -67,7 +77,8 @@ export const useReportsStore = defineStore('reports', () => {
   function clear(): void {
     report.value = null;
     verification.value = null;
+    privacy.value = null;
   }
 
-  return { formats, report, verification, generating, verifying, savingKey, generate, verify, saveKey, clear };
+  return { formats, report, verification, privacy, generating, verifying, savingKey, loadPrivacy, generate, verify, saveKey, clear };
 });

@@ -24,7 +24,7 @@ async function mountApp(role: Role) {
     'predict.runs': () => [],
     'bench.history': () => [],
     'audit.list': () => [],
-    'audit.verify': () => ({ ok: true, entries: 0, head: '0'.repeat(64) }),
+    'audit.verify': () => ({ ok: true, entries: 0, head: '0'.repeat(64), anchor: null, unanchored: 0 }),
   });
   const app = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
   await settle();

@@ -51,6 +51,7 @@ async function mountReports(role: Role, custody: 'passphrase' | 'keychain', hand
     'reports.generate': () => generated(role),
     'reports.verify': () => ({ ok: true, report: NAME, files: 2, signedAt: '2025-01-10T10:15:00.000Z', signer: { user: 'ana', role, fingerprint: SIGNER } }),
     'reports.publicKey': () => ({ path: '/home/ana/key.pem', fingerprint: SIGNER }),
+    'privacy.status': () => ({ policy: { minPatients: 5, maxModelsPerBatch: 3, dp: null }, verified: true, epsilonSpent: 0, releases: [] }),
     ...handlers,
   });
   await useSessionStore().refresh();
@@ -168,5 +169,16 @@ describe('reports view', () => {
     expect(fake.callsTo('reports.generate')).toHaveLength(1);
     expect(wrapper.find('[data-testid=report-generating]').exists()).toBe(false);
     expect(wrapper.find('[data-testid=report-result]').exists()).toBe(true);
+  });
+
+  it('shows the release rule in force and the privacy ledger before any report is made', async () => {
+    const releases = [{ seq: 12, at: '2025-01-10T10:00:00.000Z', purpose: 'aggregates', epsilon: 0.5, patients: 19 }];
+    const { wrapper } = await mountReports('auditor', 'keychain', {
+      'privacy.status': () => ({ policy: { minPatients: 8, maxModelsPerBatch: 2, dp: { epsilon: 0.5, budget: 4 } }, verified: false, epsilonSpent: 0.5, releases }),
+    });
+    expect(wrapper.get('[data-testid=release-k]').text()).toMatch(/^8 patients/);
+    expect(wrapper.get('[data-testid=release-dp]').text()).toMatch(/epsilon 0.5 per release, budget 4;\s+0.50 spent in 1 release/);
+    expect(wrapper.findAll('[data-testid=privacy-ledger] tbody tr').map((r) => r.findAll('td').map((d) => d.text()))).toEqual([['12', expect.any(String), 'aggregates', '19', '0.50']]);
+    expect(wrapper.text()).toContain('the policy shown is what the activity log records');
   });
 });
