@@ -8,7 +8,7 @@ import type { IngestOptions } from '../ingest/index.ts';
 import type { Caller } from '../services/caller.ts';
 import { KeyHolder, loadRowKey } from '../services/key-sets.ts';
 import { exportKit } from '../services/kit.ts';
-import { selectBatches } from '../services/selection.ts';
+import { selectForAggregate, type Selection } from '../services/selection.ts';
 import { computeCohortStats } from '../services/stats.ts';
 import { ENCRYPTED_TRAINING_DEFAULTS, trainEncrypted } from '../services/train-encrypted.ts';
 import type { Workspace } from '../store/workspace.ts';
@@ -51,6 +51,12 @@ function positiveNumber(value: string | undefined, name: string): number | undef
   const n = Number(value);
   if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${name} must be a positive number`);
   return n;
+}
+
+function noteLeftOut(leftOut: Selection['leftOut']): void {
+  for (const b of leftOut) {
+    process.stderr.write(`note: batch ${b.batchId} (${b.patients} patients) is left out: fewer than k, it takes part in no aggregate\n`);
+  }
 }
 
 /** Runs the key holder's work with the vault unlocked, and locks it whatever happens. */
@@ -124,10 +130,11 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     }
     case 'stats': {
       using ws = cli.openWs();
-      const batchIds = selectBatches(ws, v.batches, false);
-      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder) =>
-        computeCohortStats(cli.caller(ws), holder, batchIds, { onProgress: cli.onProgress }),
-      );
+      const s = await asKeyHolder(cli, ws, 'to decrypt cohort totals', (holder) => {
+        const { batchIds, leftOut } = selectForAggregate(ws, v.batches, false);
+        noteLeftOut(leftOut);
+        return computeCohortStats(cli.caller(ws), holder, batchIds, { onProgress: cli.onProgress });
+      });
       cli.print(cli.json, s, () =>
         [
           `encrypted statistics over ${s.patients} patients of ${s.hospitals.length} hospital(s) (batches ${s.batchIds.join(', ')})` +
@@ -139,14 +146,15 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     }
     case 'train-encrypted': {
       using ws = cli.openWs();
-      const batchIds = selectBatches(ws, v.batches, true);
       const options = {
         epochs: positiveNumber(v.epochs, 'epochs') ?? ENCRYPTED_TRAINING_DEFAULTS.epochs,
         lr: positiveNumber(v.lr, 'lr') ?? ENCRYPTED_TRAINING_DEFAULTS.lr,
         nesterov: v.nesterov ?? ENCRYPTED_TRAINING_DEFAULTS.nesterov,
       };
-      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder) =>
-        trainEncrypted(cli.caller(ws), holder, batchIds, options, {
+      const r = await asKeyHolder(cli, ws, 'to decrypt the aggregated gradients', (holder) => {
+        const { batchIds, leftOut } = selectForAggregate(ws, v.batches, true);
+        noteLeftOut(leftOut);
+        return trainEncrypted(cli.caller(ws), holder, batchIds, options, {
           onProgress: cli.onProgress,
           onEpoch: (e) =>
             process.stderr.write(
@@ -154,8 +162,8 @@ export async function federationCommand(command: FederationCommand, cli: Federat
                 (e.training ? `, training loss ${e.training.logLoss.toFixed(4)}, accuracy ${e.training.accuracy.toFixed(4)}` : '') +
                 ` (evaluator ${e.evaluateMs.toFixed(0)} ms, key holder ${e.refreshMs.toFixed(0)} ms)\n`,
             ),
-        }),
-      );
+        });
+      });
       const { model } = r;
       const meanEpochMs = r.epochs.reduce((s, e) => s + e.evaluateMs + e.refreshMs, 0) / r.epochs.length;
       cli.print(cli.json, { ...r, meanEpochMs }, () =>

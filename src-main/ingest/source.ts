@@ -7,8 +7,15 @@ import type { Delimiter } from './types.ts';
 
 // Real exports carry a BOM, padded cells, blank lines and stray quotes inside unquoted text; none of that should
 // stop a read. Rows whose field count differs are let through so the reader can report them by row number.
+/**
+ * A record (a row, or everything after an unclosed quote) longer than this stops the read: a row of vitals is a
+ * few hundred characters, and without a bound one stray quote makes the parser buffer the rest of the file.
+ */
+export const MAX_RECORD_CHARS = 1 << 20;
+
 const PARSE_OPTIONS: Options = {
   bom: true,
+  max_record_size: MAX_RECORD_CHARS,
   trim: true,
   skip_empty_lines: true,
   relax_column_count: true,
@@ -157,7 +164,7 @@ function malformed(error: CsvError, fallbackLine: number): MalformedCsvError {
     case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
       return new MalformedCsvError(line, 'text follows a closing quote; reading stopped here');
     case 'CSV_MAX_RECORD_SIZE':
-      return new MalformedCsvError(line, 'record too long (unbalanced quotes?); reading stopped here');
+      return new MalformedCsvError(line, `a record longer than ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters (an unclosed quote?); reading stopped here`);
     default:
       return new MalformedCsvError(line, `malformed CSV (${error.code}); reading stopped here`);
   }

@@ -1,7 +1,7 @@
 /*
  * Curves and histograms that hold no single patient. Scores live on a fixed grid of GRID cells over [0, 1]; the
  * edges released are grid points, never a patient's score. Each batch gets its own bins: grid cells merged from
- * the top until each bin holds at least k of that batch's patients. A pooled release uses only the edges every
+ * the top until each bin holds at least k of that batch's patients (and, for labeled bins, both classes). A pooled release uses only the edges every
  * batch of it has, so each of its bins holds at least k patients of every batch, and any count an attacker can
  * derive by subtracting releases (whose edges are always edges of each batch involved) is a union of one
  * batch's bins: k patients or none.
@@ -21,22 +21,29 @@ export function cellOf(score: number): number {
 
 /**
  * Edges (ascending grid indices, 0 and GRID included) of one batch's bins: from the top cell down, a bin closes
- * once it holds at least k scores; what is left at the bottom (fewer than k) joins the bin above it.
+ * once it holds at least k scores and, given labels, patients of both classes, so no bin's counts state the label
+ * of the patients in it; what is left at the bottom (short of that) joins the bin above it.
  */
-export function batchEdges(scores: ArrayLike<number>, k: number): number[] {
-  const cells = new Array<number>(GRID).fill(0);
-  for (let i = 0; i < scores.length; i++) cells[cellOf(scores[i]!)]!++;
+export function batchEdges(scores: ArrayLike<number>, k: number, labels?: ArrayLike<number>): number[] {
+  const cells = Array.from({ length: GRID }, () => ({ n: 0, positives: 0 }));
+  for (let i = 0; i < scores.length; i++) {
+    const cell = cells[cellOf(scores[i]!)]!;
+    cell.n++;
+    if (labels && labels[i] === 1) cell.positives++;
+  }
+  const enough = (held: { n: number; positives: number }): boolean =>
+    held.n >= k && (!labels || (held.positives > 0 && held.positives < held.n));
   const edges = [GRID];
-  let held = 0;
+  let held = { n: 0, positives: 0 };
   for (let c = GRID - 1; c >= 0; c--) {
-    held += cells[c]!;
-    if (held >= k && c > 0) {
+    held = { n: held.n + cells[c]!.n, positives: held.positives + cells[c]!.positives };
+    if (enough(held) && c > 0) {
       edges.push(c);
-      held = 0;
+      held = { n: 0, positives: 0 };
     }
   }
-  // The bottom remainder, short of k (or empty), is merged upwards by dropping the edge above it.
-  if (held < k && edges.length > 1) edges.pop();
+  // The bottom remainder, short of that (or empty), is merged upwards by dropping the edge above it.
+  if (!enough(held) && edges.length > 1) edges.pop();
   edges.push(0);
   return [...new Set(edges)].sort((a, b) => a - b);
 }

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { SealError } from '../ckks/errors.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
-import { loadCiphertext } from '../ckks/serialize.ts';
+import { sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
-import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
+import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
 import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
@@ -14,6 +13,9 @@ import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalK
 import { type ParsedBundle, parseBundle } from '../federation/bundle.ts';
 import { BundleError } from '../federation/errors.ts';
 import { keyIdOf, verifySignature } from '../federation/identity.ts';
+
+/** A million patients in one bundle are ~0.6 GB; a file above this is refused before it is read. */
+const MAX_BUNDLE_BYTES = 2 ** 31 - 1;
 
 export interface BundleImportResult {
   batchId: number;
@@ -33,31 +35,26 @@ export interface BundleImportResult {
 }
 
 /**
- * Checks every ciphertext against the key set's parameters before anything is stored: a fresh public-key
- * ciphertext has two polynomials, sits at the top level and at exactly the context scale, which the
- * scale-exact circuits rely on. Loading also makes SEAL validate it against the parameters.
+ * Checks every ciphertext against the key set's parameters before anything is stored, on an evaluator worker:
+ * its bytes bounded before anything inflates them (a hostile bundle's zstd bomb is refused in milliseconds), then
+ * loaded, which makes SEAL validate it, and found to be a fresh public-key ciphertext (two polynomials, top level,
+ * exactly the context scale), which the scale-exact circuits rely on. The main thread never loads them.
  */
 async function checkCiphertexts(ws: Workspace, bundle: ParsedBundle, hooks: JobHooks): Promise<void> {
-  const ctx = await contextFor(ws.requireKeySet().preset);
+  const { preset } = ws.requireKeySet();
+  const ctx = await contextFor(preset);
+  const pool = sharedPool('evaluator');
   const blocks = bundle.header.blocks;
   for (const [i, b] of blocks.entries()) {
     throwIfCancelled(hooks, 'the bundle import');
     hooks.onProgress?.({ phase: 'verifying ciphertexts', done: i, total: blocks.length });
     if (b.slots > ctx.slotCount) throw new BundleError('malformed', `block ${i + 1} declares ${b.slots} patients; a ciphertext holds ${ctx.slotCount}`);
-    bundle.ciphertexts[i]!.forEach((bytes, j) => {
-      const what = `ciphertext ${j + 1} of block ${i + 1}`;
-      try {
-        using ct = loadCiphertext(ctx, bytes, what);
-        if (ct.size() !== 2 || ctx.levelOf(ct) !== ctx.topLevel || ct.scale() !== ctx.scale) {
-          throw new BundleError('ciphertext', `${what} is not a freshly encrypted column (size, level or scale differ)`);
-        }
-      } catch (e) {
-        if (e instanceof SealError) throw new BundleError('ciphertext', `${what} is not valid for this key set's parameters (${e.message})`);
-        throw e;
-      }
-    });
-    // Between blocks, so a cancel gets through.
-    await breathe();
+    const columns = bundle.ciphertexts[i]!;
+    try {
+      await pool.checkFresh(preset, columns, columns.map((_, j) => `ciphertext ${j + 1} of block ${i + 1}`));
+    } catch (e) {
+      throw new BundleError('ciphertext', `${(e as Error).message.split('\n')[0]}: refused, nothing stored`);
+    }
   }
 }
 
@@ -100,6 +97,10 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
   const { ws } = caller;
   const keySet = ws.requireKeySet();
   const mac = ws.rowMac();
+  const size = (await stat(path)).size;
+  if (size > MAX_BUNDLE_BYTES) {
+    throw new BundleError('malformed', `${basename(path)} is ${size} bytes, more than a bundle may be (${MAX_BUNDLE_BYTES}): not read`);
+  }
   const bytes = new Uint8Array(await readFile(path));
   const bundle = parseBundle(bytes);
   const h = bundle.header;

@@ -41,7 +41,8 @@ function noisyCount(n: number, release: Release, share: number): number {
 
 /**
  * What is released of a run's decrypted scores and labels. Without differential privacy: exact counts in bins
- * of at least k patients of each batch, exact AUC and Brier score (aggregates over at least k). With it: five
+ * of at least k patients of each batch (labeled bins holding both classes, so a bin's counts never state the
+ * labels of the patients whose scores fall in it), exact AUC and Brier score (aggregates over at least k). With it: five
  * parts of the release's epsilon (confusion matrix, labeled bins, all-patient bins, calibration sums, Brier sum),
  * each a histogram or sum a patient changes by at most 1, with fixed bins; AUC from the noisy curve.
  */
@@ -51,13 +52,15 @@ function release(perBatch: ReadonlyMap<number, BatchScores>, r: Release): Omit<R
   const labels = batches.flatMap((b) => b.labels);
   const all = batches.flatMap((b) => b.all);
   const share = 1 / 5;
-  const edgesOf = (pick: (b: BatchScores) => number[]) =>
-    r.dp ? fixedEdges(DP_BINS) : commonEdges(batches.filter((b) => pick(b).length > 0).map((b) => batchEdges(pick(b), r.k)));
+  const edgesOf = (pick: (b: BatchScores) => number[], withLabels: boolean) =>
+    r.dp
+      ? fixedEdges(DP_BINS)
+      : commonEdges(batches.filter((b) => pick(b).length > 0).map((b) => batchEdges(pick(b), r.k, withLabels ? b.labels : undefined)));
 
   const exact: Confusion = confusion(labels, labeled.map((p) => (p >= 0.5 ? 1 : 0)));
   const c: Confusion = { tp: noisyCount(exact.tp, r, share), fp: noisyCount(exact.fp, r, share), tn: noisyCount(exact.tn, r, share), fn: noisyCount(exact.fn, r, share) };
 
-  const labeledEdges = edgesOf((b) => b.labeled);
+  const labeledEdges = edgesOf((b) => b.labeled, true);
   const classBins = tally(labeledEdges, labeled, labels).map((t, i) => {
     // A patient adds one to either count: one share covers the pair; their sum is post-processing.
     const positives = noisyCount(t.positives, r, share);
@@ -78,7 +81,7 @@ function release(perBatch: ReadonlyMap<number, BatchScores>, r: Release): Omit<R
     : brierScore(labels, labeled);
   const metrics = metricsFrom(c, auc, brier);
 
-  const allEdges = edgesOf((b) => b.all);
+  const allEdges = edgesOf((b) => b.all, false);
   const histogram = tally(allEdges, all).map((t, i) => ({ ...edgeValues(binsOf(allEdges)[i]!), patients: noisyCount(t.patients, r, share) }));
 
   return {

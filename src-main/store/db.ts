@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -7,10 +7,25 @@ export type Db = Database.Database;
 
 export const DB_FILE = 'homopai.db';
 
+/**
+ * The workspace is its owner's alone: the folder 0700, the database and its WAL and shared-memory files 0600
+ * (SQLite gives the WAL and -shm files the database's mode), so another account on the workstation cannot copy
+ * the store to work on it offline. Existing files are tightened too.
+ */
+function ownerOnly(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const path = join(dir, DB_FILE);
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
+  return path;
+}
+
 /** Opens (creating if needed) a workspace database and brings its schema up to date. */
 export function openDatabase(dir: string): Db {
-  mkdirSync(dir, { recursive: true });
-  const db = new Database(join(dir, DB_FILE));
+  const db = new Database(ownerOnly(dir));
   try {
     // WAL: readers (the app's views) never block the importer; FULL sync so a commit survives power loss.
     db.pragma('journal_mode = WAL');

@@ -15,13 +15,20 @@ const VaultFileSchema = z.object({
   format: z.literal('homopai.passphrase-vault'),
   version: z.literal(1),
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
-  kdf: z.object({
-    name: z.literal('scrypt'),
-    N: z.number().int().min(2 ** 14),
-    r: z.number().int().min(1),
-    p: z.number().int().min(1),
-    salt: z.string(),
-  }),
+  /*
+   * Bounded above as well as below: the parameters come from the file, and N = 2^30 would have the unlock
+   * allocate a terabyte (a denial of service planted in a vault file). 2^20 x r 16 is 2 GiB, above anything
+   * this app writes (2^17 x 8 = 128 MiB) with room for raising it later.
+   */
+  kdf: z
+    .object({
+      name: z.literal('scrypt'),
+      N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
+      r: z.number().int().min(1).max(16),
+      p: z.number().int().min(1).max(4),
+      salt: z.base64(),
+    })
+    .refine((k) => 128 * k.N * k.r <= 2 ** 31, 'scrypt parameters need more than 2 GiB'),
   box: SealedBoxSchema,
 });
 

@@ -1,7 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ColumnEncryptor } from '../ckks/encrypt.ts';
 import { EvaluationKeys } from '../ckks/keys.ts';
+import type { CkksContext } from '../ckks/context.ts';
 import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
+import { checkCiphertextBytes, loadCiphertext } from '../ckks/serialize.ts';
 import { evaluateLogistic } from '../circuits/inference.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
@@ -18,6 +20,19 @@ function forget(keyId: string): void {
   encryptors.delete(keyId);
   evaluators.get(keyId)?.keys[Symbol.dispose]();
   evaluators.delete(keyId);
+}
+
+/**
+ * A freshly encrypted column of this context: bounded before SEAL inflates it (checkCiphertextBytes, with the
+ * inflation itself capped), then loaded, which makes SEAL validate it, and two polynomials at the top level and
+ * exactly the context scale, which the scale-exact circuits rely on.
+ */
+function checkFresh(ctx: CkksContext, bytes: Uint8Array, what: string): void {
+  checkCiphertextBytes(ctx, bytes, what, true);
+  using ct = loadCiphertext(ctx, bytes, what);
+  if (ct.size() !== 2 || ctx.levelOf(ct) !== ctx.topLevel || ct.scale() !== ctx.scale) {
+    throw new Error(`${what} is not a freshly encrypted column (size, level or scale differ)`);
+  }
 }
 
 function need<T>(value: T | undefined, what: string): T {
@@ -53,6 +68,11 @@ async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; trans
       const ev = need(evaluators.get(req.keyId), `evaluation keys ${req.keyId}`);
       const out = evaluateLogistic(await contextFor(ev.preset), ev.keys, req.features, req.plan);
       return { result: out, transfer: [out.bytes.buffer as ArrayBuffer] };
+    }
+    case 'check-fresh': {
+      const ctx = await contextFor(req.preset);
+      req.ciphertexts.forEach((bytes, i) => checkFresh(ctx, bytes, req.names[i]!));
+      return { result: null, transfer: [] };
     }
     case 'forget':
       forget(req.keyId);

@@ -118,6 +118,14 @@ export class CkksPool {
     return result as { bytes: Uint8Array; level: number };
   }
 
+  /**
+   * Checks untrusted ciphertexts (a hospital's bundle) on a worker thread: whatever SEAL allocates loading a
+   * hostile one is in that thread's heap, which dies with it (a trap ends the worker; the pool starts a new one).
+   */
+  async checkFresh(preset: string, ciphertexts: Uint8Array[], names: string[]): Promise<void> {
+    await this.send(this.pick(), { id: this.id(), op: 'check-fresh', preset, ciphertexts, names });
+  }
+
   /** Drops a key from every worker (the encryptors' copy of a secret key once an import is done). */
   async forget(keyId: string): Promise<void> {
     await Promise.all(

@@ -13,6 +13,8 @@ export type WorkerRequest =
   | { id: number; op: 'load-evaluation-keys'; preset: string; keyId: string; relinKeys: Uint8Array }
   | { id: number; op: 'encrypt'; keyId: string; columns: Float64Array[] }
   | { id: number; op: 'evaluate'; keyId: string; features: Uint8Array[]; plan: EncryptedLrPlan }
+  /** Untrusted ciphertexts (a hospital's bundle): loaded here, never in the main thread, and checked fresh. */
+  | { id: number; op: 'check-fresh'; preset: string; ciphertexts: Uint8Array[]; names: string[] }
   | { id: number; op: 'forget'; keyId: string }
   | { id: number; op: 'heap' };
 

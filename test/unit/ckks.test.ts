@@ -3,7 +3,7 @@ import { CkksContext } from '../../src-main/ckks/context.ts';
 import { SealError } from '../../src-main/ckks/errors.ts';
 import { fingerprintOf, generateKeySet, shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { inferenceDepth, PRESETS, presetLevels, sigmoidDepth } from '../../src-main/ckks/presets.ts';
-import { loadCiphertext } from '../../src-main/ckks/serialize.ts';
+import { CiphertextBoundsError, loadCiphertext } from '../../src-main/ckks/serialize.ts';
 import { checkDepth, DepthError } from '../../src-main/circuits/inference.ts';
 
 describe('CKKS presets and engine', () => {
@@ -29,7 +29,13 @@ describe('CKKS presets and engine', () => {
     using ctx = await CkksContext.create(PRESETS.standard);
     const err = (() => {
       try {
-        loadCiphertext(ctx, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 'batch 3 column spo2');
+        // A well-formed SEAL header (uncompressed, its size right) in front of bytes that are no ciphertext.
+        const bytes = new Uint8Array(64).fill(7);
+        const view = new DataView(bytes.buffer);
+        view.setUint16(0, 0xa15e, true);
+        bytes.set([16, 4, 1, 0, 0, 0], 2);
+        view.setBigUint64(8, 64n, true);
+        loadCiphertext(ctx, bytes, 'batch 3 column spo2');
       } catch (e) {
         return e;
       }
@@ -37,6 +43,12 @@ describe('CKKS presets and engine', () => {
     })();
     expect(err).toBeInstanceOf(SealError);
     expect((err as SealError).message).toMatch(/^loading batch 3 column spo2 failed in SEAL \(std::\w+\): \S+/);
+  });
+
+  it('refuses bytes that are no SEAL ciphertext of these parameters before SEAL reads them', async () => {
+    using ctx = await CkksContext.create(PRESETS.standard);
+    expect(() => loadCiphertext(ctx, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), 'batch 3 column spo2')).toThrow(CiphertextBoundsError);
+    expect(() => loadCiphertext(ctx, new Uint8Array(32), 'x')).toThrow(/no SEAL header/);
   });
 
   it('fingerprints a key set by its serialized public key', async () => {
