@@ -73,7 +73,8 @@ export const PrivacyStatus = z.object({
 });
 export type PrivacyStatus = z.infer<typeof PrivacyStatus>;
 
-export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional() });
+/** range: what every stored value was checked against (recognised vitals), which bounds one patient's influence. */
+export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional(), range: z.tuple([z.number(), z.number()]).optional() });
 
 export const ImportOptions = z.object({
   schema: z.enum(['auto', 'vitals', 'generic']).optional(),

@@ -1,5 +1,6 @@
 import type { TrainingBenchFigures } from '../services/bench-training.ts';
 import type { BenchFigures } from '../services/bench.ts';
+import type { Deviation, PrivacyBenchFigures } from '../services/bench-privacy.ts';
 
 type Column<T> = [header: string, cell: (row: T) => string];
 
@@ -38,5 +39,21 @@ export function trainingBenchTable(rows: readonly TrainingBenchFigures[]): strin
     ['evaluator / key holder ms', (r) => `${r.evaluate_ms_mean.toFixed(0)} / ${r.refresh_ms_mean.toFixed(0)}`],
     ['metrics pass ms', (r) => r.metrics_ms_mean.toFixed(0)],
     ['train accuracy', (r) => r.accuracy.toFixed(3)],
+  ], rows);
+}
+
+/** What differential privacy costs: each noisy figure's mean (and largest) absolute difference from the exact one. */
+export function privacyBenchTable(rows: readonly PrivacyBenchFigures[]): string {
+  const dev = (d: Deviation | null, digits = 3): string => (d === null ? '-' : `${d.mean.toFixed(digits)} (${d.max.toFixed(digits)})`);
+  return aligned<PrivacyBenchFigures>([
+    ['data', (r) => r.source],
+    ['patients', (r) => r.patients.toLocaleString('en')],
+    ['epsilon', (r) => String(r.epsilon)],
+    ['exact accuracy / AUC', (r) => `${r.exact.accuracy.toFixed(3)} / ${r.exact.auc?.toFixed(3) ?? 'n/a'}`],
+    ['|Δ accuracy|', (r) => dev(r.accuracy)],
+    ['|Δ AUC|', (r) => dev(r.auc)],
+    ['|Δ Brier|', (r) => dev(r.brier)],
+    ['|Δ mean| / range', (r) => dev(r.meanOfRange, 4)],
+    ['training AUC exact → |Δ|', (r) => (r.trainingAuc ? `${r.trainingAuc.exact.toFixed(3)} → ${dev(r.trainingAuc.dp)}` : '-')],
   ], rows);
 }

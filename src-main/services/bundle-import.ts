@@ -6,7 +6,7 @@ import { contextFor } from '../ckks/contexts.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
-import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
+import { createBatch, type FeatureMeta, finishBatch, insertPatients } from '../store/batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
@@ -30,7 +30,7 @@ export interface BundleImportResult {
   rows: number;
   labeledRows: number;
   blocks: number;
-  features: { name: string; unit: string }[];
+  features: FeatureMeta[];
   createdAt: string;
 }
 

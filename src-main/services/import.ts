@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { EncryptionMode } from '../ckks/encrypt.ts';
 import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk, storedFeature } from '../ingest/index.ts';
-import { createBatch, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
+import { createBatch, type FeatureMeta, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -18,7 +18,7 @@ export interface ImportResult {
   labeledRows: number;
   blocks: number;
   hospitals: string[];
-  features: { name: string; unit: string }[];
+  features: FeatureMeta[];
   notes: string[];
   encryption: EncryptionMode;
   /** Wall time from the first block handed to the encryptors to the last one stored. */
@@ -81,7 +81,7 @@ class BlockBuffer {
 /** Records to import: a validated CSV stream, or an in-memory split that must never be written out as CSV. */
 export interface RecordSource {
   name: string;
-  features: { name: string; unit: string }[];
+  features: FeatureMeta[];
   labeled: boolean;
   notes: string[];
   chunks: AsyncIterator<RecordChunk, { dropped: number; sha256: string }>;
