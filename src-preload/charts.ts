@@ -148,8 +148,8 @@ export interface BenchPoint {
   id: number;
   preset: string;
   patients: number;
-  predict_patients_per_s: number;
-  eval_patients_per_s: number;
+  predictPatientsPerS: number;
+  evalPatientsPerS: number;
 }
 
 /** Throughput of benchmark runs, oldest first. */
@@ -162,8 +162,8 @@ export function benchHistoryOption(history: readonly BenchPoint[]): ChartOption 
     xAxis: { type: 'category', data: runs.map((r) => `#${r.id} ${r.preset}\n${Math.round(r.patients).toLocaleString('en-US')} pts`), axisLabel: { lineHeight: 16 } },
     yAxis: { type: 'value', name: 'patients/s' },
     series: [
-      { type: 'bar', name: 'End-to-end', data: runs.map((r) => Math.round(r.predict_patients_per_s)), itemStyle: { color: ACCENT }, barMaxWidth: 40 },
-      { type: 'bar', name: 'Evaluation only', data: runs.map((r) => Math.round(r.eval_patients_per_s)), itemStyle: { color: EVAL_ONLY }, barMaxWidth: 40 },
+      { type: 'bar', name: 'End-to-end', data: runs.map((r) => Math.round(r.predictPatientsPerS)), itemStyle: { color: ACCENT }, barMaxWidth: 40 },
+      { type: 'bar', name: 'Evaluation only', data: runs.map((r) => Math.round(r.evalPatientsPerS)), itemStyle: { color: EVAL_ONLY }, barMaxWidth: 40 },
     ],
   };
 }

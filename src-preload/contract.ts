@@ -41,6 +41,7 @@ export const KeySetInfo = z.object({
   publicKeyBytes: z.number(),
   relinKeyBytes: z.number(),
 });
+export type KeySetInfo = z.infer<typeof KeySetInfo>;
 
 export const SessionStatus = z.object({
   workspace: z.string(),
@@ -108,8 +109,11 @@ export const ImportResult = z.object({
   hospitals: z.array(z.string()),
   features: z.array(FeatureInfo),
   notes: z.array(z.string()),
+  /** Seeded symmetric (the key holder imports) or public-key (everyone else). */
+  encryption: z.enum(['seeded-symmetric', 'public-key']),
   encryptMs: z.number(),
 });
+export type ImportResult = z.infer<typeof ImportResult>;
 
 /** An import either lands whole or is rejected with its row-level issues; nothing is stored then. */
 export const ImportOutcome = z.discriminatedUnion('ok', [
@@ -133,6 +137,7 @@ export const BundleImportResult = z.object({
   features: z.array(FeatureInfo),
   createdAt: z.string(),
 });
+export type BundleImportResult = z.infer<typeof BundleImportResult>;
 
 export const BundleRefusal = z.enum([
   'not-a-bundle',
@@ -285,26 +290,26 @@ export const BenchResult = z.object({
   preset: z.string(),
   patients: z.number(),
   workers: z.number(),
-  keygen_ms: z.number(),
-  encrypt_us_per_value: z.number(),
-  import_ms: z.number(),
-  predict_patients_per_s: z.number(),
-  eval_patients_per_s: z.number(),
-  decrypt_ms: z.number(),
-  ciphertext_bytes: z.number(),
-  public_key_bytes: z.number(),
-  relin_key_bytes: z.number(),
-  bytes_per_patient: z.number(),
-  he_to_plain_ratio: z.number(),
-  wasm_heap_bytes_before: z.number(),
-  wasm_heap_bytes_after: z.number(),
-  peak_rss_bytes: z.number(),
+  keygenMs: z.number(),
+  encryptUsPerValue: z.number(),
+  importMs: z.number(),
+  predictPatientsPerS: z.number(),
+  evalPatientsPerS: z.number(),
+  decryptMs: z.number(),
+  ciphertextBytes: z.number(),
+  publicKeyBytes: z.number(),
+  relinKeyBytes: z.number(),
+  bytesPerPatient: z.number(),
+  heToPlainRatio: z.number(),
+  wasmHeapBytesBefore: z.number(),
+  wasmHeapBytesAfter: z.number(),
+  peakRssBytes: z.number(),
   scaling: z.string(),
   // Added with the worker pool; optional so earlier runs in a workspace's history still read.
   encryption: z.string().optional(),
-  encrypt_us_per_value_1_worker: z.number().optional(),
-  eval_patients_per_s_1_worker: z.number().optional(),
-  bytes_per_patient_with_label: z.number().optional(),
+  encryptUsPerValue1Worker: z.number().optional(),
+  evalPatientsPerS1Worker: z.number().optional(),
+  bytesPerPatientWithLabel: z.number().optional(),
 });
 
 export const AuditEntry = z.object({

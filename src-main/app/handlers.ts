@@ -32,7 +32,7 @@ import { activeKeySet } from '../store/keysets.ts';
 import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
 import { vaultFor } from '../vault/select.ts';
 import { damagedBatches } from './integrity.ts';
-import { mayUse } from './roles.ts';
+import { mayUse } from '../../src-preload/roles.ts';
 import type { Session } from './session.ts';
 
 /** What a handler receives: the request after its schema has parsed it (defaults applied, unknown keys dropped). */
@@ -261,11 +261,11 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       return {
         model: modelInfo(model),
         check: {
-          nTrain: report.n_train,
-          nTest: report.n_test,
+          nTrain: report.nTrain,
+          nTest: report.nTest,
           metrics: metrics(report.metrics),
-          plaintextMetrics: metrics(report.plaintext_metrics),
-          fidelity: { maxAbsProbError: report.fidelity.max_abs_prob_error, labelAgreement: report.fidelity.label_agreement },
+          plaintextMetrics: metrics(report.plaintextMetrics),
+          fidelity: { maxAbsProbError: report.fidelity.maxAbsProbError, labelAgreement: report.fidelity.labelAgreement },
         },
       };
     },

@@ -14,15 +14,15 @@ function aligned<T>(cols: Column<T>[], rows: readonly T[]): string {
 export function benchTable(rows: readonly BenchFigures[]): string {
   return aligned<BenchFigures>([
     ['patients', (r) => r.patients.toLocaleString('en')],
-    ['import ms', (r) => r.import_ms.toFixed(0)],
-    ['enc µs/value', (r) => `${r.encrypt_us_per_value.toFixed(2)} (1w ${r.encrypt_us_per_value_1_worker.toFixed(2)})`],
-    ['e2e pat/s', (r) => Math.round(r.predict_patients_per_s).toLocaleString('en')],
-    ['eval pat/s', (r) => `${Math.round(r.eval_patients_per_s).toLocaleString('en')} (1w ${Math.round(r.eval_patients_per_s_1_worker).toLocaleString('en')})`],
-    ['decrypt ms', (r) => r.decrypt_ms.toFixed(0)],
-    ['B/patient', (r) => `${r.bytes_per_patient.toFixed(0)} (+label ${r.bytes_per_patient_with_label.toFixed(0)})`],
-    ['HE/plain', (r) => r.he_to_plain_ratio.toFixed(0)],
-    ['heap MiB', (r) => `${(r.wasm_heap_bytes_before / 2 ** 20).toFixed(0)}→${(r.wasm_heap_bytes_after / 2 ** 20).toFixed(0)}`],
-    ['peak RSS MiB', (r) => (r.peak_rss_bytes / 2 ** 20).toFixed(0)],
+    ['import ms', (r) => r.importMs.toFixed(0)],
+    ['enc µs/value', (r) => `${r.encryptUsPerValue.toFixed(2)} (1w ${r.encryptUsPerValue1Worker.toFixed(2)})`],
+    ['e2e pat/s', (r) => Math.round(r.predictPatientsPerS).toLocaleString('en')],
+    ['eval pat/s', (r) => `${Math.round(r.evalPatientsPerS).toLocaleString('en')} (1w ${Math.round(r.evalPatientsPerS1Worker).toLocaleString('en')})`],
+    ['decrypt ms', (r) => r.decryptMs.toFixed(0)],
+    ['B/patient', (r) => `${r.bytesPerPatient.toFixed(0)} (+label ${r.bytesPerPatientWithLabel.toFixed(0)})`],
+    ['HE/plain', (r) => r.heToPlainRatio.toFixed(0)],
+    ['heap MiB', (r) => `${(r.wasmHeapBytesBefore / 2 ** 20).toFixed(0)}→${(r.wasmHeapBytesAfter / 2 ** 20).toFixed(0)}`],
+    ['peak RSS MiB', (r) => (r.peakRssBytes / 2 ** 20).toFixed(0)],
   ], rows);
 }
 
@@ -33,11 +33,11 @@ export function trainingBenchTable(rows: readonly TrainingBenchFigures[]): strin
     ['patients', (r) => r.patients.toLocaleString('en')],
     ['features', (r) => String(r.features)],
     ['blocks', (r) => String(r.blocks)],
-    ['stats ms', (r) => r.stats_ms.toFixed(0)],
-    ['setup ms', (r) => r.prepare_ms.toFixed(0)],
-    ['epoch ms (max)', (r) => `${r.epoch_ms_mean.toFixed(0)} (${r.epoch_ms_max.toFixed(0)})`],
-    ['evaluator / key holder ms', (r) => `${r.evaluate_ms_mean.toFixed(0)} / ${r.refresh_ms_mean.toFixed(0)}`],
-    ['metrics pass ms', (r) => r.metrics_ms_mean.toFixed(0)],
+    ['stats ms', (r) => r.statsMs.toFixed(0)],
+    ['setup ms', (r) => r.prepareMs.toFixed(0)],
+    ['epoch ms (max)', (r) => `${r.epochMsMean.toFixed(0)} (${r.epochMsMax.toFixed(0)})`],
+    ['evaluator / key holder ms', (r) => `${r.evaluateMsMean.toFixed(0)} / ${r.refreshMsMean.toFixed(0)}`],
+    ['metrics pass ms', (r) => r.metricsMsMean.toFixed(0)],
     ['train accuracy', (r) => r.accuracy.toFixed(3)],
   ], rows);
 }

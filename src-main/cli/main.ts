@@ -231,16 +231,16 @@ async function main(argv: string[]): Promise<void> {
       );
       print(json, report, () => {
         const m = report.metrics;
-        const p = report.plaintext_metrics;
+        const p = report.plaintextMetrics;
         return [
-          `${report.file}: trained on ${report.n_train}, evaluated on ${report.n_test} encrypted patients${report.in_sample ? ' (in-sample)' : ''}`,
+          `${report.file}: trained on ${report.nTrain}, evaluated on ${report.nTest} encrypted patients${report.inSample ? ' (in-sample)' : ''}`,
           `features: ${report.features.join(', ')}`,
           `encrypted  accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${m.auc.toFixed(4)}`,
           `plaintext  accuracy ${pct(p.accuracy)}  precision ${pct(p.precision)}  recall ${pct(p.recall)}  F1 ${pct(p.f1)}  AUC ${p.auc.toFixed(4)}`,
           `confusion (encrypted): TP ${m.confusion.tp}  FP ${m.confusion.fp}  TN ${m.confusion.tn}  FN ${m.confusion.fn}`,
-          `fidelity: max |p_enc - p_poly| = ${report.fidelity.max_abs_prob_error.toExponential(2)}, label agreement with exact sigmoid ${pct(report.fidelity.label_agreement)}`,
-          `timings: keygen ${report.timings_ms.keygen.toFixed(0)} ms, encrypt ${report.timings_ms.encrypt.toFixed(0)} ms, predict ${report.timings_ms.predict.toFixed(0)} ms, decrypt ${report.timings_ms.decrypt.toFixed(0)} ms`,
-          `params: ${report.params.preset} (N=${report.params.poly_modulus_degree}, ${report.params.security_bits}-bit), degree-${report.params.sigmoid_degree} sigmoid on [-${report.params.sigmoid_interval}, ${report.params.sigmoid_interval}], ${report.params.scaling} scaling`,
+          `fidelity: max |p_enc - p_poly| = ${report.fidelity.maxAbsProbError.toExponential(2)}, label agreement with exact sigmoid ${pct(report.fidelity.labelAgreement)}`,
+          `timings: keygen ${report.timingsMs.keygen.toFixed(0)} ms, encrypt ${report.timingsMs.encrypt.toFixed(0)} ms, predict ${report.timingsMs.predict.toFixed(0)} ms, decrypt ${report.timingsMs.decrypt.toFixed(0)} ms`,
+          `params: ${report.params.preset} (N=${report.params.polyModulusDegree}, ${report.params.securityBits}-bit), degree-${report.params.sigmoidDegree} sigmoid on [-${report.params.sigmoidInterval}, ${report.params.sigmoidInterval}], ${report.params.scaling} scaling`,
         ].join('\n');
       });
       return;
@@ -250,7 +250,7 @@ async function main(argv: string[]): Promise<void> {
       const preset = oneOf('preset', v.preset, Object.keys(PRESETS) as (keyof typeof PRESETS)[]) ?? 'standard';
       const custody = oneOf('custody', v.custody, ['keychain', 'passphrase'] as const) ?? 'passphrase';
       const { info, keygenMs } = await createKeySet(caller(ws), preset, () => vault(ws, 'to seal the new secret key', custody));
-      print(json, { ...info, keygen_ms: keygenMs }, () =>
+      print(json, { ...info, keygenMs: keygenMs }, () =>
         `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms\nworkspace: ${ws.dir}`,
       );
       return;

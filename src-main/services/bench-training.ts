@@ -27,16 +27,16 @@ export interface TrainingBenchFigures {
   blocks: number;
   epochs: number;
   /** Encrypted cohort statistics (means, then deviations): the scaler of the training. */
-  stats_ms: number;
+  statsMs: number;
   /** Loading the cohort's ciphertexts and the weight-independent part of the circuit, once. */
-  prepare_ms: number;
-  epoch_ms_mean: number;
-  epoch_ms_max: number;
+  prepareMs: number;
+  epochMsMean: number;
+  epochMsMax: number;
   /** Of an epoch: the evaluator's encrypted gradient, and the key holder's decryption and update. */
-  evaluate_ms_mean: number;
-  refresh_ms_mean: number;
+  evaluateMsMean: number;
+  refreshMsMean: number;
   /** The optional per-epoch metrics pass (encrypted prediction of the cohort, aggregate decryption). */
-  metrics_ms_mean: number;
+  metricsMsMean: number;
   /** Training-set accuracy after the last epoch. */
   accuracy: number;
 }
@@ -72,13 +72,13 @@ export async function runTrainingBench(opts: TrainingBenchOptions, hooks: JobHoo
     features: imported.features.length,
     blocks: imported.blocks,
     epochs,
-    stats_ms: statsMs,
-    prepare_ms: r.prepareMs,
-    epoch_ms_mean: mean(total),
-    epoch_ms_max: Math.max(...total),
-    evaluate_ms_mean: mean(r.epochs.map((e) => e.evaluateMs)),
-    refresh_ms_mean: mean(r.epochs.map((e) => e.refreshMs)),
-    metrics_ms_mean: mean(r.epochs.map((e) => e.metricsMs)),
+    statsMs: statsMs,
+    prepareMs: r.prepareMs,
+    epochMsMean: mean(total),
+    epochMsMax: Math.max(...total),
+    evaluateMsMean: mean(r.epochs.map((e) => e.evaluateMs)),
+    refreshMsMean: mean(r.epochs.map((e) => e.refreshMs)),
+    metricsMsMean: mean(r.epochs.map((e) => e.metricsMs)),
     accuracy: r.epochs.at(-1)!.training!.accuracy,
   };
 }

@@ -37,25 +37,25 @@ export interface BenchFigures {
   workers: number;
   scaling: Scaling;
   encryption: EncryptionMode;
-  keygen_ms: number;
-  import_ms: number;
+  keygenMs: number;
+  importMs: number;
   /** Pure encryption throughput of full blocks on all workers (encode + encrypt + serialize). */
-  encrypt_us_per_value: number;
-  encrypt_us_per_value_1_worker: number;
-  predict_patients_per_s: number;
-  eval_patients_per_s: number;
-  eval_patients_per_s_1_worker: number;
-  decrypt_ms: number;
-  ciphertext_bytes: number;
-  public_key_bytes: number;
-  relin_key_bytes: number;
+  encryptUsPerValue: number;
+  encryptUsPerValue1Worker: number;
+  predictPatientsPerS: number;
+  evalPatientsPerS: number;
+  evalPatientsPerS1Worker: number;
+  decryptMs: number;
+  ciphertextBytes: number;
+  publicKeyBytes: number;
+  relinKeyBytes: number;
   /** Feature (vitals) ciphertext bytes at rest per patient; the encrypted label adds one more column. */
-  bytes_per_patient: number;
-  bytes_per_patient_with_label: number;
-  he_to_plain_ratio: number;
-  wasm_heap_bytes_before: number;
-  wasm_heap_bytes_after: number;
-  peak_rss_bytes: number;
+  bytesPerPatient: number;
+  bytesPerPatientWithLabel: number;
+  heToPlainRatio: number;
+  wasmHeapBytesBefore: number;
+  wasmHeapBytesAfter: number;
+  peakRssBytes: number;
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -161,23 +161,23 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
       workers: encryptors.size,
       scaling,
       encryption: imported.encryption,
-      keygen_ms: keygenMs,
-      import_ms: importMs,
-      encrypt_us_per_value: encryptAll,
-      encrypt_us_per_value_1_worker: encryptOne,
-      predict_patients_per_s: n / ((importMs + predicted.evalMs + decryptMs) / 1000),
-      eval_patients_per_s: evalAll,
-      eval_patients_per_s_1_worker: evalOne,
-      decrypt_ms: decryptMs,
-      ciphertext_bytes: storage.one,
-      public_key_bytes: info.publicKeyBytes,
-      relin_key_bytes: info.relinKeyBytes,
-      bytes_per_patient: storage.total / n,
-      bytes_per_patient_with_label: (storage.total + labelBytes) / n,
-      he_to_plain_ratio: (predicted.evalMs / n) / Math.max(plainMs / x[0]!.length, 1e-9),
-      wasm_heap_bytes_before: heapBefore,
-      wasm_heap_bytes_after: await wasmHeapBytes(),
-      peak_rss_bytes: peakRss,
+      keygenMs: keygenMs,
+      importMs: importMs,
+      encryptUsPerValue: encryptAll,
+      encryptUsPerValue1Worker: encryptOne,
+      predictPatientsPerS: n / ((importMs + predicted.evalMs + decryptMs) / 1000),
+      evalPatientsPerS: evalAll,
+      evalPatientsPerS1Worker: evalOne,
+      decryptMs: decryptMs,
+      ciphertextBytes: storage.one,
+      publicKeyBytes: info.publicKeyBytes,
+      relinKeyBytes: info.relinKeyBytes,
+      bytesPerPatient: storage.total / n,
+      bytesPerPatientWithLabel: (storage.total + labelBytes) / n,
+      heToPlainRatio: (predicted.evalMs / n) / Math.max(plainMs / x[0]!.length, 1e-9),
+      wasmHeapBytesBefore: heapBefore,
+      wasmHeapBytesAfter: await wasmHeapBytes(),
+      peakRssBytes: peakRss,
     };
   } finally {
     await Promise.all([encryptors.close(), evaluators.close(), single.encryptor.close(), single.evaluator.close()]);
@@ -192,6 +192,11 @@ export function saveBench(caller: Caller, figures: readonly BenchFigures[]): { i
   return saved;
 }
 
+/** Runs saved before the figures were named in camelCase (keygen_ms ...) read under today's names. */
+function camelKeys(figures: Record<string, unknown>): BenchFigures {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), v])) as unknown as BenchFigures;
+}
+
 export function listBench(ws: Workspace): (BenchFigures & { id: number; createdAt: string })[] {
-  return listBenchRuns(ws.db).map((r) => ({ ...(JSON.parse(r.json) as BenchFigures), id: r.id, createdAt: r.createdAt }));
+  return listBenchRuns(ws.db).map((r) => ({ ...camelKeys(JSON.parse(r.json) as Record<string, unknown>), id: r.id, createdAt: r.createdAt }));
 }

@@ -1,12 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { BundleImportResult } from '../../src-preload/contract.ts';
 import { shortFingerprint } from '../ckks/keys.ts';
 import { sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
-import { createBatch, type FeatureMeta, finishBatch, insertPatients } from '../store/batches.ts';
+import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
@@ -16,23 +17,6 @@ import { keyIdOf, verifySignature } from '../federation/identity.ts';
 
 /** A million patients in one bundle are ~0.6 GB; a file above this is refused before it is read. */
 const MAX_BUNDLE_BYTES = 2 ** 31 - 1;
-
-export interface BundleImportResult {
-  batchId: number;
-  bundleId: string;
-  file: string;
-  hospital: string;
-  hospitalKey: string;
-  /** The hospital's signing key was seen for the first time and is now pinned. */
-  newHospital: boolean;
-  /** The short fingerprint of the key this hospital was pinned to, when this import replaced the pin. */
-  replacedKey: string | null;
-  rows: number;
-  labeledRows: number;
-  blocks: number;
-  features: FeatureMeta[];
-  createdAt: string;
-}
 
 /**
  * Checks every ciphertext against the key set's parameters before anything is stored, on an evaluator worker:

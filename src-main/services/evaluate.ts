@@ -6,9 +6,9 @@ import { getRun, type PredictionRun } from '../store/predictions.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
 import type { KeyHolder } from './key-sets.ts';
-import { decryptUnderPolicy, type Release, requireUnits } from './policy.ts';
+import { type Decrypt, decryptUnderPolicy, type Release, requireUnits } from './policy.ts';
 import { releasedProbability, roundTo } from './precision.ts';
-import { runOutputs, taggedInput } from './provenance.ts';
+import { runOutputs } from './provenance.ts';
 
 export type RunEvaluation = Evaluation;
 
@@ -27,11 +27,47 @@ export function requireRun(ws: Workspace, holder: KeyHolder, runId: number): Pre
   return run;
 }
 
-/** One batch's decrypted scores, every patient's and the labeled ones' with their labels; never leaves this module. */
-interface BatchScores {
+/** One batch's decrypted scores, every patient's and the labeled ones' with their labels; never leaves a service. */
+export interface BatchScores {
   all: number[];
   labeled: number[];
   labels: number[];
+}
+
+/** A block's encrypted prediction vector and label vector, and the slots of its patients. */
+export interface ScoredBlock {
+  batchId: number;
+  block: number;
+  slots: number;
+  prediction: Uint8Array;
+  label: Uint8Array | null;
+  patients: Iterable<{ slot: number; labeled: boolean }>;
+}
+
+/**
+ * Decrypts predictions and labels block by block, inside the service that releases aggregates of them: scores at
+ * their released precision, labels rounded (CKKS returns 0/1 with noise around 1e-7; rounding recovers them
+ * exactly). Every decrypted vector is zeroed once read.
+ */
+export function decryptScores(decrypt: Decrypt, batchIds: readonly number[], blocks: Iterable<ScoredBlock>): Map<number, BatchScores> {
+  const perBatch = new Map(batchIds.map((id) => [id, { all: [] as number[], labeled: [] as number[], labels: [] as number[] }]));
+  for (const b of blocks) {
+    const where = { batchId: b.batchId, block: b.block, slots: b.slots };
+    const p = decrypt({ provenance: 'evaluator-output', kind: 'prediction', ...where, bytes: b.prediction });
+    const y = b.label ? decrypt({ provenance: 'input', kind: 'label', ...where, bytes: b.label }) : null;
+    const scores = perBatch.get(b.batchId)!;
+    for (const pt of b.patients) {
+      const prob = releasedProbability(p[pt.slot]!);
+      scores.all.push(prob);
+      if (y && pt.labeled) {
+        scores.labels.push(Math.round(y[pt.slot]!));
+        scores.labeled.push(prob);
+      }
+    }
+    y?.fill(0);
+    p.fill(0);
+  }
+  return perBatch;
 }
 
 /** A count released under differential privacy: noised, then rounded and kept non-negative (post-processing). */
@@ -125,29 +161,17 @@ export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: nu
   const run = requireRun(ws, holder, runId);
   const predictions = new Map(runOutputs(ws.db, ws.rowMac(), runId).map((b) => [`${b.batchId}/${b.block}`, b]));
   const released = await decryptUnderPolicy(caller, holder, { purpose: 'aggregates', run }, (decrypt, r) => {
-    const perBatch = new Map<number, BatchScores>();
-    for (const batchId of run.batchIds) {
-      const scores: BatchScores = { all: [], labeled: [], labels: [] };
-      perBatch.set(batchId, scores);
-      for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
-        const pred = predictions.get(`${batchId}/${b.block}`);
-        if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
-        const p = decrypt(pred);
-        const labelCt = b.columns.get(LABEL_COLUMN);
-        // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
-        const y = labelCt ? decrypt(taggedInput(labelCt)) : null;
-        for (const pt of b.patients) {
-          const prob = releasedProbability(p[pt.slot]!);
-          scores.all.push(prob);
-          if (y && pt.labeled) {
-            scores.labels.push(Math.round(y[pt.slot]!));
-            scores.labeled.push(prob);
-          }
+    function* blocks(): Generator<ScoredBlock> {
+      for (const batchId of run.batchIds) {
+        for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
+          const pred = predictions.get(`${batchId}/${b.block}`);
+          if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
+          const label = b.columns.get(LABEL_COLUMN);
+          yield { batchId, block: b.block, slots: pred.slots, prediction: pred.bytes, label: label?.bytes ?? null, patients: b.patients };
         }
-        y?.fill(0);
-        p.fill(0);
       }
     }
+    const perBatch = decryptScores(decrypt, run.batchIds, blocks());
     const counts = (pick: (s: BatchScores) => number[]) => new Map([...perBatch].map(([id, s]) => [id, pick(s).length]));
     requireUnits(counts((s) => s.labels), r.k, `run ${runId}`);
     requireUnits(counts((s) => s.all), r.k, `run ${runId}`, 'patient');

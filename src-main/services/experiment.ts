@@ -29,22 +29,22 @@ export interface ExperimentOptions {
 
 export interface ExperimentReport {
   file: string;
-  n_train: number;
-  n_test: number;
-  in_sample: boolean;
+  nTrain: number;
+  nTest: number;
+  inSample: boolean;
   features: string[];
   metrics: Metrics;
-  plaintext_metrics: Metrics;
-  fidelity: { max_abs_prob_error: number; label_agreement: number };
-  timings_ms: { keygen: number; encrypt: number; predict: number; decrypt: number };
+  plaintextMetrics: Metrics;
+  fidelity: { maxAbsProbError: number; labelAgreement: number };
+  timingsMs: { keygen: number; encrypt: number; predict: number; decrypt: number };
   params: {
     preset: string;
-    poly_modulus_degree: number;
-    coeff_modulus_bits: number[];
-    security_bits: number;
-    sigmoid_degree: number;
-    sigmoid_interval: number;
-    sigmoid_max_error: number;
+    polyModulusDegree: number;
+    coeffModulusBits: number[];
+    securityBits: number;
+    sigmoidDegree: number;
+    sigmoidInterval: number;
+    sigmoidMaxError: number;
     scaling: Scaling;
   };
   notes: string[];
@@ -126,22 +126,22 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
   }
   const report: ExperimentReport = {
     file: basename(file),
-    n_train: split.train.length,
-    n_test: rows,
-    in_sample: inSample,
+    nTrain: split.train.length,
+    nTest: rows,
+    inSample: inSample,
     features: features.map((f) => f.name),
     metrics: classificationMetrics(yTest, pEnc),
-    plaintext_metrics: classificationMetrics(yTest, pExact),
-    fidelity: { max_abs_prob_error: maxErr, label_agreement: agree / rows },
-    timings_ms: { keygen: keygenMs, encrypt: imported.encryptMs, predict: predicted.evalMs, decrypt: decryptMs },
+    plaintextMetrics: classificationMetrics(yTest, pExact),
+    fidelity: { maxAbsProbError: maxErr, labelAgreement: agree / rows },
+    timingsMs: { keygen: keygenMs, encrypt: imported.encryptMs, predict: predicted.evalMs, decrypt: decryptMs },
     params: {
       preset: preset.name,
-      poly_modulus_degree: preset.polyModulusDegree,
-      coeff_modulus_bits: [...preset.coeffModulusBits],
-      security_bits: preset.securityBits,
-      sigmoid_degree: model.sigmoid.degree,
-      sigmoid_interval: model.sigmoid.interval,
-      sigmoid_max_error: model.sigmoid.maxError,
+      polyModulusDegree: preset.polyModulusDegree,
+      coeffModulusBits: [...preset.coeffModulusBits],
+      securityBits: preset.securityBits,
+      sigmoidDegree: model.sigmoid.degree,
+      sigmoidInterval: model.sigmoid.interval,
+      sigmoidMaxError: model.sigmoid.maxError,
       scaling,
     },
     notes: plan.notes,

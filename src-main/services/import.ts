@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { EncryptionMode } from '../ckks/encrypt.ts';
+import type { ImportResult } from '../../src-preload/contract.ts';
 import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk, storedFeature } from '../ingest/index.ts';
 import { createBatch, type FeatureMeta, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
@@ -9,21 +9,6 @@ import type { KeyHolder } from './key-sets.ts';
 import { CancelledError, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
-
-export interface ImportResult {
-  batchId: number;
-  file: string;
-  rows: number;
-  dropped: number;
-  labeledRows: number;
-  blocks: number;
-  hospitals: string[];
-  features: FeatureMeta[];
-  notes: string[];
-  encryption: EncryptionMode;
-  /** Wall time from the first block handed to the encryptors to the last one stored. */
-  encryptMs: number;
-}
 
 /** How an import encrypts: by whom (the key holder may use seeded symmetric encryption) and on which threads. */
 export interface ImportEncryption {

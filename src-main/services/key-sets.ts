@@ -1,3 +1,4 @@
+import type { KeySetInfo } from '../../src-preload/contract.ts';
 import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
 import { activeKeySet, insertKeySet, type KeySetRow } from '../store/keysets.ts';
@@ -6,21 +7,6 @@ import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { Workspace } from '../store/workspace.ts';
-
-export interface KeySetInfo {
-  fingerprint: string;
-  shortFingerprint: string;
-  preset: string;
-  polyModulusDegree: number;
-  coeffModulusBits: number[];
-  scaleBits: number;
-  levels: number;
-  securityBits: number;
-  custody: string;
-  createdAt: string;
-  publicKeyBytes: number;
-  relinKeyBytes: number;
-}
 
 export function keySetInfo(k: KeySetRow): KeySetInfo {
   return {

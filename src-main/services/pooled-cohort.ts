@@ -1,7 +1,6 @@
-import { KeySetMismatchError } from '../ckks/errors.ts';
-import { shortFingerprint } from '../ckks/keys.ts';
 import type { Workspace } from '../store/workspace.ts';
-import { type FeatureMeta, getBatch } from '../store/batches.ts';
+import type { FeatureMeta } from '../store/batches.ts';
+import { requireBatch } from './selection.ts';
 import { blocksOf, LABEL_COLUMN } from '../store/ciphertexts.ts';
 
 export interface CohortBlock {
@@ -34,19 +33,9 @@ export interface Cohort {
  * batches must be under the active key set and share their features (by name; order of the first batch).
  */
 export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount: number): Cohort {
-  const keySet = ws.requireKeySet();
   if (batchIds.length === 0) throw new Error('no batches selected: import hospital bundles first');
   if (new Set(batchIds).size !== batchIds.length) throw new Error('a batch is selected twice');
-  const batches = batchIds.map((id) => {
-    const b = getBatch(ws.db, id);
-    if (!b) throw new Error(`no batch ${id} in this workspace`);
-    if (b.keyFingerprint !== keySet.fingerprint) {
-      throw new KeySetMismatchError(
-        `batch ${id} was encrypted under key set ${shortFingerprint(b.keyFingerprint)}, not the active ${shortFingerprint(keySet.fingerprint)}`,
-      );
-    }
-    return b;
-  });
+  const batches = batchIds.map((id) => requireBatch(ws, id));
   const features = batches[0]!.features;
   const names = features.map((f) => f.name).sort().join(', ');
   for (const b of batches) {

@@ -1,8 +1,7 @@
-import { KeySetMismatchError } from '../ckks/errors.ts';
-import { shortFingerprint } from '../ckks/keys.ts';
 import { checkDepth, type EncryptedLrPlan, type Scaling } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
-import { type BatchRow, getBatch } from '../store/batches.ts';
+import type { BatchRow } from '../store/batches.ts';
+import { requireBatch } from './selection.ts';
 import { blocksOf } from '../store/ciphertexts.ts';
 import { createRun, insertPredictionBlock } from '../store/predictions.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -32,15 +31,8 @@ export function planOf(model: Model, scaling: Scaling): EncryptedLrPlan {
 }
 
 /** Refuses, before any SEAL call, a batch under another key set or without the model's features. */
-function checkBatch(ws: Workspace, batchId: number, fingerprint: string, model: Model): BatchRow {
-  const batch = getBatch(ws.db, batchId);
-  if (!batch) throw new Error(`no batch ${batchId} in this workspace`);
-  if (batch.keyFingerprint !== fingerprint) {
-    throw new KeySetMismatchError(
-      `batch ${batchId} was encrypted under key set ${shortFingerprint(batch.keyFingerprint)}, but the active key set ` +
-        `is ${shortFingerprint(fingerprint)}: its ciphertexts cannot be computed on or decrypted with these keys`,
-    );
-  }
+function checkBatch(ws: Workspace, batchId: number, model: Model): BatchRow {
+  const batch = requireBatch(ws, batchId);
   const have = new Set(batch.features.map((f) => f.name));
   const missing = model.features.filter((f) => !have.has(f.name)).map((f) => f.name);
   if (missing.length > 0) {
@@ -65,7 +57,7 @@ export async function predict(
   if (batchIds.length === 0) throw new Error('no batches to predict: import a CSV first');
   const model = loadModel(ws, request.modelId);
   const keySet = ws.requireKeySet();
-  const batches = batchIds.map((id) => checkBatch(ws, id, keySet.fingerprint, model));
+  const batches = batchIds.map((id) => checkBatch(ws, id, model));
   requirePerPatientUse(caller, model, batchIds);
   const total = batches.reduce((s, b) => s + b.rows, 0);
   const ctx = await contextFor(keySet.preset);

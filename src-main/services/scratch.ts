@@ -6,7 +6,8 @@ import type { JobHooks } from '../common/jobs.ts';
 import { Workspace } from '../store/workspace.ts';
 import { PassphraseVault } from '../vault/passphrase.ts';
 import { type Caller, callerFor } from './caller.ts';
-import { createKeySet, type KeySetInfo, KeyHolder } from './key-sets.ts';
+import type { KeySetInfo } from '../../src-preload/contract.ts';
+import { createKeySet, KeyHolder } from './key-sets.ts';
 
 /** A throwaway workspace with its own key set and an unlocked key holder, removed (and the key zeroed) on dispose. */
 export interface Scratch extends Disposable {

@@ -1,4 +1,6 @@
-import { batchCounts, listBatches } from '../store/batches.ts';
+import { KeySetMismatchError } from '../ckks/errors.ts';
+import { shortFingerprint } from '../ckks/keys.ts';
+import { batchCounts, type BatchRow, getBatch, listBatches } from '../store/batches.ts';
 import type { Workspace } from '../store/workspace.ts';
 import { releasePolicy } from './release-policy.ts';
 
@@ -44,4 +46,18 @@ export function selectForAggregate(ws: Workspace, spec: string | undefined, labe
   const batchIds = ids.filter((id) => size(id) >= k);
   if (batchIds.length === 0) throw new Error(`no batch holds at least k = ${k} ${labeledOnly ? 'labeled ' : ''}patients: nothing can be aggregated`);
   return { batchIds, leftOut };
+}
+
+/** A stored batch under the active key set, or the error that says why its ciphertexts cannot be used. */
+export function requireBatch(ws: Workspace, batchId: number): BatchRow {
+  const batch = getBatch(ws.db, batchId);
+  if (!batch) throw new Error(`no batch ${batchId} in this workspace`);
+  const active = ws.requireKeySet().fingerprint;
+  if (batch.keyFingerprint !== active) {
+    throw new KeySetMismatchError(
+      `batch ${batchId} was encrypted under key set ${shortFingerprint(batch.keyFingerprint)}, but the active key set ` +
+        `is ${shortFingerprint(active)}: its ciphertexts cannot be computed on or decrypted with these keys`,
+    );
+  }
+  return batch;
 }

@@ -14,7 +14,8 @@ import { contextFor } from '../ckks/contexts.ts';
 import type { KeyHolder } from './key-sets.ts';
 import { breathe, type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import { decryptUnderPolicy, minPatients, requireUnits } from './policy.ts';
-import { releasedGradient, releasedProbability, roundTo } from './precision.ts';
+import { releasedGradient, roundTo } from './precision.ts';
+import { decryptScores } from './evaluate.ts';
 import { releasePolicy } from './release-policy.ts';
 import { type CohortStats, cohortRequest, computeCohortStats, featureRanges, storedCohortStats, withGaloisKeys } from './stats.ts';
 import type { Caller } from './caller.ts';
@@ -82,24 +83,12 @@ async function trainingMetrics(
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
   const request = { purpose: 'training-metrics', batchIds, epoch } as const;
   return decryptUnderPolicy(caller, holder, request, (decrypt, r) => {
-    const labels: number[] = [];
-    const probs: number[] = [];
-    const perBatch = new Map(batchIds.map((id) => [id, 0]));
-    blocks.forEach((b, i) => {
-      const where = { batchId: b.batchId, block: b.block, slots: ctx.slotCount };
-      const p = decrypt({ provenance: 'evaluator-output', kind: 'prediction', ...where, bytes: predictions[i]! });
-      const y = decrypt({ provenance: 'input', kind: 'label', ...where, bytes: b.label! });
-      b.labeled.forEach((m, slot) => {
-        if (m === 0) return;
-        // CKKS returns 0/1 labels with noise around 1e-7; rounding recovers them exactly.
-        labels.push(Math.round(y[slot]!));
-        probs.push(releasedProbability(p[slot]!));
-        perBatch.set(b.batchId, (perBatch.get(b.batchId) ?? 0) + 1);
-      });
-      y.fill(0);
-      p.fill(0);
-    });
-    requireUnits(perBatch, r.k, 'the training cohort');
+    const labeledSlots = (mask: Float64Array) => [...mask.keys()].filter((slot) => mask[slot] !== 0).map((slot) => ({ slot, labeled: true }));
+    const scored = blocks.map((b, i) => ({ ...b, slots: ctx.slotCount, prediction: predictions[i]!, patients: labeledSlots(b.labeled) }));
+    const perBatch = decryptScores(decrypt, batchIds, scored);
+    requireUnits(new Map([...perBatch].map(([id, s]) => [id, s.labels.length])), r.k, 'the training cohort');
+    const labels = [...perBatch.values()].flatMap((s) => s.labels);
+    const probs = [...perBatch.values()].flatMap((s) => s.labeled);
     const m = classificationMetrics(labels, probs);
     return { logLoss: roundTo(logLoss(labels, probs), 4), accuracy: roundTo(m.accuracy, 4), auc: Number.isNaN(m.auc) ? null : roundTo(m.auc, 4) };
   });

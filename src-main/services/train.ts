@@ -42,6 +42,6 @@ export async function trainChecked(
   const experiment = await runExperiment(path, { ...opts, preset }, hooks);
   const { model, report } = experiment;
   registerModel(caller, model);
-  caller.audit('train', { modelId: model.id, method: model.training.method, rows: report.n_train, features: model.features.length, testRows: report.n_test });
+  caller.audit('train', { modelId: model.id, method: model.training.method, rows: report.nTrain, features: model.features.length, testRows: report.nTest });
   return experiment;
 }

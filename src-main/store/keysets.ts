@@ -75,8 +75,3 @@ export function activeKeySet(db: Db): KeySetRow | null {
   const r = db.prepare('SELECT * FROM key_sets WHERE active = 1').get() as RawKeySet | undefined;
   return r ? fromRaw(r) : null;
 }
-
-export function keySetByFingerprint(db: Db, fingerprint: string): KeySetRow | null {
-  const r = db.prepare('SELECT * FROM key_sets WHERE fingerprint = ?').get(fingerprint) as RawKeySet | undefined;
-  return r ? fromRaw(r) : null;
-}

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EncryptionKey } from '../ckks/encrypt.ts';
 import type { EncryptedLrPlan } from '../circuits/inference.ts';
-import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
+import type { RequestOf, WorkerOp, WorkerRequest, WorkerResponse, WorkerResult, WorkerResults, WorkerRole } from './protocol.ts';
 
 type Pending = { resolve: (r: WorkerResult) => void; reject: (e: Error) => void };
 
@@ -89,10 +89,11 @@ export class CkksPool {
     });
   }
 
-  private send(slot: Slot, req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResult> {
+  /** The worker answers each request with its operation's result type (ckks-worker.ts handles them so). */
+  private send<Op extends WorkerOp>(slot: Slot, req: RequestOf<Op>, transfer: ArrayBuffer[] = []): Promise<WorkerResults[Op]> {
     if (slot.dead) return Promise.reject(new Error('CKKS worker is gone'));
     return new Promise((resolve, reject) => {
-      slot.pending.set(req.id, { resolve, reject });
+      slot.pending.set(req.id, { resolve: resolve as (r: WorkerResult) => void, reject });
       slot.worker.ref();
       slot.worker.postMessage(req, transfer);
     });
@@ -108,14 +109,14 @@ export class CkksPool {
     // The plaintext columns move to the worker (no copy stays here); it wipes them after encrypting.
     const work = this.send(slot, { id: this.id(), op: 'encrypt', keyId: ref.keyId, columns }, columns.map((c) => c.buffer as ArrayBuffer));
     const [, result] = await Promise.all([loading, work]);
-    return result as Uint8Array[];
+    return result;
   }
 
   async evaluate(ref: EvaluationKeyRef, features: Uint8Array[], plan: EncryptedLrPlan): Promise<{ bytes: Uint8Array; level: number }> {
     const slot = this.pick();
     const loading = this.ensureKey(slot, ref.keyId, { id: this.id(), op: 'load-evaluation-keys', preset: ref.preset, keyId: ref.keyId, relinKeys: ref.relinKeys });
     const [, result] = await Promise.all([loading, this.send(slot, { id: this.id(), op: 'evaluate', keyId: ref.keyId, features, plan })]);
-    return result as { bytes: Uint8Array; level: number };
+    return result;
   }
 
   /**
@@ -135,7 +136,7 @@ export class CkksPool {
 
   /** WebAssembly heap of each worker, for the memory benchmarks and tests. */
   async heapBytes(): Promise<number[]> {
-    return (await Promise.all(this.slots.map((s) => this.send(s, { id: this.id(), op: 'heap' })))) as number[];
+    return Promise.all(this.slots.map((s) => this.send(s, { id: this.id(), op: 'heap' })));
   }
 
   async close(): Promise<void> {

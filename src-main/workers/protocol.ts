@@ -18,7 +18,20 @@ export type WorkerRequest =
   | { id: number; op: 'forget'; keyId: string }
   | { id: number; op: 'heap' };
 
-export type WorkerResult = Uint8Array[] | { bytes: Uint8Array; level: number } | number | null;
+/** What each operation answers: the pool's calls are typed by it, no cast between request and result. */
+export interface WorkerResults {
+  'load-encryption-key': null;
+  'load-evaluation-keys': null;
+  encrypt: Uint8Array[];
+  evaluate: { bytes: Uint8Array; level: number };
+  'check-fresh': null;
+  forget: null;
+  heap: number;
+}
+
+export type WorkerOp = WorkerRequest['op'];
+export type RequestOf<Op extends WorkerOp> = Extract<WorkerRequest, { op: Op }>;
+export type WorkerResult = WorkerResults[WorkerOp];
 
 export type WorkerResponse =
   | { id: number; ok: true; result: WorkerResult }

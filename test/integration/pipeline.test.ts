@@ -25,26 +25,26 @@ import { PASSPHRASE, SHARED, tempDir } from '../helpers/workspace.ts';
 describe('encrypted pipeline on real CKKS and a real SQLite file', () => {
   it('runs the 19-patient pilot end to end (demo)', async () => {
     const { report } = await runExperiment(samplePath(), { testFraction: 0 });
-    expect(report.n_test).toBe(19);
+    expect(report.nTest).toBe(19);
     expect(report.metrics.confusion).toEqual({ tp: 3, fp: 0, tn: 16, fn: 0 });
-    expect(report.fidelity.max_abs_prob_error).toBeLessThan(1e-3);
-    expect(report.fidelity.label_agreement).toBe(1);
-    expect(report.params).toMatchObject({ preset: 'standard', poly_modulus_degree: 8192, security_bits: 128, sigmoid_degree: 3 });
+    expect(report.fidelity.maxAbsProbError).toBeLessThan(1e-3);
+    expect(report.fidelity.labelAgreement).toBe(1);
+    expect(report.params).toMatchObject({ preset: 'standard', polyModulusDegree: 8192, securityBits: 128, sigmoidDegree: 3 });
   });
 
   it('matches the plaintext model on framingham (generic schema, rows with gaps dropped)', async () => {
     const { report } = await runExperiment(join(SHARED, 'framingham.csv'), { ingest: { label: 'TenYearCHD', missing: 'drop' } });
-    expect(report.n_train + report.n_test).toBe(3656);
-    expect(report.fidelity.label_agreement).toBeGreaterThanOrEqual(0.999);
-    expect(report.fidelity.max_abs_prob_error).toBeLessThanOrEqual(1e-3);
-    expect(Math.abs(report.metrics.auc - report.plaintext_metrics.auc)).toBeLessThan(0.01);
+    expect(report.nTrain + report.nTest).toBe(3656);
+    expect(report.fidelity.labelAgreement).toBeGreaterThanOrEqual(0.999);
+    expect(report.fidelity.maxAbsProbError).toBeLessThanOrEqual(1e-3);
+    expect(Math.abs(report.metrics.auc - report.plaintextMetrics.auc)).toBeLessThan(0.01);
   });
 
   it('evaluates explicit scaling with a degree-7 sigmoid on the deep preset', async () => {
     const { report } = await runExperiment(samplePath(), { testFraction: 0, preset: 'deep', scaling: 'explicit', sigmoidDegree: 7 });
-    expect(report.params.poly_modulus_degree).toBe(16384);
-    expect(report.fidelity.max_abs_prob_error).toBeLessThan(1e-3);
-    expect(report.fidelity.label_agreement).toBe(1);
+    expect(report.params.polyModulusDegree).toBe(16384);
+    expect(report.fidelity.maxAbsProbError).toBeLessThan(1e-3);
+    expect(report.fidelity.labelAgreement).toBe(1);
   });
 
   it('imports, trains, predicts, decrypts and evaluates in a workspace', async () => {

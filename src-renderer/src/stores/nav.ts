@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watch } from 'vue';
 import type { Role } from '../api/types.ts';
+import { mayUse } from '../../../src-preload/roles.ts';
 import { useSessionStore } from './session.ts';
 
 export type ViewName = 'import' | 'patients' | 'training' | 'predict' | 'evaluation' | 'bench' | 'audit' | 'reports';
@@ -23,15 +24,6 @@ export const ROLE_VIEWS: Readonly<Record<Role, readonly ViewName[]>> = {
   auditor: ['patients', 'evaluation', 'audit', 'reports'],
 };
 
-/**
- * Actions inside a shared view that the services refuse to some roles (they check every call): auditors see
- * batches and runs, but neither patient lists nor anything that decrypts.
- */
-export const ROLE_CAN: Readonly<Record<Role, { listPatients: boolean; decrypt: boolean }>> = {
-  clinician: { listPatients: true, decrypt: false },
-  researcher: { listPatients: true, decrypt: true },
-  auditor: { listPatients: false, decrypt: false },
-};
 
 export const useNavStore = defineStore('nav', () => {
   const session = useSessionStore();
@@ -57,7 +49,8 @@ export const useNavStore = defineStore('nav', () => {
     return items.value.includes(view);
   }
 
-  const can = computed(() => (session.role ? ROLE_CAN[session.role] : { listPatients: false, decrypt: false }));
+  // Actions inside a shared view that the services refuse to some roles: read from the same table main enforces.
+  const can = computed(() => ({ listPatients: mayUse('patients.list', session.role), decrypt: mayUse('predictions.decrypt', session.role) }));
 
   return { items, current, go, allows, can };
 });

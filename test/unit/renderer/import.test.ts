@@ -128,6 +128,7 @@ describe('import view', () => {
         dropped: 0,
         labeledRows: 19,
         blocks: 1,
+        encryption: 'seeded-symmetric',
         hospitals: ['H-NORTH', 'H-SOUTH'],
         features: PREVIEW.features,
         notes: [],
