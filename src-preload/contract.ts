@@ -75,20 +75,41 @@ export const PrivacyStatus = z.object({
 export type PrivacyStatus = z.infer<typeof PrivacyStatus>;
 
 /** range: what every stored value was checked against (recognised vitals), which bounds one patient's influence. */
-export const FeatureInfo = z.object({ name: z.string(), unit: z.string(), source: z.string().optional(), range: z.tuple([z.number(), z.number()]).optional() });
+export const FeatureInfo = z.object({
+  name: z.string(),
+  unit: z.string(),
+  source: z.string().optional(),
+  range: z.tuple([z.number(), z.number()]).optional(),
+  /** For the import preview: what the column was recognised as, the unit the file holds it in and how that was settled, the conversion. */
+  recognisedAs: z.string().optional(),
+  sourceUnit: z.object({ label: z.string(), from: z.enum(['header', 'option', 'values', 'only unit', 'assumed']) }).optional(),
+  conversion: z.string().optional(),
+});
+
+const ColumnName = z.string().min(1).max(200);
 
 export const ImportOptions = z.object({
   schema: z.enum(['auto', 'vitals', 'generic']).optional(),
+  /** The unit of a column whose header does not say it, e.g. { BodyTemp: 'F' }. */
+  units: z.record(ColumnName, z.string().min(1).max(20)).optional(),
+  /** A range every value of a column taken as given must lie in, e.g. { Age: [15, 70] }. */
+  ranges: z.record(ColumnName, z.tuple([z.number(), z.number()])).optional(),
   features: z.array(z.string()).optional(),
   label: z.string().optional(),
   positive: z.string().optional(),
   missing: z.enum(['reject', 'drop']).optional(),
+  /** reject: any invalid row rejects the file; skip: the valid rows are imported and the invalid ones reported. */
+  invalid: z.enum(['reject', 'skip']).optional(),
+  /** With skip: also write the rejected rows themselves (cell values, 0600) beside the file, to fix and re-import. */
+  rejectsCsv: z.boolean().optional(),
+  /** A patient already stored under the key set: reject (default) the file naming the rows, skip the rows, or allow. */
+  duplicates: z.enum(['reject', 'skip', 'allow']).optional(),
   hospital: z.string().max(200).optional(),
 });
 
 export const ImportPreview = z.object({
   file: z.string(),
-  schema: z.enum(['vitals', 'generic']),
+  schema: z.enum(['auto', 'vitals', 'generic']),
   delimiter: z.string(),
   features: z.array(FeatureInfo),
   label: z.object({ source: z.string(), positive: z.string().nullable() }).nullable(),
@@ -112,6 +133,10 @@ export const ImportResult = z.object({
   /** Seeded symmetric (the key holder imports) or public-key (everyone else). */
   encryption: z.enum(['seeded-symmetric', 'public-key']),
   encryptMs: z.number(),
+  /** Invalid rows skipped (invalid: 'skip'): how many, the first problems, and the report written beside the file. */
+  rejected: z.object({ rows: z.number(), issues: z.array(RowIssue), report: z.string().nullable(), rejectsCsv: z.string().nullable() }),
+  /** Rows of patients already stored under the key set, left out (duplicates: 'skip'). */
+  duplicatesSkipped: z.number(),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 
@@ -149,6 +174,7 @@ export const BundleRefusal = z.enum([
   'signature',
   'replay',
   'ciphertext',
+  'duplicates',
 ]);
 
 /**
@@ -444,7 +470,10 @@ export const Api = {
   'import.preview': { req: z.object({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportPreview },
   'import.run': { req: Job.extend({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportOutcome },
   /** acceptKey: a hospital's new signing key (short fingerprint), confirmed with the hospital out of band. */
-  'import.bundle': { req: Job.extend({ path: z.string().min(1), acceptKey: z.string().max(100).optional() }), res: BundleOutcome },
+  'import.bundle': {
+    req: Job.extend({ path: z.string().min(1), acceptKey: z.string().max(100).optional(), duplicates: z.enum(['reject', 'allow']).optional() }),
+    res: BundleOutcome,
+  },
   'patients.overview': { req: z.object({}), res: Overview },
   'patients.list': {
     req: z.object({ batchId: z.number().int(), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }),

@@ -188,7 +188,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
         file: basename(req.path),
         schema: plan.schema,
         delimiter: plan.delimiter,
-        features: plan.features.map((f) => ({ name: f.name, unit: f.unit, source: f.source })),
+        features: plan.features,
         label: plan.label,
         hospitalColumn: plan.hospitalColumn,
         patientColumn: plan.patientColumn,
@@ -210,7 +210,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.bundle': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const result = await session.job(req.jobId, (hooks) => run((c) => importBundle(c, path, { acceptKey: req.acceptKey }, hooks)));
+        const result = await session.job(req.jobId, (hooks) => run((c) => importBundle(c, path, { acceptKey: req.acceptKey, duplicates: req.duplicates }, hooks)));
         return { ok: true, result };
       } catch (e) {
         if (!(e instanceof BundleError)) throw e;

@@ -45,6 +45,10 @@ export interface AuditDetails {
     hospitals: number;
     bundleId?: string;
     hospital?: string;
+    /** Invalid rows skipped and reported (--invalid skip). */
+    skipped?: number;
+    /** Rows of patients already stored, left out (--duplicates skip). */
+    duplicates?: number;
   };
   'import-rejected': { file: string; issues?: number; reason?: string };
   'hospital-key': { hospital: string; from: string; to: string; bundleId: string };

@@ -24,6 +24,7 @@ export interface FederationCli {
     hospital?: string;
     'hospital-dir'?: string;
     'accept-key'?: string;
+    duplicates?: string;
     batches?: string;
     epochs?: string;
     lr?: string;
@@ -112,7 +113,9 @@ export async function federationCommand(command: FederationCommand, cli: Federat
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
       await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
-      const r = await importBundle(cli.caller(ws), file, { acceptKey: cli.values['accept-key'] });
+      const duplicates = cli.values.duplicates;
+      if (duplicates !== undefined && duplicates !== 'reject' && duplicates !== 'allow') throw new Error('import-bundle takes --duplicates reject|allow: a bundle is signed whole');
+      const r = await importBundle(cli.caller(ws), file, { acceptKey: cli.values['accept-key'], duplicates });
       cli.print(cli.json, r, () =>
         [
           `imported ${r.rows} patients of ${r.hospital} as batch ${r.batchId} (bundle ${r.bundleId}, ${r.blocks} block(s)); nothing was decrypted`,

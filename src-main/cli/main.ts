@@ -4,14 +4,14 @@ import type { Scaling } from '../circuits/inference.ts';
 import { PRESETS } from '../ckks/presets.ts';
 import type { Progress } from '../common/jobs.ts';
 import { samplePath } from '../common/resources.ts';
-import { CsvValidationError, type IngestOptions } from '../ingest/index.ts';
+import { CsvValidationError } from '../ingest/index.ts';
 import type { ReleasePolicy, SigmoidDegree } from '../../src-preload/contract.ts';
 import { exportAuditLog } from '../services/audit-log.ts';
 import { type BenchFigures, runBench, saveBench } from '../services/bench.ts';
 import { type Caller, callerFor } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { runExperiment } from '../services/experiment.ts';
-import { importCsv } from '../services/import.ts';
+import { importCsv, type ImportCsvOptions } from '../services/import.ts';
 import { createKeySet, KeyHolder, loadRowKey } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
@@ -78,6 +78,12 @@ One-shot commands (temporary workspace):
             [--scaling folded|explicit] [--json]   split, train, encrypt, predict on ciphertexts, decrypt, evaluate
 
 Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
+                --invalid reject|skip (skip: import the valid rows, report the others beside the file)
+                --rejects-csv (with skip: also write the rejected rows, 0600, to fix and re-import)
+                --duplicates reject|skip|allow (a patient already stored: refuse the file, leave the row
+                out, or import it again; default reject)
+                --unit COL=UNIT (a column whose header names no unit: BodyTemp=F, Weight=lb, Glucose=mg/dL)
+                --range COL=LOW:HIGH (check a column taken as given, e.g. Age=15:70)
                 --schema auto|vitals|generic  --hospital NAME
 Common: --json (one JSON object on stdout)  --role clinician|researcher|auditor (recorded in the
         activity log; default researcher)  --min-patients K (raises the release rule's k for this
@@ -95,6 +101,11 @@ const OPTIONS = {
   label: { type: 'string' },
   positive: { type: 'string' },
   missing: { type: 'string' },
+  invalid: { type: 'string' },
+  'rejects-csv': { type: 'boolean' },
+  duplicates: { type: 'string' },
+  unit: { type: 'string', multiple: true },
+  range: { type: 'string', multiple: true },
   schema: { type: 'string' },
   hospital: { type: 'string' },
   'sigmoid-degree': { type: 'string' },
@@ -143,8 +154,33 @@ function num(name: string, value: string | undefined): number | undefined {
   return n;
 }
 
-function ingestOptions(v: Values): IngestOptions {
-  const o: IngestOptions = {};
+/** COL=VALUE pairs of a repeated option, split at the last "=" (a column name may contain one). */
+function pairs(name: string, list: string[] | undefined): [string, string][] {
+  return (list ?? []).map((item) => {
+    const at = item.lastIndexOf('=');
+    if (at <= 0 || at === item.length - 1) throw new UsageError(`--${name} takes COLUMN=VALUE, e.g. --${name} ${name === 'unit' ? 'BodyTemp=F' : 'Age=15:70'}`);
+    return [item.slice(0, at), item.slice(at + 1)];
+  });
+}
+
+function ingestOptions(v: Values): ImportCsvOptions {
+  const o: ImportCsvOptions = {};
+  const duplicates = oneOf('duplicates', v.duplicates, ['reject', 'skip', 'allow'] as const);
+  if (duplicates) o.duplicates = duplicates;
+  const units = pairs('unit', v.unit);
+  if (units.length > 0) o.units = Object.fromEntries(units);
+  const ranges = pairs('range', v.range).map(([column, text]): [string, [number, number]] => {
+    const [lo, hi] = text.split(':').map(Number);
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo! < hi!)) throw new UsageError(`--range ${column}=${text}: give LOW:HIGH, e.g. 15:70`);
+    return [column, [lo!, hi!]];
+  });
+  if (ranges.length > 0) o.ranges = Object.fromEntries(ranges);
+  const invalid = oneOf('invalid', v.invalid, ['reject', 'skip'] as const);
+  if (invalid) o.invalid = invalid;
+  if (v['rejects-csv']) {
+    if (invalid !== 'skip') throw new UsageError('--rejects-csv goes with --invalid skip');
+    o.rejectsCsv = true;
+  }
   if (v.features) o.features = v.features.split(',').map((s) => s.trim()).filter(Boolean);
   if (v.label) o.label = v.label;
   if (v.positive) o.positive = v.positive;
@@ -263,8 +299,12 @@ async function main(argv: string[]): Promise<void> {
       print(json, r, () =>
         [
           `imported ${r.rows} patients from ${r.file} as batch ${r.batchId} (${r.blocks} ciphertext block(s), ${r.dropped} rows dropped)`,
+          ...(r.rejected.rows > 0
+            ? [`skipped ${r.rejected.rows} invalid row(s), reported in ${r.rejected.report}${r.rejected.rejectsCsv ? `; the rows themselves in ${r.rejected.rejectsCsv}` : ''}`]
+            : []),
+          ...(r.duplicatesSkipped > 0 ? [`left out ${r.duplicatesSkipped} row(s) of patients already stored`] : []),
           `hospitals: ${r.hospitals.join(', ')}`,
-          `features: ${r.features.map((f) => `${f.name} [${f.unit}]`).join(', ')}; labeled rows: ${r.labeledRows}`,
+          `features: ${r.features.map((f) => `${f.name} [${f.unit}]${f.conversion ? ` from ${f.sourceUnit?.label}` : ''}`).join(', ')}; labeled rows: ${r.labeledRows}`,
           ...r.notes.map((n) => `note: ${n}`),
         ].join('\n'),
       );

@@ -1,4 +1,4 @@
-import type { TemperatureUnit, VitalKind } from './units.ts';
+import { type Quantity, QUANTITIES, type Unit } from './quantities.ts';
 
 /**
  * Matching key for a header: case, units in parentheses/brackets and punctuation do not matter, so
@@ -12,7 +12,7 @@ export function normalizeHeader(header: string): string {
     .replace(/[^a-z0-9]/g, '');
 }
 
-const VITAL_ALIASES: Readonly<Record<VitalKind | 'blood_pressure', readonly string[]>> = {
+const VITAL_ALIASES: Readonly<Record<Quantity | 'blood_pressure', readonly string[]>> = {
   temperature: ['temperature', 'temp', 'bodytemp', 'bodytemperature'],
   systolic_bp: [
     'systolic', 'systolicbp', 'systolicbloodpressure', 'systolicpressure', 'sbp', 'sysbp', 'sys', 'bpsystolic', 'bpsys',
@@ -28,6 +28,9 @@ const VITAL_ALIASES: Readonly<Record<VitalKind | 'blood_pressure', readonly stri
   ],
   spo2: ['spo2', 'sao2', 'o2sat', 'o2sats', 'o2saturation', 'oxygensaturation', 'sats', 'pulseox', 'pulseoximetry'],
   heart_rate: ['heartrate', 'hr', 'pulse', 'pulserate'],
+  weight: ['weight', 'wt', 'bodyweight', 'bodymass', 'mass'],
+  height: ['height', 'ht', 'bodyheight', 'stature', 'length'],
+  glucose: ['glucose', 'bloodglucose', 'bloodsugar', 'glu', 'glc', 'bg', 'bs', 'bloodsugarlevel', 'glucoselevel'],
   blood_pressure: ['bp', 'bloodpressure', 'nibp'],
 };
 const HOSPITAL_ALIASES = [
@@ -39,18 +42,18 @@ const LABEL_ALIASES = ['atrisk', 'label', 'risk', 'outcome', 'target'];
 // Units written without brackets end up glued to the key ("Temp °F" -> "tempf", "SBP mmHg" -> "sbpmmhg").
 const UNIT_SUFFIXES = [
   'mmhg', 'bpm', 'degf', 'degc', 'fahrenheit', 'celsius', 'centigrade', 'f', 'c', 'percent', 'pct', 'perminute',
-  'permin', 'breathsperminute', 'breathsmin', 'min',
+  'permin', 'breathsperminute', 'breathsmin', 'min', 'kgs', 'kg', 'lbs', 'lb', 'cm', 'in', 'm', 'mgdl', 'mmoll', 'mmol',
 ];
 
 export type ColumnRole =
-  | { role: 'vital'; kind: VitalKind }
+  | { role: 'vital'; kind: Quantity }
   | { role: 'blood_pressure' }
   | { role: 'hospital' }
   | { role: 'patient' }
   | { role: 'label' };
 
 const ROLE_BY_KEY = new Map<string, ColumnRole>();
-for (const [kind, keys] of Object.entries(VITAL_ALIASES) as [VitalKind | 'blood_pressure', readonly string[]][]) {
+for (const [kind, keys] of Object.entries(VITAL_ALIASES) as [Quantity | 'blood_pressure', readonly string[]][]) {
   const role: ColumnRole = kind === 'blood_pressure' ? { role: 'blood_pressure' } : { role: 'vital', kind };
   for (const key of keys) ROLE_BY_KEY.set(key, role);
 }
@@ -75,27 +78,42 @@ export function roleOf(header: string): ColumnRole | null {
   return null;
 }
 
-const FAHRENHEIT_WORDS = new Set(['f', 'degf', 'fahrenheit']);
-const CELSIUS_WORDS = new Set(['c', 'degc', 'celsius', 'centigrade']);
+function unitText(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/℉/g, 'degf').replace(/℃/g, 'degc').replace(/°/g, 'deg').replace(/[^a-z0-9%]/g, '');
+}
 
-/** The temperature unit a header states, or null when it states none (or both). */
-export function temperatureUnitFromName(header: string): TemperatureUnit | null {
-  const words = header
+/**
+ * A header's words: what brackets hold taken whole ("Glucose (mg/dL)": mgdl), "a/b" outside them joined
+ * ("Glucose mg/dL": mgdl), the rest split at camelCase and punctuation, ° read as "deg".
+ */
+function headerWords(header: string): string[] {
+  const bracketed = [...header.matchAll(/\(([^)]*)\)|\[([^\]]*)\]/g)].map((m) => unitText(m[1] ?? m[2] ?? ''));
+  const rest = header
+    .replace(/\([^)]*\)|\[[^\]]*\]/g, ' ')
+    .replace(/([A-Za-z]+)\/([A-Za-z]+)/g, (_, a: string, b: string) => ` ${unitText(a + b)} `)
     .normalize('NFKC')
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toLowerCase()
-    .replace(/°/g, ' deg ')
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word !== '');
+    .replace(/℉/g, ' degf ')
+    .replace(/℃/g, ' degc ')
+    .replace(/°\s*/g, ' deg')
+    .split(/[^a-z0-9%]+/);
+  return [...bracketed, ...rest].filter((word) => word !== '');
+}
+
+/**
+ * The unit a header states for a recognised quantity ("Body Temp (°F)", "temp_f", "TempF", "Weight (lbs)",
+ * "Glucose mg/dL"), or null when it states none, or more than one.
+ */
+export function headerUnit(quantity: Quantity, header: string): Unit | null {
+  const words = headerWords(header);
   const key = normalizeHeader(header);
-  const glued = (unit: string): boolean => {
-    const role = key.endsWith(unit) ? ROLE_BY_KEY.get(key.slice(0, -unit.length)) : undefined;
-    return role?.role === 'vital' && role.kind === 'temperature';
-  };
-  const saysF = words.some((word) => FAHRENHEIT_WORDS.has(word)) || glued('f') || glued('degf');
-  const saysC = words.some((word) => CELSIUS_WORDS.has(word)) || glued('c') || glued('degc');
-  if (saysF === saysC) return null;
-  return saysF ? 'F' : 'C';
+  const aliases = VITAL_ALIASES[quantity];
+  const glued = (word: string): boolean => aliases.some((alias) => key === alias + word);
+  const stated = QUANTITIES[quantity].units.filter((u) =>
+    u.words.some((w) => words.includes(w) || words.includes(`deg${w}`) || glued(w) || glued(`deg${w}`)),
+  );
+  return stated.length === 1 ? stated[0]! : null;
 }
 
 /** Unit text a generic header carries in parentheses or brackets, e.g. "Glucose (mg/dL)" -> "mg/dL". */

@@ -19,21 +19,27 @@ export class CsvValidationError extends Error {
   }
 }
 
+/** A rejects report lists every skipped row's problems up to this many (a count covers the rest). */
+export const MAX_REPORTED_ISSUES = 100_000;
+
 /** Collects row issues; messages are built from positions and rules only, never from cell text. */
 export class IssueLog {
   readonly file: string;
   readonly kept: RowIssue[] = [];
+  /** With invalid rows skipped: every issue for the rejects report (bounded), not only the first ones. */
+  readonly report: RowIssue[] | null;
   total = 0;
 
-  constructor(file: string) {
+  constructor(file: string, report = false) {
     this.file = file;
+    this.report = report ? [] : null;
   }
 
   add(row: number, column: string | null, problem: string): void {
     this.total++;
-    if (this.kept.length < MAX_KEPT_ISSUES) {
-      this.kept.push({ file: this.file, row, column, message: describe(row, column, problem) });
-    }
+    const issue = { file: this.file, row, column, message: describe(row, column, problem) };
+    if (this.kept.length < MAX_KEPT_ISSUES) this.kept.push(issue);
+    if (this.report && this.report.length < MAX_REPORTED_ISSUES) this.report.push(issue);
   }
 
   toError(): CsvValidationError {

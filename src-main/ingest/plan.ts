@@ -1,20 +1,10 @@
 import { basename, extname } from 'node:path';
-import { bracketedUnit, roleOf, temperatureUnitFromName, type ColumnRole } from './aliases.ts';
+import { bracketedUnit, headerUnit, roleOf, type ColumnRole } from './aliases.ts';
 import { abortError, MalformedCsvError, planError } from './errors.ts';
 import { automaticLabel, distinctLabelValues, labelWithPositive, PASS_POSITIVE, type LabelReader } from './labels.ts';
 import { parseRecords, sniffDelimiter } from './source.ts';
 import type { ColumnPlan, Delimiter, FeatureSpec, IngestOptions } from './types.ts';
-import {
-  canonicalVital,
-  formatRange,
-  normalizeVital,
-  rangeProblem,
-  REQUIRED_VITALS,
-  VITAL_ORDER,
-  VITAL_RULES,
-  type TemperatureUnit,
-  type VitalKind,
-} from './units.ts';
+import { CORE_VITALS, formatRange, type Quantity, QUANTITIES, rangeProblem, toCanonical, type Unit, unitByValues, unitNamed } from './quantities.ts';
 import { plainNumber, readBloodPressure, readNumber, whyNotANumber } from './values.ts';
 
 // The plan looks at a bounded sample only: enough values per column to tell numbers from text.
@@ -172,16 +162,13 @@ function decide(input: DecideInput): { plan: ColumnPlan; layout: Layout } {
 
   const explicitFeatures = options.features?.map((name) => findColumn(name, 'feature'));
   const explicitLabel = options.label === undefined ? null : findColumn(options.label, 'label');
-  const schema = chooseSchema(
-    columns.filter((column) => column !== explicitLabel),
-    options,
-    notes,
-    file,
-    available,
+  for (const name of [...Object.keys(options.units ?? {}), ...Object.keys(options.ranges ?? {})]) findColumn(name, 'unit or range');
+  const schema = options.schema ?? 'auto';
+  notes.push(
+    schema === 'generic'
+      ? 'schema: generic (requested): every column used as given, no unit conversion or range check'
+      : 'columns: each known quantity (vital signs, weight, height, glucose) recognised on its own, converted and range-checked; other numeric columns used as given',
   );
-  if (schema === 'vitals' && explicitFeatures) {
-    throw planError(file, null, 'the features option applies to the generic schema only');
-  }
 
   // A column the caller named as a feature is never taken as the label by name.
   const label = explicitLabel ?? single('label', 'label', new Set(explicitFeatures ?? []));
@@ -210,10 +197,19 @@ function decide(input: DecideInput): { plan: ColumnPlan; layout: Layout } {
   if (explicitFeatures?.some((column) => column === label)) {
     throw planError(file, label?.name ?? null, 'the label column cannot also be a feature');
   }
-  const built =
-    schema === 'vitals'
-      ? vitalsFeatures(columns, reserved, decimalComma, notes, file)
-      : genericFeatures(explicitFeatures ?? autoFeatures(columns, reserved, decimalComma, notes), decimalComma, notes);
+  const built = buildFeatures({
+    columns: explicitFeatures ?? autoFeatures(columns, reserved, decimalComma, notes),
+    recognise: schema !== 'generic',
+    options,
+    decimalComma,
+    notes,
+    file,
+  });
+  const recognised = new Set(built.specs.map((f) => f.recognisedAs));
+  const absent = CORE_VITALS.filter((q) => !recognised.has(q));
+  if (schema === 'vitals' && absent.length > 0) {
+    throw planError(file, null, `the vitals schema needs ${absent.join(', ')}, which the header lacks; columns are ${available()}`);
+  }
 
   const missing = options.missing ?? 'reject';
   notes.push(
@@ -223,7 +219,7 @@ function decide(input: DecideInput): { plan: ColumnPlan; layout: Layout } {
   );
 
   const plan: ColumnPlan = {
-    schema,
+    schema: schema === 'generic' ? 'generic' : absent.length === 0 ? 'vitals' : 'auto',
     delimiter,
     features: built.specs,
     label: label ? { source: label.name, positive: options.positive ?? null } : null,
@@ -261,37 +257,6 @@ function remembered(read: LabelReader): LabelReader {
     if (known.size < REMEMBERED_LABELS) known.set(text, fresh);
     return fresh;
   };
-}
-
-function chooseSchema(
-  columns: readonly Column[],
-  options: IngestOptions,
-  notes: string[],
-  file: string,
-  available: () => string,
-): 'vitals' | 'generic' {
-  const present = new Set<VitalKind>();
-  for (const { role } of columns) {
-    if (role?.role === 'vital') present.add(role.kind);
-    if (role?.role === 'blood_pressure') {
-      present.add('systolic_bp');
-      present.add('diastolic_bp');
-    }
-  }
-  const absent = REQUIRED_VITALS.filter((kind) => !present.has(kind));
-  const requested = options.schema ?? 'auto';
-  if (requested === 'vitals' && absent.length > 0) {
-    const problem = `the vitals schema needs ${absent.join(', ')}, which the header lacks; columns are ${available()}`;
-    throw planError(file, null, problem);
-  }
-  if (requested === 'generic' || (requested === 'auto' && (absent.length > 0 || options.features !== undefined))) {
-    const lacks = `header lacks ${absent.join(', ')}`;
-    const why = requested === 'generic' ? 'requested' : options.features ? 'features were given' : lacks;
-    notes.push(`schema: generic (${why})`);
-    return 'generic';
-  }
-  notes.push(`schema: vitals (${requested === 'vitals' ? 'requested' : 'header has every required vital sign'})`);
-  return 'vitals';
 }
 
 function planLabel(
@@ -337,47 +302,92 @@ interface BuiltFeatures {
   pressurePair: Layout['pressurePair'];
 }
 
-function vitalsFeatures(
-  columns: readonly Column[],
-  reserved: ReadonlySet<Column>,
-  decimalComma: boolean,
-  notes: string[],
-  file: string,
-): BuiltFeatures {
-  const usable = columns.filter((column) => !reserved.has(column));
-  const byKind = new Map<VitalKind, Column>();
-  for (const kind of VITAL_ORDER) {
-    const matches = usable.filter(({ role }) => role?.role === 'vital' && role.kind === kind);
-    if (matches.length > 1) {
-      throw planError(file, null, `columns ${quoteNames(matches, ' and ')} all look like ${kind}; keep only one`);
-    }
-    if (matches[0]) byKind.set(kind, matches[0]);
-  }
-  const combined = usable.filter(({ role }) => role?.role === 'blood_pressure');
-  const separatePressure = byKind.has('systolic_bp') && byKind.has('diastolic_bp');
+interface FeatureInput {
+  columns: readonly Column[];
+  /** false: the generic schema, every column as given. */
+  recognise: boolean;
+  options: IngestOptions;
+  decimalComma: boolean;
+  notes: string[];
+  file: string;
+}
+
+/**
+ * Features in column order. With recognition on, each column a known quantity names is converted to its
+ * canonical unit and range-checked, whatever else the file holds; two columns of one quantity are an error (pick
+ * one with --features); a combined "120/80" column is split unless separate pressures exist. Any other numeric
+ * column is used as given, checked against a range only when the user declared one.
+ */
+function buildFeatures(input: FeatureInput): BuiltFeatures {
+  const { columns, recognise, options, decimalComma, notes, file } = input;
   const builder = new FeatureBuilder(decimalComma, notes);
-  let pressureDone = false;
-  for (const kind of VITAL_ORDER) {
-    if ((kind === 'systolic_bp' || kind === 'diastolic_bp') && !separatePressure) {
-      if (pressureDone) continue;
-      const [source, ...others] = combined;
-      if (!source) continue;
-      if (others.length > 0) throw planError(file, null, 'more than one combined blood pressure column; keep only one');
-      builder.addPressure(source, 'systolic_bp', 'diastolic_bp');
-      pressureDone = true;
-      continue;
+  const quantityOf = (c: Column): Quantity | null => (recognise && c.role?.role === 'vital' ? c.role.kind : null);
+  for (const quantity of Object.keys(QUANTITIES) as Quantity[]) {
+    const matches = columns.filter((c) => quantityOf(c) === quantity);
+    if (matches.length > 1) throw planError(file, null, `columns ${quoteNames(matches, ' and ')} all look like ${quantity}; keep only one (--features)`);
+  }
+  const combined = columns.filter((c) => c.role?.role === 'blood_pressure');
+  const separatePressure = columns.some((c) => quantityOf(c) === 'systolic_bp') && columns.some((c) => quantityOf(c) === 'diastolic_bp');
+  if (recognise && !separatePressure && combined.length > 1) throw planError(file, null, 'more than one combined blood pressure column; keep only one');
+  for (const column of columns) {
+    const quantity = quantityOf(column);
+    if (quantity) {
+      builder.addQuantity(column, quantity, unitOf(column, quantity, options, decimalComma, file));
+    } else if (column.role?.role === 'blood_pressure') {
+      if (recognise && separatePressure) {
+        notes.push(`blood pressure: separate systolic/diastolic columns used; combined column "${column.name}" ignored`);
+      } else if (recognise) {
+        builder.addPressure(column, 'systolic_bp', 'diastolic_bp');
+      } else {
+        builder.addPressure(column, `${column.name} systolic`, `${column.name} diastolic`);
+      }
+    } else {
+      builder.addPlain(column, declaredRange(options, column.name));
     }
-    const column = byKind.get(kind);
-    if (column) builder.addVital(column, kind, kind);
   }
-  if (separatePressure && combined.length > 0) {
-    const combinedNames = quoteNames(combined);
-    notes.push(`blood pressure: separate systolic/diastolic columns used; combined column(s) ${combinedNames} ignored`);
-  }
-  const used = new Set(builder.sources);
-  const ignored = usable.filter((column) => !used.has(column));
-  if (ignored.length > 0) notes.push(`ignored columns (not vitals): ${quoteNames(ignored)}`);
   return builder.result();
+}
+
+/** What the user said of a column by name (a column's name as the header writes it, or in another case). */
+function byColumn<T>(map: Record<string, T> | undefined, column: string): T | undefined {
+  if (!map) return undefined;
+  const key = Object.keys(map).find((k) => k === column) ?? Object.keys(map).find((k) => k.toLowerCase() === column.toLowerCase());
+  return key === undefined ? undefined : map[key];
+}
+
+function declaredRange(options: IngestOptions, column: string): [number, number] | undefined {
+  const range = byColumn(options.ranges, column);
+  if (range && !(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
+    throw new RangeError(`the range of "${column}" must run from a low to a higher number`);
+  }
+  return range;
+}
+
+/**
+ * The unit a recognised column is in: as the user stated it (--unit), as its header states it, its quantity's only
+ * unit, or the one unit every sampled value fits. Anything else is an error that asks for the unit.
+ */
+function unitOf(column: Column, quantity: Quantity, options: IngestOptions, decimalComma: boolean, file: string): { unit: Unit; from: NonNullable<FeatureSpec['sourceUnit']>['from'] } {
+  const rule = QUANTITIES[quantity];
+  const choices = rule.units.map((u) => u.id).join(', ');
+  const typed = byColumn(options.units, column.name);
+  if (typed !== undefined) {
+    const unit = unitNamed(quantity, typed);
+    if (!unit) throw planError(file, column.name, `unit "${typed.slice(0, 20)}" is not one of ${quantity}'s units (${choices})`);
+    return { unit, from: 'option' };
+  }
+  const stated = headerUnit(quantity, column.name);
+  if (stated) return { unit: stated, from: 'header' };
+  if (rule.units.length === 1) return { unit: rule.units[0]!, from: 'only unit' };
+  const values = column.sample.map((text) => plainNumber(text, decimalComma)).filter((v) => !Number.isNaN(v));
+  const settled = unitByValues(quantity, values);
+  if ('unit' in settled) return { unit: settled.unit, from: 'values' };
+  // No sampled value fits any unit (or none is a number): every row will be an error whatever the unit, so the
+  // canonical one is assumed for the messages, and said so.
+  if ('none' in settled) return { unit: rule.units[0]!, from: 'assumed' };
+  const ranges = rule.units.map((u) => `${formatRange(u.range, u.label)} (${u.id})`).join(' or ');
+  const why = `has values that could be ${settled.ambiguous.map((u) => u.label).join(' or ')} (${ranges}), or mixes them`;
+  throw planError(file, column.name, `${quantity}: the header names no unit and the column ${why}; state it with --unit "${column.name}=${rule.units[0]!.id}" (one of ${choices})`);
 }
 
 function autoFeatures(
@@ -401,27 +411,6 @@ function autoFeatures(
   return chosen;
 }
 
-/*
- * The generic schema makes no clinical assumption about a column, even one named like a vital: values are
- * used as given, without unit conversion or physiological range checks (standard scaling makes the model
- * unit-independent anyway). Those checks belong to the vitals schema. A combined "120/80" column is still
- * split, since it is not a number otherwise.
- */
-function genericFeatures(chosen: readonly Column[], decimalComma: boolean, notes: string[]): BuiltFeatures {
-  const builder = new FeatureBuilder(decimalComma, notes);
-  if (chosen.some((c) => c.role?.role === 'vital')) {
-    notes.push('generic schema: values are used as given; unit conversion and physiological range checks apply to the vitals schema only');
-  }
-  for (const column of chosen) {
-    const role = column.role;
-    if (role?.role === 'blood_pressure') {
-      builder.addPressure(column, `${column.name} systolic`, `${column.name} diastolic`);
-    }
-    else builder.addPlain(column);
-  }
-  return builder.result();
-}
-
 class FeatureBuilder {
   readonly specs: FeatureSpec[] = [];
   readonly fields: FieldReader[] = [];
@@ -436,8 +425,10 @@ class FeatureBuilder {
     this.notes = notes;
   }
 
-  addPlain(column: Column): void {
-    const slot = this.addSpec({ name: column.name, source: column.name, unit: bracketedUnit(column.name) }, column);
+  addPlain(column: Column, declared: [number, number] | undefined): void {
+    const unit = bracketedUnit(column.name);
+    const slot = this.addSpec({ name: column.name, source: column.name, unit, ...(declared ? { range: declared } : {}) }, column);
+    if (declared) this.notes.push(`${column.name}: used as given; must lie in the declared ${formatRange(declared, unit).trim()}`);
     const decimalComma = this.decimalComma;
     this.fields.push({
       index: column.index,
@@ -445,20 +436,37 @@ class FeatureBuilder {
       read(text, row) {
         const value = plainNumber(text, decimalComma);
         if (Number.isNaN(value)) return whyNotANumber(text, decimalComma);
+        if (declared && !(value >= declared[0] && value <= declared[1])) return { kind: 'invalid', problem: `out of the declared range ${formatRange(declared, unit).trim()}` };
         row[slot] = value;
         return OK;
       },
     });
   }
 
-  addVital(column: Column, kind: VitalKind, name: string): void {
-    const rule = VITAL_RULES[kind];
-    const slot = this.addSpec({ name, source: column.name, unit: rule.unit, range: [...rule.range] }, column);
-    const temperatureUnit = kind === 'temperature' ? this.noteTemperature(column) : null;
-    if (kind === 'spo2') this.notes.push(`${name}: values in (0, 1] are fractions and are multiplied by 100`);
-    if (kind === 'systolic_bp') this.systolicSlots.push({ slot, column: column.name });
-    if (kind === 'diastolic_bp') this.diastolicSlots.push({ slot, column: column.name });
-    this.noteRange(name, kind);
+  addQuantity(column: Column, quantity: Quantity, source: { unit: Unit; from: NonNullable<FeatureSpec['sourceUnit']>['from'] }): void {
+    const rule = QUANTITIES[quantity];
+    const { unit } = source;
+    const converted = unit.id !== rule.units[0]!.id;
+    const range: [number, number] = [unit.toCanonical(unit.range[0]), unit.toCanonical(unit.range[1])];
+    const slot = this.addSpec(
+      {
+        name: quantity,
+        source: column.name,
+        unit: rule.unit,
+        range,
+        recognisedAs: quantity,
+        sourceUnit: { label: unit.label, from: source.from },
+        ...(converted ? { conversion: `${unit.label} → ${rule.unit}` } : {}),
+      },
+      column,
+    );
+    if (quantity === 'systolic_bp') this.systolicSlots.push({ slot, column: column.name });
+    if (quantity === 'diastolic_bp') this.diastolicSlots.push({ slot, column: column.name });
+    const how = { header: 'by its header', option: 'as stated', values: 'by its values', 'only unit': 'its only unit', assumed: 'assumed: no sampled value fits a unit' }[source.from];
+    this.notes.push(
+      `"${column.name}": ${quantity} in ${unit.label} (${how})${converted ? `, converted to ${rule.unit}` : ''}; ` +
+        `must lie in ${formatRange(unit.range, unit.label)}, values outside are errors, never clipped`,
+    );
     const decimalComma = this.decimalComma;
     this.fields.push({
       index: column.index,
@@ -466,8 +474,8 @@ class FeatureBuilder {
       read(text, row) {
         const value = plainNumber(text, decimalComma);
         if (Number.isNaN(value)) return whyNotANumber(text, decimalComma);
-        const canonical = canonicalVital(kind, value, temperatureUnit);
-        if (Number.isNaN(canonical)) return { kind: 'invalid', problem: rangeProblem(kind, temperatureUnit) };
+        const canonical = toCanonical(unit, value);
+        if (Number.isNaN(canonical)) return { kind: 'invalid', problem: rangeProblem(unit) };
         row[slot] = canonical;
         return OK;
       },
@@ -475,18 +483,24 @@ class FeatureBuilder {
   }
 
   addPressure(column: Column, systolicName: string, diastolicName: string): void {
-    const spec = (name: string, kind: VitalKind): FeatureSpec => {
-      const rule = VITAL_RULES[kind];
-      return { name, source: column.name, unit: rule.unit, range: [...rule.range] };
-    };
-    const systolic = this.addSpec(spec(systolicName, 'systolic_bp'), column);
-    const diastolic = this.addSpec(spec(diastolicName, 'diastolic_bp'), column);
+    const high = QUANTITIES.systolic_bp.units[0]!;
+    const low = QUANTITIES.diastolic_bp.units[0]!;
+    const spec = (name: string, quantity: Quantity, unit: Unit): FeatureSpec => ({
+      name,
+      source: column.name,
+      unit: unit.label,
+      range: [unit.range[0], unit.range[1]],
+      recognisedAs: quantity,
+      sourceUnit: { label: unit.label, from: 'only unit' },
+    });
+    const systolic = this.addSpec(spec(systolicName, 'systolic_bp', high), column);
+    const diastolic = this.addSpec(spec(diastolicName, 'diastolic_bp', low), column);
     this.systolicSlots.push({ slot: systolic, column: column.name });
     this.diastolicSlots.push({ slot: diastolic, column: column.name });
-    this.notes.push(`blood pressure: column "${column.name}" split at "/" into ${systolicName} and ${diastolicName}`);
-    for (const [name, kind] of [[systolicName, 'systolic_bp'], [diastolicName, 'diastolic_bp']] as const) {
-      this.noteRange(name, kind);
-    }
+    this.notes.push(
+      `blood pressure: column "${column.name}" split at "/" into ${systolicName} (${formatRange(high.range, high.label)}) ` +
+        `and ${diastolicName} (${formatRange(low.range, low.label)}); values outside are errors, never clipped`,
+    );
     const decimalComma = this.decimalComma;
     this.fields.push({
       index: column.index,
@@ -494,12 +508,12 @@ class FeatureBuilder {
       read(text, row) {
         const cell = readBloodPressure(text, decimalComma);
         if (cell.kind !== 'pair') return cell.kind === 'missing' ? MISSING : cell;
-        const high = normalizeVital('systolic_bp', cell.systolic, null);
-        const low = normalizeVital('diastolic_bp', cell.diastolic, null);
-        const problems = [high.ok ? null : `systolic ${high.problem}`, low.ok ? null : `diastolic ${low.problem}`];
-        if (!high.ok || !low.ok) return { kind: 'invalid', problem: problems.filter((p) => p !== null).join('; ') };
-        row[systolic] = high.value;
-        row[diastolic] = low.value;
+        const s = toCanonical(high, cell.systolic);
+        const d = toCanonical(low, cell.diastolic);
+        const problems = [Number.isNaN(s) ? `systolic ${rangeProblem(high)}` : null, Number.isNaN(d) ? `diastolic ${rangeProblem(low)}` : null];
+        if (Number.isNaN(s) || Number.isNaN(d)) return { kind: 'invalid', problem: problems.filter((p) => p !== null).join('; ') };
+        row[systolic] = s;
+        row[diastolic] = d;
         return OK;
       },
     });
@@ -521,24 +535,5 @@ class FeatureBuilder {
     this.specs.push(spec);
     if (!this.sources.includes(column)) this.sources.push(column);
     return this.specs.length - 1;
-  }
-
-  private noteRange(name: string, kind: VitalKind): void {
-    const rule = VITAL_RULES[kind];
-    const range = formatRange(rule.range, rule.unit);
-    this.notes.push(`${name}: must lie in ${range}; values outside are errors, never clipped`);
-  }
-
-  private noteTemperature(column: Column): TemperatureUnit | null {
-    const unit = temperatureUnitFromName(column.name);
-    if (unit === 'F') this.notes.push(`temperature: °F by column name "${column.name}", converted to °C`);
-    else if (unit === 'C') this.notes.push(`temperature: °C by column name "${column.name}"`);
-    else {
-      this.notes.push(
-        `temperature: column "${column.name}" names no unit; per value 25–45 is °C and 77–113 is °F ` +
-          '(converted to °C), anything else is an error',
-      );
-    }
-    return unit;
   }
 }

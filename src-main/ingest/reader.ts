@@ -20,7 +20,7 @@ export function readRecords(
   // still reaches whoever awaits, but must not crash the process as an unhandled rejection.
   prepared.catch(() => undefined);
   plan.catch(() => undefined);
-  return { plan, chunks: readChunks(path, prepared, chunkRows, options.signal) };
+  return { plan, chunks: readChunks(path, prepared, chunkRows, options) };
 }
 
 export async function readAll(
@@ -43,11 +43,16 @@ async function* readChunks(
   path: string,
   prepared: Promise<{ layout: Layout }>,
   chunkRows: number,
-  signal: AbortSignal | undefined,
+  options: IngestOptions,
 ): AsyncGenerator<RecordChunk, ReadSummary> {
   const { layout } = await prepared;
+  const { signal } = options;
+  const skip = options.invalid === 'skip';
   const hash = createHash('sha256');
-  const issues = new IssueLog(layout.file);
+  const issues = new IssueLog(layout.file, skip);
+  let rejected = 0;
+  let broken = false;
+  const rejectedCells: string[][] | null = skip && options.keepRejectedRows ? [] : null;
   const rowReader = new RowReader(layout, issues);
   let chunk = new ChunkBuilder(layout, chunkRows);
   // Chunks completed by the records of the current piece of the file, handed out before the next piece is read.
@@ -59,13 +64,18 @@ async function* readChunks(
     if (isBlank(fields)) return;
     if (!headerSeen) {
       headerSeen = true;
+      rejectedCells?.push([...fields]);
       return;
     }
     const outcome = rowReader.read(line, fields);
     if (outcome === 'dropped') dropped++;
-    // Once any row is bad the file will be rejected, so rows after it are only validated: the caller should not
+    if (outcome === 'invalid' && skip) {
+      rejected++;
+      rejectedCells?.push([...fields]);
+    }
+    // Once any row is bad a rejecting read will fail, so rows after it are only validated: the caller should not
     // spend encryption time on data its transaction will roll back.
-    if (outcome !== 'ok' || issues.total > 0) return;
+    if (outcome !== 'ok' || (!skip && issues.total > 0)) return;
     chunk.push(line, rowReader);
     rows++;
     if (chunk.size === chunkRows) {
@@ -89,12 +99,15 @@ async function* readChunks(
   } catch (error) {
     if (!(error instanceof MalformedCsvError)) throw error;
     issues.add(error.line, null, error.message);
+    broken = true;
   }
   // Chunks completed by the last records, also those before a broken line: they precede the error in the file.
   yield* handOut();
-  if (issues.total > 0) throw issues.toError();
+  // A file whose reading stopped (broken quoting) is rejected even when invalid rows are skipped: what follows the
+  // break was never read.
+  if (broken || (!skip && issues.total > 0)) throw issues.toError();
   if (chunk.size > 0) yield chunk.finish();
-  return { rows, dropped, sha256: hash.digest('hex') };
+  return { rows, dropped, sha256: hash.digest('hex'), rejected: { rows: rejected, issues: issues.report ?? [], cells: rejectedCells } };
 }
 
 type RowOutcome = 'ok' | 'dropped' | 'invalid';

@@ -1,11 +1,20 @@
 export type Delimiter = ',' | ';' | '\t';
 
 export interface IngestOptions {
+  /** auto: every known quantity recognised on its own; vitals: the same, requiring the core vital signs; generic: every column as given. */
   schema?: 'auto' | 'vitals' | 'generic';
+  /** The unit of a column whose header does not say it (--unit BodyTemp=F), by column name. */
+  units?: Record<string, string>;
+  /** A range every value of a column taken as given must lie in (--range Age=15:70), by column name. */
+  ranges?: Record<string, [number, number]>;
   features?: string[];
   label?: string;
   positive?: string;
   missing?: 'reject' | 'drop';
+  /** reject (default): any invalid row rejects the file; skip: valid rows are read, invalid ones reported. */
+  invalid?: 'reject' | 'skip';
+  /** With skip: keep the rejected rows' cells too, for a rejects CSV the user asked for. */
+  keepRejectedRows?: boolean;
   hospital?: string;
   chunkRows?: number;
   signal?: AbortSignal;
@@ -14,8 +23,16 @@ export interface IngestOptions {
 export interface FeatureSpec {
   name: string;
   source: string;
+  /** The unit it is stored in (canonical for a recognised quantity); '' when the file does not say. */
   unit: string;
+  /** What every value was checked against, in `unit`: a recognised quantity's range, or one the user declared. */
   range?: [number, number];
+  /** The quantity the column was recognised as; absent for a column taken as given. */
+  recognisedAs?: string;
+  /** The unit the file holds it in, and how that was settled: header, option (--unit), values, the only unit, or assumed. */
+  sourceUnit?: { label: string; from: 'header' | 'option' | 'values' | 'only unit' | 'assumed' };
+  /** "°F → °C" when values are converted. */
+  conversion?: string;
 }
 
 /** A feature as the store keeps it: its name, canonical unit and, for a recognised vital, the range it was checked against. */
@@ -24,7 +41,8 @@ export function storedFeature(f: FeatureSpec): { name: string; unit: string; ran
 }
 
 export interface ColumnPlan {
-  schema: 'vitals' | 'generic';
+  /** generic: every column as given; vitals: the core vital signs all recognised; auto: recognised where known. */
+  schema: 'auto' | 'vitals' | 'generic';
   delimiter: Delimiter;
   features: FeatureSpec[];
   label: { source: string; positive: string | null } | null;
@@ -52,4 +70,9 @@ export interface ReadSummary {
   rows: number;
   dropped: number;
   sha256: string;
+  /**
+   * Rows skipped as invalid (invalid: 'skip'): each problem by row and column, and, when asked for, the header's
+   * cells followed by each rejected row's.
+   */
+  rejected: { rows: number; issues: RowIssue[]; cells: string[][] | null };
 }

@@ -1,3 +1,4 @@
+import { copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { slotSumSteps } from '../ckks/rotate.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -75,8 +76,12 @@ export async function runPrivacyBench(opts: PrivacyBenchOptions, hooks: JobHooks
   const galois = opts.training ? slotSumSteps((await contextFor('standard')).slotCount) : [];
   using scratch = await scratchWorkspace('standard', 'homopai-bench-privacy-', hooks, galois);
   const { caller, holder } = scratch;
-  const csv = opts.csv ?? { path: join(scratch.dir, 'cohort.csv'), ingest: {} };
-  if (!opts.csv) await writeCohortCsv(csv.path, { patients: opts.patients ?? 20_000, seed: 5 });
+  // Shared files are copied first: skipped rows are reported beside the file imported.
+  const csv = opts.csv
+    ? { path: join(scratch.dir, basename(opts.csv.path)), ingest: { ...opts.csv.ingest, invalid: 'skip' as const } }
+    : { path: join(scratch.dir, 'cohort.csv'), ingest: {} };
+  if (opts.csv) copyFileSync(opts.csv.path, csv.path);
+  else await writeCohortCsv(csv.path, { patients: opts.patients ?? 20_000, seed: 5 });
   const imported = await importCsv(caller, csv.path, csv.ingest, hooks, { holder });
   const model = await trainModel(caller, csv.path, csv.ingest);
   const { runId } = await predict(caller, { modelId: model.id, batchIds: [imported.batchId] }, hooks);

@@ -7,7 +7,7 @@ import { contextFor } from '../ckks/contexts.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
-import { createBatch, finishBatch, insertPatients } from '../store/batches.ts';
+import { createBatch, finishBatch, insertPatients, storedPatientIds } from '../store/batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
@@ -49,6 +49,11 @@ export interface BundleImportOptions {
    * bundle signed with exactly that key replaces the pin.
    */
   acceptKey?: string;
+  /**
+   * A patient (hospital and pseudonym) already stored under the key set: the bundle is refused (default), or
+   * imported anyway (allow). A bundle's rows cannot be left out one by one: its ciphertexts are signed whole.
+   */
+  duplicates?: 'reject' | 'allow';
 }
 
 /** Whether a key id is the one the user typed: its full id, or the short fingerprint the app and CLI show. */
@@ -129,6 +134,17 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
       'replay',
       `bundle ${h.bundleId} from "${hospital}" was already imported (batch ${earlier.batchId}, ${earlier.importedAt.slice(0, 10)}): a bundle is imported once`,
     );
+  }
+  if (options.duplicates !== 'allow') {
+    const pseudonyms = h.blocks.flatMap((b) => b.pseudonyms);
+    const stored = pseudonyms.length > 0 ? storedPatientIds(ws.db, keySet.fingerprint, hospital, pseudonyms, -1) : new Set<string>();
+    if (stored.size > 0) {
+      throw new BundleError(
+        'duplicates',
+        `${stored.size} patient(s) of "${hospital}" in this bundle are already stored under this key set (the same pseudonyms): ` +
+          'refused; import it anyway with --duplicates allow (or "Import anyway" in the app) if the hospital re-sent them on purpose',
+      );
+    }
   }
   await checkCiphertexts(ws, bundle, hooks);
   throwIfCancelled(hooks, 'the bundle import');

@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import type { ImportResult } from '../../src-preload/contract.ts';
-import { CsvValidationError, readRecords, type IngestOptions, type RecordChunk, storedFeature } from '../ingest/index.ts';
-import { createBatch, type FeatureMeta, finishBatch, insertPatients, type PatientMeta } from '../store/batches.ts';
+import { CsvValidationError, type IngestOptions, IssueLog, type ReadSummary, readRecords, type RecordChunk, storedFeature } from '../ingest/index.ts';
+import { writeRejects } from './rejects.ts';
+import { createBatch, type FeatureMeta, finishBatch, hasPatients, insertPatients, type PatientMeta, storedPatientIds } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -63,29 +64,91 @@ class BlockBuffer {
   }
 }
 
+/**
+ * Patients already stored under the active key set (by hospital and id), found chunk by chunk before anything is
+ * encrypted: refused, naming the rows, unless the user chose to skip them or to import them again. An empty store
+ * needs no lookup.
+ */
+class DuplicateCheck {
+  private readonly ws: Workspace;
+  private readonly keyFingerprint: string;
+  private readonly batchId: number;
+  private readonly mode: Duplicates;
+  private readonly issues: IssueLog;
+  private readonly active: boolean;
+  skipped = 0;
+
+  constructor(ws: Workspace, keyFingerprint: string, batchId: number, file: string, mode: Duplicates) {
+    this.ws = ws;
+    this.keyFingerprint = keyFingerprint;
+    this.batchId = batchId;
+    this.mode = mode;
+    this.issues = new IssueLog(file);
+    this.active = mode !== 'allow' && hasPatients(ws.db, keyFingerprint);
+  }
+
+  /** Indices of the chunk's rows whose patient is already stored; they are not imported. */
+  find(chunk: RecordChunk): Set<number> {
+    const found = new Set<number>();
+    if (!this.active) return found;
+    const byHospital = new Map<string, number[]>();
+    chunk.hospitalIds.forEach((h, i) => {
+      const list = byHospital.get(h);
+      if (list) list.push(i);
+      else byHospital.set(h, [i]);
+    });
+    for (const [hospital, rows] of byHospital) {
+      const stored = storedPatientIds(this.ws.db, this.keyFingerprint, hospital, rows.map((i) => chunk.patientIds[i]!), this.batchId);
+      for (const i of rows) {
+        if (!stored.has(chunk.patientIds[i]!)) continue;
+        found.add(i);
+        if (this.mode === 'skip') this.skipped++;
+        else this.issues.add(chunk.rowNumbers[i]!, null, 'this patient (hospital and id) is already stored; --duplicates skip leaves such rows out, allow imports them again');
+      }
+    }
+    return found;
+  }
+
+  /** Throws the rows found, in reject mode: the import rolls back and names them. */
+  refuseAny(): void {
+    if (this.issues.total > 0) throw this.issues.toError();
+  }
+}
+
 /** Records to import: a validated CSV stream, or an in-memory split that must never be written out as CSV. */
 export interface RecordSource {
   name: string;
   features: FeatureMeta[];
   labeled: boolean;
   notes: string[];
-  chunks: AsyncIterator<RecordChunk, { dropped: number; sha256: string }>;
+  chunks: AsyncIterator<RecordChunk, { dropped: number; sha256: string; rejected?: ReadSummary['rejected'] }>;
+  /** Where skipped rows are reported: beside this file, in its delimiter. */
+  rejectsBeside?: { path: string; delimiter: string };
+  /** A patient already stored under the key set: refused (default), skipped, or imported again. */
+  duplicates?: Duplicates;
 }
+
+export type Duplicates = 'reject' | 'skip' | 'allow';
+
+/** The options of a CSV import: the reader's, and what the store decides (rejects CSV, duplicates). */
+export type ImportCsvOptions = IngestOptions & { rejectsCsv?: boolean; duplicates?: Duplicates };
 
 /** Validates, encrypts and stores a CSV as one batch: every row or none (see importRecords). */
 export async function importCsv(
   caller: Caller,
   path: string,
-  options: IngestOptions = {},
+  options: ImportCsvOptions = {},
   hooks: JobHooks = {},
   encryption: ImportEncryption = {},
 ): Promise<ImportResult> {
   const keySet = caller.ws.requireKeySet();
   const ctx = await contextFor(keySet.preset);
   try {
-    const { plan: planPromise, chunks } = readRecords(path, { ...options, chunkRows: ctx.slotCount, signal: hooks.signal });
+    const { rejectsCsv, duplicates, ...ingest } = options;
+    const read = { ...ingest, keepRejectedRows: rejectsCsv === true, chunkRows: ctx.slotCount, signal: hooks.signal };
+    const { plan: planPromise, chunks } = readRecords(path, read);
     const plan = await planPromise;
-    return await importRecords(
+    const imported = await importRecords(
       caller,
       {
         name: basename(path),
@@ -93,10 +156,14 @@ export async function importCsv(
         labeled: plan.label !== null,
         notes: plan.notes,
         chunks,
+        rejectsBeside: { path, delimiter: plan.delimiter },
+        ...(duplicates ? { duplicates } : {}),
       },
       hooks,
       encryption,
     );
+    // What each column was recognised as, its unit and conversion, for the user; the store keeps name, unit, range.
+    return { ...imported, features: plan.features };
   } catch (e) {
     // Recorded outside the import's transaction, which rolled back: nothing of the file was stored.
     if (e instanceof CsvValidationError) caller.audit('import-rejected', { file: e.file.slice(0, 200), issues: e.totalIssues });
@@ -186,11 +253,14 @@ export async function importRecords(
         await window.push(pool.encrypt(key, columns).then((cts) => ({ block, patients, cts })));
       };
 
+      const duplicates = new DuplicateCheck(ws, keySet.fingerprint, batchId, source.name, source.duplicates ?? 'reject');
       let next = await chunks.next();
       while (!next.done) {
         throwIfCancelled(hooks, 'the import');
         const chunk = next.value;
+        const stored = duplicates.find(chunk);
         for (let i = 0; i < chunk.rowNumbers.length; i++) {
+          if (stored.has(i)) continue;
           buffer.push(chunk, i);
           hospitals.add(chunk.hospitalIds[i]!);
           rows++;
@@ -202,12 +272,21 @@ export async function importRecords(
       await flush();
       await window.drain();
       throwIfCancelled(hooks, 'the import');
+      duplicates.refuseAny();
       const summary = next.value;
       if (rows === 0) {
-        const message = summary.dropped > 0 ? `every data row has a missing value (${summary.dropped} dropped); nothing to import` : 'no data rows to import';
+        const message =
+          duplicates.skipped > 0
+            ? `every row is a patient already stored (${duplicates.skipped} left out); nothing to import`
+            : summary.dropped > 0
+              ? `every data row has a missing value (${summary.dropped} dropped); nothing to import`
+              : 'no data rows to import';
         throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message }], 1);
       }
       finishBatch(ws.db, batchId, { rows, dropped: summary.dropped, labeledRows, sourceSha256: summary.sha256 });
+      const rejected = summary.rejected ?? { rows: 0, issues: [], cells: null };
+      // Written before the batch commits: an import whose report could not be written stores nothing.
+      const written = rejected.rows > 0 && source.rejectsBeside ? await writeRejects(source.rejectsBeside.path, rejected, source.rejectsBeside.delimiter) : null;
       // In the batch's transaction: a batch is never in the store without its entry in the activity log.
       caller.audit('import', {
         batchId,
@@ -217,6 +296,8 @@ export async function importRecords(
         dropped: summary.dropped,
         labeledRows,
         hospitals: hospitals.size,
+        skipped: rejected.rows,
+        duplicates: duplicates.skipped,
       });
       return {
         batchId,
@@ -230,6 +311,8 @@ export async function importRecords(
         notes: source.notes,
         encryption: key.key.mode,
         encryptMs: firstSubmit ? performance.now() - firstSubmit : 0,
+        rejected: { rows: rejected.rows, issues: rejected.issues.slice(0, 50), report: written?.report ?? null, rejectsCsv: written?.rejectsCsv ?? null },
+        duplicatesSkipped: duplicates.skipped,
       };
     });
   } catch (e) {

@@ -117,6 +117,26 @@ export function insertPatients(db: Db, batchId: number, block: number, patients:
   return patientsDigest(patients.map((p, slot) => ({ ...p, slot })));
 }
 
+/**
+ * Which of a hospital's patient ids (or pseudonyms) are already stored in a batch under this key set (other than
+ * `exceptBatch`, the one being written).
+ */
+export function storedPatientIds(db: Db, keyFingerprint: string, hospital: string, ids: readonly string[], exceptBatch: number): Set<string> {
+  const rows = db
+    .prepare(
+      `SELECT p.patient_id FROM patients p JOIN hospitals h ON h.id = p.hospital_id JOIN batches b ON b.id = p.batch_id
+       WHERE h.name = ? AND b.key_fingerprint = ? AND p.batch_id != ? AND p.patient_id IN (SELECT value FROM json_each(?))`,
+    )
+    .pluck()
+    .all(hospital, keyFingerprint, exceptBatch, JSON.stringify(ids)) as string[];
+  return new Set(rows);
+}
+
+/** Whether any patient is stored under this key set: an import into an empty store needs no duplicate check. */
+export function hasPatients(db: Db, keyFingerprint: string): boolean {
+  return db.prepare('SELECT 1 FROM batches WHERE key_fingerprint = ? AND rows > 0 LIMIT 1').pluck().get(keyFingerprint) !== undefined;
+}
+
 export function getBatch(db: Db, id: number): BatchRow | null {
   const r = db.prepare('SELECT * FROM batches WHERE id = ?').get(id) as RawBatch | undefined;
   return r ? fromRaw(r) : null;

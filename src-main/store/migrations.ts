@@ -166,4 +166,8 @@ export const MIGRATIONS: readonly string[] = [
     mac BLOB NOT NULL
   );
   `,
+  // v7: a patient already stored is found by hospital and id (or pseudonym) when a file or bundle is imported again.
+  `
+  CREATE INDEX patients_by_id ON patients(hospital_id, patient_id);
+  `,
 ];

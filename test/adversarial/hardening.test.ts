@@ -60,7 +60,7 @@ describe('hardening of the smaller openings', () => {
     const csv = join(tmp.dir, 'escape.csv');
     const lines = readFileSync(SAMPLE, 'utf8').trim().split('\n');
     writeFileSync(csv, `${[lines[0], ...lines.slice(1).map((l) => l.replace('H-NORTH', 'H-\x1b]0;owned\x07\x1b[2J'))].join('\n')}\n`);
-    const r = await homopai(['import', csv, '--workspace', ws], ENV);
+    const r = await homopai(['import', csv, '--workspace', ws, '--duplicates', 'allow'], ENV);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('H-\uFFFD]0;owned\uFFFD\uFFFD[2J');
     expect(r.stdout + r.stderr).not.toMatch(/[\x1b\x07]/);

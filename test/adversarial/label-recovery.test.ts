@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation, PatientPrediction } from '../../src-preload/contract.ts';
@@ -14,8 +14,9 @@ import { cli, cliJson } from './attacker.ts';
  * say one label. The same holds for the signed report's JSON.
  */
 
-const MATERNAL = join(SHARED, 'maternal-health-risk.csv');
-const LABEL = ['--label', 'RiskLevel', '--positive', 'high risk'];
+const SHARED_MATERNAL = join(SHARED, 'maternal-health-risk.csv');
+// Two rows hold a heart rate of 7 bpm, out of range: they are left out and reported, the rest imported.
+const LABEL = ['--label', 'RiskLevel', '--positive', 'high risk', '--invalid', 'skip'];
 
 /** The attack, as it worked on per-score curves: labels recovered for patients a single-patient step identifies. */
 function recoverLabels(curve: Evaluation['roc'], labeled: number, positives: number, predictions: readonly PatientPrediction[]): number {
@@ -31,10 +32,13 @@ function recoverLabels(curve: Evaluation['roc'], labeled: number, positives: num
 
 describe('attack 2: labels recovered from curves matched with predictions', () => {
   const tmp = tempDir('homopai-attack-labels-');
+  // A copy: the rejects report is written beside the file, and ../shared is read-only.
+  const MATERNAL = join(tmp.dir, 'maternal-health-risk.csv');
   let evaluation: Evaluation;
   let predictions: PatientPrediction[];
 
   beforeAll(async () => {
+    copyFileSync(SHARED_MATERNAL, MATERNAL);
     await cli(tmp.dir, ['init']);
     await cli(tmp.dir, ['import', MATERNAL, ...LABEL]);
     await cli(tmp.dir, ['train', MATERNAL, ...LABEL]);

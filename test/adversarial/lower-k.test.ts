@@ -16,7 +16,8 @@ describe('attack 3: lowering k', () => {
 
   beforeAll(async () => {
     await pilotWorkspace(base);
-    await cli(base, ['import', pilotRows(join(tmp.dir, 'two.csv'), [3, 4])]);
+    // Two of the pilot's patients again, as a batch of their own: allowed on purpose.
+    await cli(base, ['import', pilotRows(join(tmp.dir, 'two.csv'), [3, 4]), '--duplicates', 'allow']);
   });
   afterAll(() => tmp[Symbol.dispose]());
 

@@ -59,7 +59,8 @@ describe('decryption policy', () => {
     const big = await importCsv(caller(ws), samplePath());
     const small = join(tmp.dir, 'four.csv');
     writeFileSync(small, `${readFileSync(samplePath(), 'utf8').trim().split('\n').slice(0, 5).join('\n')}\n`);
-    smallBatch = (await importCsv(caller(ws), small)).batchId;
+    // The pilot's first patients again, as a batch of their own: allowed on purpose.
+    smallBatch = (await importCsv(caller(ws), small, { duplicates: 'allow' })).batchId;
     bigRun = (await predict(caller(ws), { modelId: model.id, batchIds: [big.batchId] })).runId;
     smallRun = (await predict(caller(ws), { modelId: model.id, batchIds: [smallBatch] })).runId;
     holder = await KeyHolder.unlock(ws, vault);

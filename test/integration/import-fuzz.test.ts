@@ -70,7 +70,7 @@ async function runImport(text: string, missing: 'reject' | 'drop'): Promise<{ ou
   const file = `fuzz-${++files}.csv`;
   writeFileSync(join(tmp.dir, file), text);
   try {
-    return { outcome: { imported: await importCsv(caller(ws), join(tmp.dir, file), { missing }) }, file };
+    return { outcome: { imported: await importCsv(caller(ws), join(tmp.dir, file), { missing, duplicates: 'allow' }) }, file };
   } catch (e) {
     if (e instanceof CsvValidationError) return { outcome: { rejected: e }, file };
     throw e;
@@ -117,11 +117,11 @@ const readingArb = fc.record({
   hospital: fc.constantFrom('H-1', 'H-2', FORMULA),
   label: fc.constantFrom('1', '0', 'yes', 'no', 'TRUE', 'False', ''),
   junk: fc.constantFrom(...JUNK),
-  style: fc.constantFrom('plain', 'exponent', 'sign', 'padded', 'fraction', 'decimal-comma'),
+  style: fc.constantFrom('plain', 'exponent', 'sign', 'padded', 'decimal-comma'),
 });
 type Reading = typeof readingArb extends fc.Arbitrary<infer T> ? T : never;
 
-function vitalText(vital: Vital, r: Reading, delimiter: string): string {
+function vitalText(vital: Vital, r: Reading, delimiter: string, spo2Fraction: boolean): string {
   const value = {
     temperature: r.temperature / 10,
     systolic: r.systolic,
@@ -131,6 +131,8 @@ function vitalText(vital: Vital, r: Reading, delimiter: string): string {
     heart: r.heart,
   }[vital];
   const plain = vital === 'temperature' ? value.toFixed(1) : String(value);
+  // A unit is a column's, not a cell's: a file gives every saturation as a fraction, or none.
+  if (vital === 'spo2' && spo2Fraction) return (value / 100).toFixed(2);
   switch (r.style) {
     case 'exponent':
       return `${value / 100}e2`;
@@ -138,8 +140,6 @@ function vitalText(vital: Vital, r: Reading, delimiter: string): string {
       return `+${plain}`;
     case 'padded':
       return `  ${plain} `;
-    case 'fraction':
-      return vital === 'spo2' ? (value / 100).toFixed(2) : plain;
     case 'decimal-comma':
       // A decimal comma is only read as one where ';' separates the fields.
       return delimiter === ';' ? plain.replace('.', ',') : plain;
@@ -157,6 +157,7 @@ const vitalsFileArb = fc.record({
   order: fc.integer({ min: 0, max: 1_000_000 }),
   rows: fc.array(readingArb, { minLength: 1, maxLength: 30 }),
   formulaPatientIds: fc.boolean(),
+  spo2Fraction: fc.boolean(),
   // Cells replaced by a missing or a bad value, [row, column among the non-junk ones, value], and short rows:
   // in about half the files, so that about half import.
   damage: fc.oneof(
@@ -186,7 +187,9 @@ function render(f: VitalsFile): { text: string; expected: Expected } {
   const roles: Role[] = [...REQUIRED, ...f.optional, ...Array.from({ length: f.junkColumns }, () => 'junk' as const)];
   // A deterministic shuffle from the drawn number, so shrinking keeps the order of a failing case.
   const order = roles.map((role, i) => ({ role, key: (i * 7919 + f.order) % 104_729 })).sort((a, b) => a.key - b.key);
-  const columns = order.map(({ role }, i) => ({ role, header: role === 'junk' ? `${f.headers.junk} ${i}` : f.headers[role] }));
+  // A header that states percent would make fractions out of range: fractions come under a header without a unit.
+  const header = (role: Role): string => (role === 'spo2' && f.spo2Fraction && f.headers.spo2 === 'SpO2 (%)' ? 'spo2' : f.headers[role]);
+  const columns = order.map(({ role }, i) => ({ role, header: role === 'junk' ? `${f.headers.junk} ${i}` : header(role) }));
   const data = columns.flatMap((c, i) => (c.role === 'junk' ? [] : [i]));
 
   let cellCount = 0;
@@ -205,9 +208,11 @@ function render(f: VitalsFile): { text: string; expected: Expected } {
         case 'label':
           return r.label;
         case 'junk':
-          return r.junk;
+          // Other numeric columns are features, taken as given; a column with text in it is not: the first row's
+          // text (and the second's, should the first be short) keeps the junk columns out whatever the others hold.
+          return i <= 1 ? 'free text' : r.junk;
         default:
-          return vitalText(role, r, f.delimiter);
+          return vitalText(role, r, f.delimiter, f.spo2Fraction);
       }
     }),
   );

@@ -38,7 +38,7 @@ describe('memory over repeated pipelines', () => {
     const heaps = async (): Promise<number[]> => [await wasmHeapBytes(), ...(await encryptors.heapBytes()), ...(await evaluators.heapBytes())];
     try {
       const once = async (): Promise<void> => {
-        const { batchId } = await importCsv(caller(ws), samplePath(), {}, {}, { holder, pool: encryptors });
+        const { batchId } = await importCsv(caller(ws), samplePath(), { duplicates: 'allow' }, {}, { holder, pool: encryptors });
         const run = await predict(caller(ws), { modelId: model.id, batchIds: [batchId], scaling: 'folded' }, {}, evaluators);
         expect(await decryptRun(caller(ws), holder, run.runId)).toHaveLength(19);
       };

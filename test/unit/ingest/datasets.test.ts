@@ -32,7 +32,20 @@ describe('maternal-health-risk.csv (BOM, °F body temperature, three text risk l
     expect(plan.features.map((f) => f.name)).toEqual(['Age', 'SystolicBP', 'DiastolicBP', 'BloodSugar', 'BodyTemp', 'HeartRate']);
     expect(plan.features.find((f) => f.name === 'BodyTemp')).toEqual({ name: 'BodyTemp', source: 'BodyTemp', unit: '' });
     expect(plan.label).toEqual({ source: 'RiskLevel', positive: 'high risk' });
-    expect(plan.notes.some((n) => n.startsWith('generic schema: values are used as given'))).toBe(true);
+    expect(plan.notes.some((n) => n.startsWith('schema: generic (requested)'))).toBe(true);
+  });
+
+  it('recognises each vital on its own by default: °F body temperature stored in °C, both pressures, glucose, heart rate', async () => {
+    const plan = await planColumns(MATERNAL, { label: 'RiskLevel', positive: 'high risk' });
+    expect(plan.features.map((f) => [f.source, f.name, f.sourceUnit?.label ?? '', f.unit, f.conversion ?? ''])).toEqual([
+      ['Age', 'Age', '', '', ''],
+      ['SystolicBP', 'systolic_bp', 'mmHg', 'mmHg', ''],
+      ['DiastolicBP', 'diastolic_bp', 'mmHg', 'mmHg', ''],
+      ['BloodSugar', 'glucose', 'mmol/L', 'mmol/L', ''],
+      ['BodyTemp', 'temperature', '°F', '°C', '°F → °C'],
+      ['HeartRate', 'heart_rate', 'bpm', 'bpm', ''],
+    ]);
+    expect(plan.features.find((f) => f.name === 'temperature')?.sourceUnit?.from).toBe('values');
   });
 
   it('imports all 1014 rows as given (two heart rates of 7 bpm are kept: no range rule in the generic schema)', async () => {
@@ -77,8 +90,11 @@ describe('framingham.csv (NA gaps, 0/1 label)', () => {
     const labelColumn = header.indexOf('TenYearCHD');
     const { plan, data, summary } = await readAll(FRAMINGHAM, { label: 'TenYearCHD', missing: 'drop' });
 
-    expect(plan.schema).toBe('generic');
-    expect(plan.features.map((f) => f.name)).toEqual(header.filter((name) => name !== 'TenYearCHD'));
+    expect(plan.schema).toBe('auto');
+    // sysBP, diaBP, heartRate and glucose are recognised (glucose in mg/dL by its values, stored in mmol/L).
+    const recognised = { sysBP: 'systolic_bp', diaBP: 'diastolic_bp', heartRate: 'heart_rate', glucose: 'glucose' } as Record<string, string>;
+    expect(plan.features.map((f) => f.name)).toEqual(header.filter((name) => name !== 'TenYearCHD').map((name) => recognised[name] ?? name));
+    expect(plan.features.find((f) => f.name === 'glucose')?.conversion).toBe('mg/dL → mmol/L');
     expect(rows.length - complete.length).toBeGreaterThan(0);
     expect(summary.dropped).toBe(rows.length - complete.length);
     expect(summary.rows).toBe(complete.length);
@@ -86,7 +102,8 @@ describe('framingham.csv (NA gaps, 0/1 label)', () => {
     expect(Array.from(data.labels ?? [])).toEqual(complete.map(({ cells }) => Number(cells[labelColumn])));
     plan.features.forEach((feature, f) => {
       const source = header.indexOf(feature.source);
-      expect(Array.from(data.values[f] ?? [])).toEqual(complete.map(({ cells }) => Number(cells[source])));
+      const convert = feature.name === 'glucose' ? (v: number) => v / 18.016 : (v: number) => v;
+      expect(Array.from(data.values[f] ?? [])).toEqual(complete.map(({ cells }) => convert(Number(cells[source]))));
     });
   });
 

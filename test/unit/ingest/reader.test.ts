@@ -32,7 +32,7 @@ describe('messy real-world layout', () => {
     const path = csv(
       [
         ' MRN ; Site ; Body Temp (°F) ; BP ; resp_rate ; SpO2 % ; Pulse ; At-Risk ',
-        '"P1";H1;98,6;120/80;16;0,97;72;yes',
+        '"P1";H1;98,6;120/80;16;97;72;yes',
         '',
         '   ',
         'P2 ; H1 ; "99,5" ; " 130 / 85 " ; 18 ; 96 ; 80,5 ; No',
@@ -56,7 +56,7 @@ describe('messy real-world layout', () => {
     expect(plan.label).toEqual({ source: 'At-Risk', positive: null });
     expect(plan.hospitalColumn).toBe('Site');
     expect(plan.patientColumn).toBe('MRN');
-    expect(plan.notes).toContain('temperature: °F by column name "Body Temp (°F)", converted to °C');
+    expect(plan.notes).toContain('"Body Temp (°F)": temperature in °F (by its header), converted to °C; must lie in 77–113 °F, values outside are errors, never clipped');
     expect(plan.notes.some((note) => note.startsWith('numbers: decimal comma accepted'))).toBe(true);
 
     expect(Array.from(data.rowNumbers)).toEqual([2, 5, 7]);
@@ -95,20 +95,33 @@ describe('temperature units', () => {
   it('°F by column name is converted', async () => {
     const { data, plan } = await readAll(csv(['Temp (F),SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '104,120,80,14,98']));
     expect(Array.from(data.values[0] ?? []).map((t) => Number(t.toFixed(9)))).toEqual([37, 40]);
-    expect(plan.features[0]).toEqual({ name: 'temperature', source: 'Temp (F)', unit: '°C', range: [25, 45] });
+    expect(plan.features[0]).toEqual({
+      name: 'temperature',
+      source: 'Temp (F)',
+      unit: '°C',
+      range: [25, 45],
+      recognisedAs: 'temperature',
+      sourceUnit: { label: '°F', from: 'header' },
+      conversion: '°F → °C',
+    });
   });
 
-  it('°F by value range is converted, °C values are kept, in the same column', async () => {
-    const { data, plan } = await readAll(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '37.2,120,80,14,98']));
-    expect(Array.from(data.values[0] ?? []).map((t) => Number(t.toFixed(9)))).toEqual([37, 37.2]);
-    expect(plan.notes.some((note) => note.includes('per value 25–45 is °C and 77–113 is °F'))).toBe(true);
+  it('°F by the column’s values when the header names no unit; a column mixing °C and °F asks for the unit', async () => {
+    const { data, plan } = await readAll(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '100.4,120,80,14,98']));
+    expect(Array.from(data.values[0] ?? []).map((t) => Number(t.toFixed(9)))).toEqual([37, 38]);
+    expect(plan.features[0]?.sourceUnit).toEqual({ label: '°F', from: 'values' });
+    const mixed = await validationError(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '37.2,120,80,14,98']));
+    expect(mixed.issues[0]?.message).toMatch(/column "Temperature": temperature: the header names no unit and the column has values that could be °C or °F .*state it with --unit "Temperature=C"/);
+    // Stated, the unit settles it: the °F reading is then an error at its row, never converted by guess.
+    const stated = await validationError(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '37.2,120,80,14,98']), { units: { temperature: 'C' } });
+    expect(stated.issues.map((i) => i.message)).toEqual(['row 2, column "Temperature": out of physiological range 25–45 °C']);
   });
 
   it('°C by column name rejects Fahrenheit-looking values; no unit rejects values in neither band', async () => {
     const named = await validationError(csv(['Temperature °C,SBP,DBP,RR,SpO2', '98.6,120,80,14,98']));
     expect(named.issues[0]?.message).toBe('row 2, column "Temperature °C": out of physiological range 25–45 °C');
     const unnamed = await validationError(csv(['temp,SBP,DBP,RR,SpO2', '60,120,80,14,98']));
-    expect(unnamed.issues[0]?.message).toBe('row 2, column "temp": out of physiological range 25–45 °C or 77–113 °F');
+    expect(unnamed.issues[0]?.message).toBe('row 2, column "temp": out of physiological range 25–45 °C');
   });
 });
 
@@ -148,7 +161,7 @@ describe('blood pressure', () => {
   it('separate columns win over a combined one, which is noted', async () => {
     const { data, plan } = await readAll(csv(['temp,BP,SBP,DBP,RR,SpO2', '37,1/1,121,79,14,98']));
     expect(plan.features.map((f) => f.source)).toEqual(['temp', 'SBP', 'DBP', 'RR', 'SpO2']);
-    expect(plan.notes.some((note) => note.includes('combined column(s) "BP" ignored'))).toBe(true);
+    expect(plan.notes.some((note) => note.includes('combined column "BP" ignored'))).toBe(true);
     expect(data.values.map((column) => column[0])).toEqual([37, 121, 79, 14, 98]);
   });
 });
@@ -357,20 +370,51 @@ describe('plan decisions', () => {
     );
   });
 
-  it('auto picks generic when a vital is missing and keeps source names and values as given', async () => {
-    const path = csv(['Patient, Age ,BodyTemp,Glucose (mg/dL),Ward,Outcome', 'p1,34,98.6,5.5,East,1', 'p2,50,NA,6.1,West,0']);
+  it('recognises each known quantity on its own, whatever else the file holds, and takes other columns as given', async () => {
+    const path = csv(['Patient, Age ,BodyTemp,Glucose (mg/dL),Ward,Outcome', 'p1,34,98.6,90,East,1', 'p2,50,NA,110,West,0']);
     const plan = await planColumns(path);
-    expect(plan.schema).toBe('generic');
+    expect(plan.schema).toBe('auto');
     expect(plan.patientColumn).toBe('Patient');
     expect(plan.label).toEqual({ source: 'Outcome', positive: null });
     expect(plan.features).toEqual([
       { name: 'Age', source: 'Age', unit: '' },
-      { name: 'BodyTemp', source: 'BodyTemp', unit: '' },
-      { name: 'Glucose (mg/dL)', source: 'Glucose (mg/dL)', unit: 'mg/dL' },
+      { name: 'temperature', source: 'BodyTemp', unit: '°C', range: [25, 45], recognisedAs: 'temperature', sourceUnit: { label: '°F', from: 'values' }, conversion: '°F → °C' },
+      { name: 'glucose', source: 'Glucose (mg/dL)', unit: 'mmol/L', range: [18 / 18.016, 1080 / 18.016], recognisedAs: 'glucose', sourceUnit: { label: 'mg/dL', from: 'header' }, conversion: 'mg/dL → mmol/L' },
     ]);
     expect(plan.notes).toContain('"Ward": not numeric in the sample; not used as a feature');
     const { data } = await readAll(path, { missing: 'drop' });
-    expect(data.values.map((column) => Number(column[0]?.toFixed(9)))).toEqual([34, 98.6, 5.5]);
+    expect(data.values.map((column) => Number(column[0]?.toFixed(6)))).toEqual([34, 37, Number((90 / 18.016).toFixed(6))]);
+  });
+
+  it('the generic schema takes every column as given, a declared range is checked, an unknown column in an option is an error', async () => {
+    const path = csv(['Patient,Age,BodyTemp,Outcome', 'p1,34,98.6,1', 'p2,150,99.1,0']);
+    const { plan } = await readAll(path, { schema: 'generic', ranges: { Age: [0, 120] }, missing: 'drop' }).catch((e: unknown) => ({ plan: null, e }));
+    expect(plan).toBeNull();
+    const ranged = await validationError(path, { schema: 'generic', ranges: { Age: [0, 120] } });
+    expect(ranged.issues.map((i) => i.message)).toEqual(['row 3, column "Age": out of the declared range 0–120']);
+    const generic = await planColumns(path, { schema: 'generic' });
+    expect(generic.features.map((f) => [f.name, f.unit, f.recognisedAs])).toEqual([
+      ['Age', '', undefined],
+      ['BodyTemp', '', undefined],
+    ]);
+    const unknown: unknown = await planColumns(path, { units: { Weight: 'kg' } }).catch((e: unknown) => e);
+    expect((unknown as CsvValidationError).issues[0]?.message).toMatch(/unit or range column "Weight" is not in the header/);
+  });
+
+  it('weight, height and glucose: the unit from the header, the values, or --unit; an ambiguous column asks', async () => {
+    const path = csv(['id,Weight,Height (in),BloodSugar,label', 'a,70,65,5.5,1', 'b,82,70,6.1,0', 'c,95,72,7.2,0']);
+    const asked = await validationError(path);
+    expect(asked.issues[0]?.message).toMatch(/column "Weight": weight: the header names no unit and the column has values that could be kg or lb .*--unit "Weight=kg"/);
+    const { plan, data } = await readAll(path, { units: { weight: 'lbs' } });
+    expect(plan.features.map((f) => [f.name, f.sourceUnit?.label, f.sourceUnit?.from, f.unit])).toEqual([
+      ['weight', 'lb', 'option', 'kg'],
+      ['height', 'in', 'header', 'cm'],
+      ['glucose', 'mmol/L', 'values', 'mmol/L'],
+    ]);
+    expect(Number(data.values[0]![0]!.toFixed(4))).toBe(Number((70 * 0.45359237).toFixed(4)));
+    expect(Number(data.values[1]![0]!.toFixed(4))).toBe(Number((65 * 2.54).toFixed(4)));
+    const wrong: unknown = await planColumns(path, { units: { Weight: 'stone' } }).catch((e: unknown) => e);
+    expect((wrong as CsvValidationError).issues[0]?.message).toMatch(/unit "stone" is not one of weight's units \(kg, lb\)/);
   });
 
   it('explicit generic features must exist; the error lists the available columns', async () => {
@@ -420,7 +464,12 @@ describe('streaming', () => {
     }
     expect(sizes).toEqual([4, 4, 2]);
     expect(systolic).toEqual(rows.map((_, i) => 100 + i));
-    expect(step.value).toEqual({ rows: 10, dropped: 0, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') });
+    expect(step.value).toEqual({
+      rows: 10,
+      dropped: 0,
+      sha256: createHash('sha256').update(readFileSync(path)).digest('hex'),
+      rejected: { rows: 0, issues: [], cells: null },
+    });
     expect((await reading.plan).schema).toBe('vitals');
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeHeader, roleOf, temperatureUnitFromName, bracketedUnit } from '../../../src-main/ingest/aliases.ts';
+import { bracketedUnit, headerUnit, normalizeHeader, roleOf } from '../../../src-main/ingest/aliases.ts';
 import { automaticLabel, labelWithPositive } from '../../../src-main/ingest/labels.ts';
-import { fahrenheitToCelsius, normalizeVital } from '../../../src-main/ingest/units.ts';
+import { QUANTITIES, type Quantity, rangeProblem, toCanonical, unitByValues, unitNamed } from '../../../src-main/ingest/quantities.ts';
 import { isMissing, readBloodPressure, readNumber } from '../../../src-main/ingest/values.ts';
 
 describe('header aliases', () => {
@@ -35,6 +35,11 @@ describe('header aliases', () => {
     ['MRN', { role: 'patient' }],
     ['subject_id', { role: 'patient' }],
     ['ID', { role: 'patient' }],
+    ['Weight (kg)', { role: 'vital', kind: 'weight' }],
+    ['weight_lbs', { role: 'vital', kind: 'weight' }],
+    ['Height', { role: 'vital', kind: 'height' }],
+    ['BloodSugar', { role: 'vital', kind: 'glucose' }],
+    ['Glucose (mg/dL)', { role: 'vital', kind: 'glucose' }],
     ['At-Risk', { role: 'label' }],
     ['at_risk', { role: 'label' }],
     ['Outcome', { role: 'label' }],
@@ -47,7 +52,7 @@ describe('header aliases', () => {
     expect(roleOf('BPMeds')).toBeNull();
     expect(roleOf('RiskLevel')).toBeNull();
     expect(roleOf('Site C')).toBeNull();
-    expect(roleOf('glucose')).toBeNull();
+    expect(roleOf('BMI')).toBeNull();
   });
 
   it.each([
@@ -65,7 +70,22 @@ describe('header aliases', () => {
     ['temperature', null],
     ['temp (F/C)', null],
   ])('temperature unit of %s is %s', (header, unit) => {
-    expect(temperatureUnitFromName(header)).toBe(unit);
+    expect(headerUnit('temperature', header)?.id ?? null).toBe(unit);
+  });
+
+  it.each([
+    ['weight', 'Weight (kg)', 'kg'],
+    ['weight', 'weight_lbs', 'lb'],
+    ['weight', 'WeightLb', 'lb'],
+    ['height', 'Height (in)', 'in'],
+    ['height', 'height_cm', 'cm'],
+    ['glucose', 'Glucose (mg/dL)', 'mg/dL'],
+    ['glucose', 'Glucose mg/dL', 'mg/dL'],
+    ['glucose', 'glucose_mmol_l', 'mmol/L'],
+    ['spo2', 'SpO2 %', '%'],
+    ['weight', 'Weight', null],
+  ] as const)('%s unit of %s is %s', (quantity, header, unit) => {
+    expect(headerUnit(quantity, header)?.id ?? null).toBe(unit);
   });
 
   it('keeps the bracketed unit of a generic column', () => {
@@ -110,26 +130,40 @@ describe('cell values', () => {
 });
 
 describe('unit rules', () => {
-  it('temperature: °C and °F by range, or by the unit the name gave', () => {
-    expect(normalizeVital('temperature', 37.2, null)).toEqual({ ok: true, value: 37.2 });
-    expect(normalizeVital('temperature', 98.6, null)).toEqual({ ok: true, value: fahrenheitToCelsius(98.6) });
-    expect(fahrenheitToCelsius(98.6)).toBeCloseTo(37, 10);
-    expect(normalizeVital('temperature', 60, null)).toEqual({
-      ok: false,
-      problem: 'out of physiological range 25–45 °C or 77–113 °F',
-    });
-    expect(normalizeVital('temperature', 98.6, 'C')).toEqual({ ok: false, problem: 'out of physiological range 25–45 °C' });
-    expect(normalizeVital('temperature', 37, 'F')).toEqual({ ok: false, problem: 'out of physiological range 77–113 °F' });
-    expect(normalizeVital('temperature', 113, 'F')).toEqual({ ok: true, value: 45 });
+  const unit = (q: Quantity, id: string) => unitNamed(q, id)!;
+
+  it('temperature: °C kept, °F converted, each only within its own band', () => {
+    expect(toCanonical(unit('temperature', 'C'), 37.2)).toBe(37.2);
+    expect(toCanonical(unit('temperature', '°F'), 98.6)).toBeCloseTo(37, 10);
+    expect(toCanonical(unit('temperature', 'F'), 113)).toBe(45);
+    expect(toCanonical(unit('temperature', 'C'), 98.6)).toBeNaN();
+    expect(toCanonical(unit('temperature', 'F'), 37)).toBeNaN();
+    expect(rangeProblem(unit('temperature', 'F'))).toBe('out of physiological range 77–113 °F');
+    expect(unitByValues('temperature', [36.5, 37.2])).toEqual({ unit: unit('temperature', 'C') });
+    expect(unitByValues('temperature', [36.5, 98.6])).toEqual({ ambiguous: [unit('temperature', 'C'), unit('temperature', 'F')] });
+    expect(unitByValues('temperature', [60])).toEqual({ none: true });
   });
 
-  it('spo2: fractions are scaled, the range is 40–100 %', () => {
-    expect(normalizeVital('spo2', 0.97, null)).toEqual({ ok: true, value: 97 });
-    expect(normalizeVital('spo2', 1, null)).toEqual({ ok: true, value: 100 });
-    expect(normalizeVital('spo2', 97, null)).toEqual({ ok: true, value: 97 });
-    expect(normalizeVital('spo2', 0.3, null).ok).toBe(false);
-    expect(normalizeVital('spo2', 0, null).ok).toBe(false);
-    expect(normalizeVital('spo2', 101, null).ok).toBe(false);
+  it('spo2: a fraction column is scaled, the range is 40–100 %', () => {
+    expect(toCanonical(unit('spo2', 'fraction'), 0.97)).toBeCloseTo(97, 10);
+    expect(toCanonical(unit('spo2', '%'), 97)).toBe(97);
+    expect(toCanonical(unit('spo2', 'fraction'), 0.3)).toBeNaN();
+    expect(toCanonical(unit('spo2', '%'), 101)).toBeNaN();
+    expect(unitByValues('spo2', [0.97, 0.95])).toEqual({ unit: unit('spo2', 'fraction') });
+    // A typo does not unsettle the unit: it is an error at its row.
+    expect(unitByValues('spo2', [97, 150, 96])).toEqual({ unit: unit('spo2', '%') });
+  });
+
+  it('weight, height and glucose convert to kg, cm and mmol/L; overlapping readings fit both units', () => {
+    expect(toCanonical(unit('weight', 'lb'), 154)).toBeCloseTo(69.853, 3);
+    expect(toCanonical(unit('height', 'in'), 70)).toBeCloseTo(177.8, 10);
+    expect(toCanonical(unit('height', 'm'), 1.8)).toBe(180);
+    expect(toCanonical(unit('glucose', 'mg/dL'), 90.08)).toBeCloseTo(5, 10);
+    expect(unitByValues('weight', [70, 82])).toEqual({ ambiguous: [unit('weight', 'kg'), unit('weight', 'lb')] });
+    expect(unitByValues('glucose', [5.5, 6.1])).toEqual({ unit: unit('glucose', 'mmol/L') });
+    // Framingham's glucose: some readings (40, 55) fit both units, but only mg/dL fits them all.
+    expect(unitByValues('glucose', [40, 55, 90, 140])).toEqual({ unit: unit('glucose', 'mg/dL') });
+    expect(unitNamed('weight', 'stone')).toBeNull();
   });
 
   it.each([
@@ -137,11 +171,12 @@ describe('unit rules', () => {
     ['diastolic_bp', 20, 200],
     ['respiratory_rate', 2, 80],
     ['heart_rate', 20, 300],
-  ] as const)('%s accepts %d–%d and rejects just outside', (kind, low, high) => {
-    expect(normalizeVital(kind, low, null)).toEqual({ ok: true, value: low });
-    expect(normalizeVital(kind, high, null)).toEqual({ ok: true, value: high });
-    expect(normalizeVital(kind, low - 0.1, null).ok).toBe(false);
-    expect(normalizeVital(kind, high + 0.1, null).ok).toBe(false);
+  ] as const)('%s accepts %d–%d and rejects just outside', (q, low, high) => {
+    const only = QUANTITIES[q].units[0]!;
+    expect(toCanonical(only, low)).toBe(low);
+    expect(toCanonical(only, high)).toBe(high);
+    expect(toCanonical(only, low - 0.1)).toBeNaN();
+    expect(toCanonical(only, high + 0.1)).toBeNaN();
   });
 });
 

@@ -129,6 +129,8 @@ describe('import view', () => {
         labeledRows: 19,
         blocks: 1,
         encryption: 'seeded-symmetric',
+        rejected: { rows: 0, issues: [], report: null, rejectsCsv: null },
+        duplicatesSkipped: 0,
         hospitals: ['H-NORTH', 'H-SOUTH'],
         features: PREVIEW.features,
         notes: [],
