@@ -458,10 +458,18 @@ const Job = z.object({ jobId: z.string().min(1).max(64) });
 export const Api = {
   'session.status': { req: z.object({}), res: SessionStatus },
   'presets.list': { req: z.object({}), res: z.array(PresetInfo) },
+  /**
+   * Creates the key set as its key holder (the researcher). clinicianPassphrase (passphrase custody) seals the
+   * clinicians' credential, the integrity key alone; with keychain custody it goes into the keychain.
+   */
   'keys.create': {
-    req: z.object({ preset: PresetName, custody: Custody, passphrase: Passphrase.optional(), role: Role }),
+    req: z.object({ preset: PresetName, custody: Custody, passphrase: Passphrase.optional(), clinicianPassphrase: Passphrase.optional() }),
     res: SessionStatus,
   },
+  /**
+   * Unlocks what the role holds: the researcher the secret key (its passphrase), the clinician the integrity key
+   * (the clinicians' passphrase), the auditor nothing (no passphrase).
+   */
   'keys.unlock': { req: z.object({ custody: Custody, passphrase: Passphrase.optional(), role: Role }), res: SessionStatus },
   'keys.lock': { req: z.object({}), res: SessionStatus },
   /** Opens the OS file dialog in main; returns the chosen path or null. Paths, never file contents, cross IPC. */
@@ -506,7 +514,11 @@ export const Api = {
    * Re-reads the report generated last from disk and checks it against the key that signed it, not only against
    * the key its manifest carries.
    */
-  'reports.verify': { req: z.object({}), res: ReportVerification },
+  /**
+   * Verifies the report this session generated ('last'), or one from a folder the user picks ('folder', null
+   * when the dialog is cancelled) against the report keys this workspace's activity log recorded.
+   */
+  'reports.verify': { req: z.object({ source: z.enum(['last', 'folder']).default('last') }), res: ReportVerification.nullable() },
   /** Saves the public key that verifies this workstation's reports (PEM) where the user chooses. */
   'reports.publicKey': { req: z.object({}), res: z.object({ path: z.string().nullable(), fingerprint: Hex64 }) },
   'jobs.cancel': { req: Job, res: z.object({ cancelled: z.boolean() }) },

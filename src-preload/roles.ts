@@ -42,10 +42,10 @@ export const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE
   'audit.verify': AUDITOR,
   'audit.export': AUDITOR,
   'privacy.status': RESEARCH_READERS,
-  // A report is evaluated only for a role that may use evaluate.run (handlers.ts, reports.generate).
-  'reports.generate': RESEARCH_READERS,
+  // Signing a report needs the report-signing key, kept in the key holder's vault.
+  'reports.generate': RESEARCHER,
   'reports.verify': RESEARCH_READERS,
-  'reports.publicKey': RESEARCH_READERS,
+  'reports.publicKey': RESEARCHER,
 };
 
 /** Whether a role may use a channel. */

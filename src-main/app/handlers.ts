@@ -11,18 +11,18 @@ import { CsvValidationError, planColumns } from '../ingest/index.ts';
 import type { Metrics } from '../ml/metrics.ts';
 import type { Model } from '../ml/model.ts';
 import { NOT_EVALUATED_REASONS } from '../reports/report-schema.ts';
-import { SIGNATURE_SUFFIX, verifyReport } from '../reports/manifest.ts';
+import { SIGNATURE_SUFFIX, verifyReport, type VerifyResult } from '../reports/manifest.ts';
 import { exportAuditLog } from '../services/audit-log.ts';
 import { listBench, runBench, saveBench } from '../services/bench.ts';
 import { importBundle } from '../services/bundle-import.ts';
 import type { Caller } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { importCsv } from '../services/import.ts';
-import { createKeySet, KeyHolder, keySetInfo, unlockKeySet } from '../services/key-sets.ts';
+import { createKeySet, KeyHolder, keySetInfo, openAsAuditor, unlockClinician, unlockKeySet } from '../services/key-sets.ts';
 import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, exportPredictions } from '../services/predictions.ts';
-import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey } from '../services/report.ts';
+import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey, verifyWorkstationReport } from '../services/report.ts';
 import { privacyStatus } from '../services/release-policy.ts';
 import { trainChecked } from '../services/train.ts';
 import { trainEncrypted } from '../services/train-encrypted.ts';
@@ -32,7 +32,6 @@ import { activeKeySet } from '../store/keysets.ts';
 import { getRun, listRuns, type PredictionRun } from '../store/predictions.ts';
 import { vaultFor } from '../vault/select.ts';
 import { damagedBatches } from './integrity.ts';
-import { mayUse } from '../../src-preload/roles.ts';
 import type { Session } from './session.ts';
 
 /** What a handler receives: the request after its schema has parsed it (defaults applied, unknown keys dropped). */
@@ -43,7 +42,7 @@ export interface Dialogs {
   pickCsv(): Promise<string | null>;
   pickBundle(): Promise<string | null>;
   pickSavePath(defaultName: string): Promise<string | null>;
-  pickDirectory(): Promise<string | null>;
+  pickDirectory(purpose: 'save-report' | 'open-report'): Promise<string | null>;
 }
 
 function modelInfo(m: Model): Res<'models.list'>[number] {
@@ -154,14 +153,25 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'keys.create': async (req) => {
       const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
-      await session.write(() => createKeySet(session.callerAs(req.role), req.preset, () => vault));
-      session.begin(await KeyHolder.unlock(ws(), vault), req.role);
+      const clinicians = req.custody === 'keychain' || req.clinicianPassphrase ? vaultFor(session.workspaceDir, req.custody, req.clinicianPassphrase) : null;
+      await session.write(() => createKeySet(session.callerAs('researcher'), req.preset, () => vault, [], clinicians));
+      session.begin('researcher', await KeyHolder.unlock(ws(), vault));
       return status();
     },
 
     'keys.unlock': async (req) => {
-      const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
-      session.begin(await session.write(() => unlockKeySet(session.callerAs(req.role), vault)), req.role);
+      const caller = session.callerAs(req.role);
+      if (req.role === 'researcher') {
+        const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
+        session.begin('researcher', await session.write(() => unlockKeySet(caller, vault)));
+      } else if (req.role === 'clinician') {
+        const vault = vaultFor(session.workspaceDir, req.custody, req.passphrase);
+        await session.write(() => unlockClinician(caller, vault));
+        session.begin('clinician', null);
+      } else {
+        await session.write(() => openAsAuditor(caller));
+        session.begin('auditor', null);
+      }
       return status();
     },
 
@@ -199,7 +209,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'import.run': async (req) => {
       const path = session.requirePicked(req.path);
       try {
-        const result = await session.job(req.jobId, (hooks) => run((c) => importCsv(c, path, req.options ?? {}, hooks, { holder: session.holder() })));
+        const result = await session.job(req.jobId, (hooks) => run((c) => importCsv(c, path, req.options ?? {}, hooks, { holder: session.holderIfHeld() ?? undefined })));
         return { ok: true, result };
       } catch (e) {
         if (!(e instanceof CsvValidationError)) throw e;
@@ -337,20 +347,25 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       const vault = vaultFor(session.workspaceDir, keySet.custody, req.passphrase);
       // The key before the folder: a wrong passphrase is refused before the user is asked where to save.
       const key = await run((c) => signingKey(c, vault));
-      const directory = await dialogs.pickDirectory();
+      const directory = await dialogs.pickDirectory('save-report');
       if (directory === null) return null;
-      // Evaluation decrypts labels: only for a role evaluate.run allows.
-      const mayDecrypt = mayUse('evaluate.run', session.role);
       const formats: readonly ReportFormat[] = req.formats ?? REPORT_FORMATS;
-      const options = { outDir: directory, formats, vault, holder: mayDecrypt ? session.holder() : null, mayDecrypt, role: session.role ?? 'none' };
+      const options = { outDir: directory, formats, vault, holder: session.holder(), role: session.role ?? 'none' };
       const r = await run((c) => generateReport(c, options));
       lastReport = { manifestPath: r.manifestPath, publicKeyPem: r.manifest.signer.publicKey, fingerprint: r.signingKey.fingerprint };
       return reportInfo(r, directory, key.created);
     },
 
-    'reports.verify': async () => {
-      const last = requireLastReport();
-      const v = await verifyReport(last.manifestPath, { name: 'the key that signed it', pem: last.publicKeyPem });
+    'reports.verify': async (req) => {
+      let v: VerifyResult;
+      if (req.source === 'folder') {
+        const directory = await dialogs.pickDirectory('open-report');
+        if (directory === null) return null;
+        v = await run((c) => verifyWorkstationReport(c, directory));
+      } else {
+        const last = requireLastReport();
+        v = await verifyReport(last.manifestPath, { name: 'the key that signed it', pem: last.publicKeyPem });
+      }
       if (!v.ok) return v;
       const m = v.manifest;
       return {

@@ -18,16 +18,17 @@ export interface SessionOptions {
 type KeychainState = { ok: true } | { ok: false; reason: string };
 
 /**
- * The one workspace, who is working in it and with which key, and the jobs running in it. Unlocking starts
- * a session with a role; locking (by the user, or after idle time) ends it: the secret key is zeroed, the
- * role is dropped and running jobs are cancelled.
+ * The one workspace, who is working in it and with which credential, and the jobs running in it. The role is
+ * what the credential unlocked gives: the researcher holds the secret key, the clinician the integrity key only
+ * (imports, never decrypts), the auditor nothing secret. Locking (by the user, or after idle time) ends the
+ * session: keys are zeroed, the role is dropped and running jobs are cancelled.
  */
 export class Session {
   readonly workspaceDir: string;
   private readonly emit: (p: Progress) => void;
   private readonly idleLockMs: number;
   private ws: Workspace | null = null;
-  private active: { holder: KeyHolder; role: Role } | null = null;
+  private active: { holder: KeyHolder | null; role: Role } | null = null;
   private readonly jobs = new Map<string, AbortController>();
   private writes: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -50,15 +51,25 @@ export class Session {
     return this.active?.role ?? null;
   }
 
-  /** The unlocked key; the role check normally refuses first, this guards the key itself. */
+  /** The unlocked secret key; the role check normally refuses first, this guards the key itself. */
   holder(): KeyHolder {
-    if (!this.active?.holder.unlocked) throw new Error('unlock the key set to decrypt');
-    return this.active.holder;
+    const holder = this.active?.holder;
+    if (!holder?.unlocked) throw new Error("decrypting needs the key holder's secret key: unlock as researcher");
+    return holder;
   }
 
-  begin(holder: KeyHolder, role: Role): void {
-    this.active?.holder.lock();
-    this.workspace().useRowMac(holder.rowMac());
+  /** The secret key when this session holds it (the researcher), else null: work then goes without it. */
+  holderIfHeld(): KeyHolder | null {
+    return this.active?.holder?.unlocked ? this.active.holder : null;
+  }
+
+  /**
+   * Starts a session under the role its credential gives. The workspace already holds the integrity key the
+   * credential unlocked (KeyHolder.unlock, unlockIntegrity), or none for an auditor.
+   */
+  begin(role: Role, holder: KeyHolder | null): void {
+    this.active?.holder?.lock();
+    if (role === 'auditor') this.workspace().dropRowMac();
     this.active = { holder, role };
   }
 
@@ -67,7 +78,7 @@ export class Session {
     const ending = this.active;
     if (!ending) return;
     this.active = null;
-    ending.holder.lock();
+    ending.holder?.lock();
     const cancelled = this.cancelAll();
     // Queued behind the cancelled jobs, so it is written once they have rolled back.
     await this.write(() => this.callerAs(ending.role).audit('lock', { reason, jobsCancelled: cancelled }));
@@ -155,7 +166,7 @@ export class Session {
   dispose(): void {
     clearTimeout(this.idleTimer);
     this.cancelAll();
-    this.active?.holder.lock();
+    this.active?.holder?.lock();
     this.active = null;
     this.ws?.[Symbol.dispose]();
     this.ws = null;

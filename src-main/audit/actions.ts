@@ -32,8 +32,10 @@ export interface AuditDetails {
   keygen:
     | { key: 'key-set'; keySet: string; preset: string; custody: string }
     | { key: 'report-signing'; fingerprint: string }
+    | { key: 'clinician-credential'; keySet: string; custody: string }
     | { key: 'galois'; keySet: string; steps: Ids; ms: number };
-  unlock: { keySet: string; custody: string };
+  /** holds: what the unlocking credential gives (its role follows from it). */
+  unlock: { keySet: string; custody: string | null; holds: 'secret-key' | 'integrity-key' | 'nothing' };
   lock: { reason: 'user' | 'idle'; jobsCancelled: number };
   import: {
     batchId: number;

@@ -6,7 +6,7 @@ import { importBundle } from '../services/bundle-import.ts';
 import { parseKit } from '../federation/kit.ts';
 import type { IngestOptions } from '../ingest/index.ts';
 import type { Caller } from '../services/caller.ts';
-import { KeyHolder, loadRowKey } from '../services/key-sets.ts';
+import { KeyHolder } from '../services/key-sets.ts';
 import { exportKit } from '../services/kit.ts';
 import { selectForAggregate, type Selection } from '../services/selection.ts';
 import { computeCohortStats } from '../services/stats.ts';
@@ -37,6 +37,8 @@ export interface FederationCli {
   openWs: () => Workspace;
   caller: (ws: Workspace) => Caller;
   vault: (ws: Workspace, purpose: string) => Promise<SecretKeyVault>;
+  /** Opens the credential that tags rows: the clinicians', else the key holder's. */
+  integrity: (ws: Workspace, purpose: string) => Promise<void>;
   print: (json: boolean, value: unknown, human: () => string) => void;
 }
 
@@ -112,7 +114,7 @@ export async function federationCommand(command: FederationCommand, cli: Federat
     case 'import-bundle': {
       const file = required(cli.positionals[1], 'import-bundle BUNDLE');
       using ws = cli.openWs();
-      await loadRowKey(ws, await cli.vault(ws, 'to tag the stored ciphertexts'));
+      await cli.integrity(ws, 'to tag the stored ciphertexts');
       const duplicates = cli.values.duplicates;
       if (duplicates !== undefined && duplicates !== 'reject' && duplicates !== 'allow') throw new Error('import-bundle takes --duplicates reject|allow: a bundle is signed whole');
       const r = await importBundle(cli.caller(ws), file, { acceptKey: cli.values['accept-key'], duplicates });

@@ -12,7 +12,7 @@ import { type Caller, callerFor } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { importCsv, type ImportCsvOptions } from '../services/import.ts';
-import { createKeySet, KeyHolder, loadRowKey } from '../services/key-sets.ts';
+import { createKeySet, grantClinicians, KeyHolder, loadRowKey, unlockIntegrity } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
 import { privacyStatus, tightenPolicy } from '../services/release-policy.ts';
@@ -21,7 +21,7 @@ import { trainModel } from '../services/train.ts';
 import { listRuns } from '../store/predictions.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { vaultFor } from '../vault/select.ts';
-import type { SecretKeyVault } from '../vault/vault.ts';
+import { type SecretKeyVault, VaultError } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { federationCommand } from './federation.ts';
 import { printable } from './printable.ts';
@@ -35,7 +35,11 @@ Usage: homopai <command> [options]
 Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
   init      [--preset standard|deep] [--custody keychain|passphrase]
                                                 create a key set; the secret key is sealed in the OS keychain
-                                                (envelope encryption) or a passphrase vault (default)
+                                                (envelope encryption) or a passphrase vault (default); with
+                                                HOMOPAI_CLINICIAN_PASSPHRASE (or the keychain) also the
+                                                clinicians' credential; a workspace that has one is refused
+  keys grant-clinicians                         seal the clinicians' credential (integrity key alone) under
+                                                HOMOPAI_CLINICIAN_PASSPHRASE or in the keychain
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
   train     FILE [ingest options] [--sigmoid-degree 3|5|7]
                                                 train a plaintext model on the key holder's labeled CSV
@@ -85,10 +89,13 @@ Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing rejec
                 --unit COL=UNIT (a column whose header names no unit: BodyTemp=F, Weight=lb, Glucose=mg/dL)
                 --range COL=LOW:HIGH (check a column taken as given, e.g. Age=15:70)
                 --schema auto|vitals|generic  --hospital NAME
-Common: --json (one JSON object on stdout)  --role clinician|researcher|auditor (recorded in the
-        activity log; default researcher)  --min-patients K (raises the release rule's k for this
+Common: --json (one JSON object on stdout)  --min-patients K (raises the release rule's k for this
         command: every batch in an aggregate holds at least K patients; never below the workspace's)
         --help
+Roles are what a command's credential gives, recorded in the activity log: import and import-bundle open
+the clinicians' credential (the integrity key alone; HOMOPAI_CLINICIAN_PASSPHRASE, or the keychain) when
+there is one, else the key holder's; decrypting commands open the key holder's (HOMOPAI_PASSPHRASE, or the
+keychain); audit, verify and policy open nothing.
 The vault passphrase is read from HOMOPAI_PASSPHRASE or prompted for; never pass it as an argument.
 Progress goes to stderr; on error the exit code is 1 with a one-line reason.`;
 
@@ -118,7 +125,6 @@ const OPTIONS = {
   'test-fraction': { type: 'string' },
   seed: { type: 'string' },
   custody: { type: 'string' },
-  role: { type: 'string' },
   format: { type: 'string' },
   since: { type: 'string' },
   key: { type: 'string' },
@@ -228,9 +234,22 @@ function print(json: boolean, value: unknown, human: () => string): void {
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const fixed = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
 
+/** The env variable that gives the clinicians' passphrase to a script (never an argument, like the key holder's). */
+const CLINICIAN_ENV = 'HOMOPAI_CLINICIAN_PASSPHRASE';
+
 /** The vault that holds the active key set's secret key, by the custody chosen at init. */
-async function vault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
+async function keyHolderVault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
   return vaultFor(ws.dir, custody, custody === 'passphrase' ? await readPassphrase(purpose) : undefined);
+}
+
+/**
+ * The clinicians' vault: the keychain, or the clinicians' passphrase when one is given (HOMOPAI_CLINICIAN_PASSPHRASE);
+ * null when the workspace's custody is a passphrase and none was given.
+ */
+function cliniciansVault(dir: string, custody: string): SecretKeyVault | null {
+  if (custody === 'keychain') return vaultFor(dir, 'keychain', undefined);
+  const passphrase = process.env[CLINICIAN_ENV];
+  return passphrase ? vaultFor(dir, 'passphrase', passphrase) : null;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -243,11 +262,36 @@ async function main(argv: string[]): Promise<void> {
   const json = v.json ?? false;
   const onProgress = progressPrinter();
   const openWs = (): Workspace => Workspace.open(v.workspace ?? defaultWorkspaceDir());
-  const role = oneOf('role', v.role, ['clinician', 'researcher', 'auditor'] as const) ?? 'researcher';
+  // The role is what the credential a command opens gives: none (auditor), the clinicians' (integrity key only) or
+  // the key holder's (secret key). It is recorded with every entry, never declared.
+  let role: 'auditor' | 'clinician' | 'researcher' = 'auditor';
+  const vault = async (ws: Workspace, purpose: string, custody?: string): Promise<SecretKeyVault> => {
+    role = 'researcher';
+    return keyHolderVault(ws, purpose, custody);
+  };
+  /** For work that tags rows but never decrypts (imports): the clinicians' credential, else the key holder's. */
+  const integrity = async (ws: Workspace, purpose: string): Promise<void> => {
+    const clinicians = cliniciansVault(ws.dir, ws.requireKeySet().custody);
+    if (clinicians) {
+      try {
+        await unlockIntegrity(ws, clinicians);
+        role = 'clinician';
+        return;
+      } catch (e) {
+        if (!(e instanceof VaultError && e.code === 'missing')) throw e;
+        // A keychain without the clinicians' entry (a key set made before it existed) falls back to the key holder;
+        // a clinicians' passphrase with nothing sealed under it is a credential that was never granted.
+        if (clinicians.custody !== 'keychain') {
+          throw new Error(`this workspace has no clinicians' credential yet: the key holder grants it with homopai keys grant-clinicians (${CLINICIAN_ENV} set)`);
+        }
+      }
+    }
+    await loadRowKey(ws, await vault(ws, purpose));
+  };
   const minPatients = num('min-patients', v['min-patients']);
   if (minPatients !== undefined && !(Number.isInteger(minPatients) && minPatients >= 1)) throw new UsageError('--min-patients must be a positive integer');
   const caller = (ws: Workspace): Caller => callerFor(ws, { role, via: 'cli' }, minPatients);
-  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, caller, vault, print };
+  const federation = { values: v, positionals, json, ingest: () => ingestOptions(v), onProgress, openWs, caller, vault, integrity, print };
 
   switch (command) {
     case 'demo':
@@ -285,16 +329,24 @@ async function main(argv: string[]): Promise<void> {
       using ws = openWs();
       const preset = oneOf('preset', v.preset, Object.keys(PRESETS) as (keyof typeof PRESETS)[]) ?? 'standard';
       const custody = oneOf('custody', v.custody, ['keychain', 'passphrase'] as const) ?? 'passphrase';
-      const { info, keygenMs } = await createKeySet(caller(ws), preset, () => vault(ws, 'to seal the new secret key', custody));
-      print(json, { ...info, keygenMs: keygenMs }, () =>
-        `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms\nworkspace: ${ws.dir}`,
+      role = 'researcher';
+      const clinicians = cliniciansVault(ws.dir, custody);
+      const { info, keygenMs } = await createKeySet(caller(ws), preset, () => vault(ws, 'to seal the new secret key', custody), [], clinicians);
+      print(json, { ...info, keygenMs, clinicianCredential: clinicians !== null }, () =>
+        [
+          `key set ${info.shortFingerprint} (${info.preset}, N=${info.polyModulusDegree}, ${info.levels} levels, 128-bit) created in ${keygenMs.toFixed(0)} ms`,
+          `workspace: ${ws.dir}`,
+          clinicians
+            ? `clinicians' credential (the integrity key alone: imports, never decrypts) sealed ${custody === 'keychain' ? 'in the keychain' : `under ${CLINICIAN_ENV}`}`
+            : `no clinicians' credential yet: clinicians import once the key holder runs homopai keys grant-clinicians with ${CLINICIAN_ENV} set`,
+        ].join('\n'),
       );
       return;
     }
     case 'import': {
       using ws = openWs();
       const file = fileArg(positionals, 'import');
-      await loadRowKey(ws, await vault(ws, 'to tag the stored ciphertexts'));
+      await integrity(ws, 'to tag the stored ciphertexts');
       const r = await importCsv(caller(ws), file, ingestOptions(v), { onProgress });
       print(json, r, () =>
         [
@@ -417,9 +469,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'policy': {
       using ws = openWs();
-      // The policy's row is tagged: reading it verified, and changing it, needs the key from the vault.
-      await loadRowKey(ws, await vault(ws, 'to verify the release policy'));
       if (positionals[1] === 'set') {
+        // The policy's row is tagged: changing it needs the key holder.
+        await loadRowKey(ws, await vault(ws, 'to change the release policy'));
         const change: Partial<ReleasePolicy> = {};
         if (minPatients !== undefined) change.minPatients = minPatients;
         const maxModels = num('max-models', v['max-models']);
@@ -437,6 +489,7 @@ async function main(argv: string[]): Promise<void> {
       } else if (positionals[1] !== undefined) {
         throw new UsageError('policy takes no subcommand but set');
       }
+      // Shown without a credential, the policy is the activity log's record of it (privacyStatus says so).
       const p = privacyStatus(ws);
       print(json, p, () =>
         [
@@ -452,7 +505,22 @@ async function main(argv: string[]): Promise<void> {
     case 'report':
     case 'report-key':
     case 'verify':
-      return reportCommands[command]({ values: v, positionals, json, role, openWs, vault, caller, print });
+      return reportCommands[command]({ values: v, positionals, json, openWs, vault, caller, print });
+    case 'keys': {
+      if (positionals[1] !== 'grant-clinicians') throw new UsageError('keys takes a subcommand: grant-clinicians');
+      using ws = openWs();
+      const keySet = ws.requireKeySet();
+      const clinicians =
+        keySet.custody === 'keychain' ? vaultFor(ws.dir, 'keychain', undefined) : vaultFor(ws.dir, 'passphrase', await readPassphrase("to seal the clinicians' credential", CLINICIAN_ENV));
+      const holder = await KeyHolder.unlock(ws, await vault(ws, "to derive the clinicians' credential"));
+      try {
+        await grantClinicians(caller(ws), holder, clinicians);
+      } finally {
+        holder.lock();
+      }
+      print(json, { granted: true, custody: clinicians.custody }, () => `clinicians' credential sealed (${clinicians.custody}): it opens the integrity key alone, to import, never to decrypt`);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}" (see homopai --help)`);
   }

@@ -14,7 +14,6 @@ export interface ReportCli {
   values: { out?: string; format?: string; since?: string; key?: string };
   positionals: string[];
   json: boolean;
-  role: string;
   openWs(): Workspace;
   vault(ws: Workspace, purpose: string): Promise<SecretKeyVault>;
   caller(ws: Workspace): Caller;
@@ -47,7 +46,7 @@ async function reportCommand(cli: ReportCli): Promise<void> {
       formats: chosen,
       vault,
       holder,
-      role: cli.role,
+      role: 'researcher',
       since: cli.values.since,
     });
     cli.print(cli.json, { name: r.name, files: r.paths, manifest: r.manifestPath, signingKey: r.signingKey.fingerprint }, () =>

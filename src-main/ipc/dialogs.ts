@@ -35,10 +35,10 @@ export function electronDialogs(window: () => BrowserWindow | null): Dialogs {
       });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
-    async pickDirectory() {
+    async pickDirectory(purpose) {
       const r = await open({
-        title: 'Choose the folder for the signed report',
-        buttonLabel: 'Save report here',
+        title: purpose === 'save-report' ? 'Choose the folder for the signed report' : 'Choose the folder of the report to verify',
+        buttonLabel: purpose === 'save-report' ? 'Save report here' : 'Verify this report',
         defaultPath: app.getPath('documents'),
         properties: ['openDirectory', 'createDirectory'],
       });

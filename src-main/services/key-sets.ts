@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { KeySetInfo } from '../../src-preload/contract.ts';
 import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
@@ -45,7 +46,9 @@ export async function createKeySet(
   presetName: string,
   openVault: () => SecretKeyVault | Promise<SecretKeyVault>,
   galoisSteps: readonly number[] = [],
-): Promise<{ info: KeySetInfo; keygenMs: number }> {
+  /** Where the clinicians' credential (the integrity key alone) is sealed, when it is made with the key set. */
+  clinicians: SecretKeyVault | null = null,
+): Promise<{ info: KeySetInfo; keygenMs: number; clinicians: boolean }> {
   const { ws } = caller;
   const existing = activeKeySet(ws.db);
   // Before the vault is opened: nobody is asked for a passphrase only to be refused.
@@ -60,6 +63,14 @@ export async function createKeySet(
   try {
     await vault.store(ks.fingerprint, ks.secretKey);
     mac = RowMac.fromSecretKey(ks.secretKey, ks.fingerprint);
+    if (clinicians) {
+      const key = RowMac.deriveKey(ks.secretKey, ks.fingerprint);
+      try {
+        await clinicians.store(integrityKeyId(ks.fingerprint), key);
+      } finally {
+        key.fill(0);
+      }
+    }
   } finally {
     ks.secretKey.fill(0);
   }
@@ -85,14 +96,58 @@ export async function createKeySet(
   ws.useRowMac(mac);
   const info = keySetInfo({ ...row, active: true });
   caller.audit('keygen', { key: 'key-set', keySet: info.fingerprint, preset: info.preset, custody: info.custody });
-  return { info, keygenMs };
+  if (clinicians) caller.audit('keygen', { key: 'clinician-credential', keySet: info.fingerprint, custody: clinicians.custody });
+  return { info, keygenMs, clinicians: clinicians !== null };
 }
 
 /** Unlocks the active key set's secret key for the key holder's work, and records who did. */
 export async function unlockKeySet(caller: Caller, vault: SecretKeyVault): Promise<KeyHolder> {
   const holder = await KeyHolder.unlock(caller.ws, vault);
-  caller.audit('unlock', { keySet: holder.fingerprint, custody: vault.custody });
+  caller.audit('unlock', { keySet: holder.fingerprint, custody: vault.custody, holds: 'secret-key' });
   return holder;
+}
+
+/**
+ * The vault id of the clinicians' credential: the integrity key (the one that tags rows and signs the log's
+ * anchor), sealed apart from the secret key, under its own passphrase or keychain entry. Whoever holds it can import
+ * and tag, never decrypt.
+ */
+export function integrityKeyId(keySetFingerprint: string): string {
+  return createHash('sha256').update(`homopai.integrity-key\0${keySetFingerprint}`).digest('hex');
+}
+
+/** Seals the integrity key, derived from the unlocked secret key, as the clinicians' credential. */
+export async function grantClinicians(caller: Caller, holder: KeyHolder, vault: SecretKeyVault): Promise<void> {
+  const key = RowMac.deriveKey(holder.secretKey(), holder.fingerprint);
+  try {
+    await vault.store(integrityKeyId(holder.fingerprint), key);
+  } finally {
+    key.fill(0);
+  }
+  caller.audit('keygen', { key: 'clinician-credential', keySet: holder.fingerprint, custody: vault.custody });
+}
+
+/** Opens the clinicians' credential: the integrity key only. The secret key is neither read nor derived. */
+export async function unlockIntegrity(ws: Workspace, vault: SecretKeyVault): Promise<void> {
+  const k = ws.requireKeySet();
+  const key = await vault.load(integrityKeyId(k.fingerprint));
+  try {
+    ws.useRowMac(RowMac.fromKey(key, k.fingerprint));
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** A clinician's session: the clinicians' credential opened and recorded. */
+export async function unlockClinician(caller: Caller, vault: SecretKeyVault): Promise<void> {
+  await unlockIntegrity(caller.ws, vault);
+  caller.audit('unlock', { keySet: caller.ws.requireKeySet().fingerprint, custody: vault.custody, holds: 'integrity-key' });
+}
+
+/** An auditor's session: nothing secret is opened; the log records who read it. */
+export function openAsAuditor(caller: Caller): void {
+  caller.ws.dropRowMac();
+  caller.audit('unlock', { keySet: caller.ws.requireKeySet().fingerprint, custody: null, holds: 'nothing' });
 }
 
 /**

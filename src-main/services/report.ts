@@ -5,7 +5,8 @@ import type { SecretKeyVault } from '../vault/vault.ts';
 import { type ReportDocument, reportDocument } from '../reports/document.ts';
 import { APP_VERSION, gatherReport, type GatherOptions } from './report-contents.ts';
 import { renderHtml } from '../reports/html.ts';
-import { MANIFEST_SUFFIX, type Manifest, signManifest, SIGNATURE_SUFFIX } from '../reports/manifest.ts';
+import { MANIFEST_SUFFIX, type Manifest, signManifest, SIGNATURE_SUFFIX, verifyReport, type VerifyResult } from '../reports/manifest.ts';
+import { listAudit } from '../audit/log.ts';
 import type { Report } from '../reports/report-schema.ts';
 import { renderPdf } from '../reports/pdf.ts';
 import { openSigningKey, type SigningKey } from '../reports/signing.ts';
@@ -115,6 +116,21 @@ export async function signingKey(caller: Caller, vault: SecretKeyVault): Promise
   const key = await openSigningKey(vault, caller.ws.requireKeySet().fingerprint);
   if (key.created) caller.audit('keygen', { key: 'report-signing', fingerprint: key.fingerprint });
   return key;
+}
+
+/**
+ * Verifies a report on disk with public material only, as an auditor may: the files against the signed
+ * manifest, and the signer against the report keys this workspace's activity log recorded (its keygen
+ * entries, chained and anchored), so a report signed elsewhere, with a key slipped into its own manifest, fails.
+ */
+export async function verifyWorkstationReport(caller: Caller, path: string): Promise<VerifyResult> {
+  const v = await verifyReport(path);
+  if (!v.ok) return v;
+  const recorded = new Set(listAudit(caller.ws.db, { action: 'keygen' }).filter((e) => e.detail['key'] === 'report-signing').map((e) => e.detail['fingerprint']));
+  if (!recorded.has(v.manifest.signer.keyFingerprint)) {
+    return { ok: false, file: v.manifestPath, problem: `is signed by key ${v.manifest.signer.keyFingerprint.slice(0, 16)}…, which this workspace's activity log never recorded as its report key` };
+  }
+  return { ...v, keyTrusted: true };
 }
 
 /** Writes the public key that verifies this workstation's reports (PEM) and records the export. */

@@ -39,7 +39,18 @@ export class RowMac {
    * needs no storage of its own, and survives a key backup and restore or a change of custody unchanged.
    */
   static fromSecretKey(secretKey: Uint8Array, fingerprint: string): RowMac {
-    return new RowMac(fingerprint, Buffer.from(hkdfSync('sha256', secretKey, fingerprint, 'homopai.row-mac.v1', 32)));
+    return new RowMac(fingerprint, RowMac.deriveKey(secretKey, fingerprint));
+  }
+
+  /** The 32-byte key itself, for sealing into the clinicians' credential; the caller zeroes it. */
+  static deriveKey(secretKey: Uint8Array, fingerprint: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', secretKey, fingerprint, 'homopai.row-mac.v1', 32));
+  }
+
+  /** From a key deriveKey made (the clinicians' credential), copied: the caller zeroes its own. */
+  static fromKey(key: Uint8Array, fingerprint: string): RowMac {
+    if (key.byteLength !== 32) throw new IntegrityKeyError();
+    return new RowMac(fingerprint, Buffer.from(key));
   }
 
   tag(table: string, fields: RowFields, sha256: string): Buffer {

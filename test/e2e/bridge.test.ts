@@ -42,7 +42,7 @@ const progress = [];
 const stop = api.onProgress((p) => progress.push(p));
 const status = await api.invoke('session.status', {});
 const unknown = await api.invoke('no.such.channel', {});
-await api.invoke('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: 'a long enough passphrase', role: 'clinician' });
+await api.invoke('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: 'a long enough passphrase' });
 const path = (await api.invoke('files.pickCsv', {})).value;
 const outcome = await api.invoke('import.run', { jobId: 'browser-import', path });
 await new Promise((r) => setTimeout(r, 200));

@@ -41,7 +41,13 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Creates the key set on first use, unlocks it afterwards; either way ends in the app under `role`. */
+/** The clinicians' credential: it opens the integrity key only. */
+const CLINICIANS = 'journey clinicians 2025';
+
+/**
+ * Creates the key set on first use (as its key holder), unlocks it afterwards with the credential the role holds:
+ * the researcher's passphrase, the clinicians' one, or none for the auditor.
+ */
 async function signIn(role: Role): Promise<void> {
   if (await page.getByTestId('lock').isVisible()) {
     await page.getByTestId('lock').click();
@@ -49,14 +55,17 @@ async function signIn(role: Role): Promise<void> {
   await page.getByTestId('unlock-view').waitFor();
   const creating = await page.getByTestId('preset-standard').isVisible();
   if (creating) {
+    if (role !== 'researcher') throw new Error('the key set is created by its key holder');
     await page.getByTestId('preset-standard').check();
     await page.getByTestId('custody-passphrase').check();
     await page.getByTestId('passphrase').fill(PASSPHRASE);
     await page.getByTestId('passphrase-confirm').fill(PASSPHRASE);
+    await page.getByTestId('clinician-passphrase').fill(CLINICIANS);
   } else {
-    await page.getByTestId('passphrase').fill(PASSPHRASE);
+    await page.getByTestId(`role-${role}`).check();
+    if (role !== 'auditor') await page.getByTestId('passphrase').fill(role === 'researcher' ? PASSPHRASE : CLINICIANS);
+    else expect(await page.getByTestId('passphrase').count()).toBe(0);
   }
-  await page.getByTestId(`role-${role}`).check();
   await page.getByTestId('unlock-submit').click();
   await page.getByTestId('role').filter({ hasText: role }).waitFor({ timeout: CKKS_MS });
 }
@@ -232,6 +241,13 @@ describe('HomoPAI in Chromium', () => {
       await go('evaluation');
       await page.getByTestId('runs-table').waitFor();
       await shot('09-evaluation-auditor');
+
+      // The auditor checks the signed report with public material only: no passphrase, no generate form.
+      await go('reports');
+      await expect(page.getByTestId('report-generate').count()).resolves.toBe(0);
+      await page.getByTestId('report-verify-folder').click();
+      await page.getByTestId('report-verification').filter({ hasText: new RegExp(`^Verified · ${name}`) }).waitFor();
+      await shot('09b-reports-auditor');
 
       expect(pageErrors).toEqual([]);
     },

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +10,13 @@ import { rendererTrust } from '../../src-main/ipc/trust.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { sha256Hex } from '../../src-main/common/files.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
+import { signManifest } from '../../src-main/reports/manifest.ts';
+import { publicKeyFingerprint } from '../../src-main/reports/signing.ts';
 import type { Channel, Envelope, Progress, Req, Res } from '../../src-preload/contract.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
+/** The clinicians' credential: it opens the integrity key only, never the secret key. */
+const CLINICIANS = 'ward seven import key';
 const SAMPLE = samplePath();
 
 /*
@@ -79,21 +84,28 @@ describe('the API facade over real services', () => {
 
   it('rejects unknown channels and malformed requests with readable messages', async () => {
     expect((await call('secrets.dump', {})).ok).toBe(false);
-    const bad = await refused('keys.create', { preset: 'huge', custody: 'passphrase', role: 'clinician' });
+    const bad = await refused('keys.create', { preset: 'huge', custody: 'passphrase' });
     expect(bad.name).toBe('ValidationError');
     expect(bad.message).toMatch(/^invalid keys\.create request: preset: /);
     expect((await refused('patients.list', { batchId: 1, offset: -1, limit: 10 })).message).toMatch(/offset: /);
-    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', role: 'clinician' })).message).toMatch(
+    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase' })).message).toMatch(
       /passphrase custody needs a passphrase/,
     );
   });
 
-  it('creates a key set under passphrase custody and starts a clinician session', async () => {
-    const s = await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' });
-    expect(s).toMatchObject({ unlocked: true, role: 'clinician', keySet: { preset: 'standard', custody: 'passphrase' } });
-    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' })).message).toMatch(
-      /already has key set/,
-    );
+  it('creates a key set as its key holder, sealing a separate credential for clinicians', async () => {
+    const s = await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, clinicianPassphrase: CLINICIANS });
+    expect(s).toMatchObject({ unlocked: true, role: 'researcher', keySet: { preset: 'standard', custody: 'passphrase' } });
+    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE })).message).toMatch(/already has key set/);
+  });
+
+  it('gives each role what its credential opens, not what the person declares', async () => {
+    await ok('keys.lock', {});
+    // The key holder's passphrase does not open the clinicians' vault, nor theirs the secret key.
+    expect(await refused('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' })).toMatchObject({ name: 'VaultError' });
+    expect(await refused('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'researcher' })).toMatchObject({ name: 'VaultError' });
+    expect(await ok('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'clinician' })).toMatchObject({ unlocked: true, role: 'clinician' });
+    expect((await refused('audit.list', {})).message).toMatch(/the clinician role may not use audit\.list/);
   });
 
   it('refuses to read a file the dialog did not return', async () => {
@@ -230,6 +242,8 @@ describe('the API facade over real services', () => {
     bytes[bytes.length >> 1]! ^= 1;
     writeFileSync(pdf, bytes);
     expect(await ok('reports.verify', {})).toMatchObject({ ok: false, file: `${r.name}.pdf` });
+    bytes[bytes.length >> 1]! ^= 1;
+    writeFileSync(pdf, bytes);
   });
 
   it('benchmarks in a throwaway workspace and keeps the figures', async () => {
@@ -244,7 +258,8 @@ describe('the API facade over real services', () => {
   });
 
   it('gives the auditor a verifiable log of ids and counts, and nothing to import or decrypt', async () => {
-    await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'auditor' });
+    // The auditor unlocks nothing: no passphrase, no key.
+    await ok('keys.unlock', { custody: 'passphrase', role: 'auditor' });
     expect((await refused('files.pickCsv', {})).message).toMatch(/the auditor role may not/);
     expect((await refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
     const log = await ok('audit.list', {});
@@ -252,7 +267,14 @@ describe('the API facade over real services', () => {
     for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
       expect(actions, a).toContain(a);
     }
-    expect(log.find((e) => e.action === 'import')?.detail).toMatchObject({ batchId, rows: 19 });
+    expect(log.find((e) => e.action === 'import')).toMatchObject({ role: 'clinician', detail: { batchId, rows: 19 } });
+    // Each unlock recorded what its credential held; the role follows from it.
+    const unlocks = log.filter((e) => e.action === 'unlock').map((e) => [e.role, e.detail['holds']]);
+    expect(unlocks).toEqual([
+      ['clinician', 'integrity-key'],
+      ['researcher', 'secret-key'],
+      ['auditor', 'nothing'],
+    ]);
     expect((await ok('audit.list', { action: 'decrypt', limit: 1 })).map((e) => e.action)).toEqual(['decrypt']);
     expect((await refused('audit.list', { action: 'nonsense' })).message).toMatch(/unknown audit action/);
     const verified = await ok('audit.verify', {});
@@ -264,17 +286,33 @@ describe('the API facade over real services', () => {
     expect(await ok('patients.overview', {})).toMatchObject({ batches: [{ id: batchId, rows: 19, integrity: 'ok' }] });
   });
 
-  it('signs an auditor’s report without its evaluation, which would decrypt labels', async () => {
-    reportDir = join(dir, 'report-auditor');
-    const r = await ok('reports.generate', { passphrase: PASSPHRASE, formats: ['json'] });
-    expect(r).toMatchObject({ generatedBy: { role: 'auditor' }, evaluation: { evaluated: false, reason: expect.stringMatching(/^not evaluated \(role\)/) } });
-    expect(await ok('reports.verify', {})).toMatchObject({ ok: true, report: r?.name, signer: { role: 'auditor' } });
-    const reports = await ok('audit.list', { action: 'report' });
-    expect(reports.map((e) => [e.role, e.detail['evaluatedRun'], e.detail['signingKey']])).toEqual([
-      ['researcher', runId, r?.signer],
-      ['auditor', null, r?.signer],
-    ]);
-    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'report-signing']);
+  it('lets the auditor verify a report from its folder with public material, and refuses one signed by another key', async () => {
+    expect((await refused('reports.generate', { passphrase: PASSPHRASE })).message).toMatch(/the auditor role may not use reports\.generate/);
+    reportDir = join(dir, 'report');
+    const verified = await ok('reports.verify', { source: 'folder' });
+    expect(verified).toMatchObject({ ok: true, signer: { role: 'researcher' } });
+
+    // A forger copies the report, changes a file and re-signs the manifest with a key of their own, which they
+    // put in the manifest: internally consistent, but not a key this workspace ever recorded.
+    const forged = join(dir, 'report-forged');
+    mkdirSync(forged);
+    const manifest = readdirSync(reportDir).find((f) => f.endsWith('.manifest.json'))!;
+    const name = manifest.slice(0, -'.manifest.json'.length);
+    const json = readFileSync(join(reportDir, `${name}.json`));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const key = { privateKey, publicKey, fingerprint: publicKeyFingerprint(publicKey), created: true };
+    const signer = { user: 'researcher', role: 'researcher' };
+    const files = [{ name: `${name}.json`, bytes: Buffer.from(json.toString('utf8').replace(/"patients": 19/, '"patients": 20')) }];
+    const signed = signManifest({ report: name, signedAt: new Date().toISOString(), appVersion: '0', keySet: 'f'.repeat(64), signer, files }, key);
+    writeFileSync(join(forged, files[0]!.name), files[0]!.bytes);
+    writeFileSync(join(forged, manifest), signed.manifestBytes);
+    writeFileSync(join(forged, `${name}.manifest.sig`), signed.signature);
+    reportDir = forged;
+    const refusedForgery = await ok('reports.verify', { source: 'folder' });
+    expect(refusedForgery).toMatchObject({ ok: false, problem: expect.stringMatching(/never recorded as its report key/) });
+    reportDir = null;
+    expect(await ok('reports.verify', { source: 'folder' })).toBeNull();
+    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'clinician-credential', 'report-signing']);
   });
 
   it('never puts a vital value in any payload but the decrypted predictions', async () => {
@@ -307,7 +345,7 @@ describe('the API facade over real services', () => {
       idleLockMs: 300,
     });
     try {
-      await idle.invoke('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'auditor' });
+      await idle.invoke('keys.unlock', { custody: 'passphrase', role: 'auditor' });
       expect(await idle.invoke('session.status', {})).toMatchObject({ ok: true, value: { unlocked: true } });
       await new Promise((r) => setTimeout(r, 600));
       const status = await idle.invoke('session.status', {});
@@ -329,11 +367,12 @@ describe('keychain custody through the API', () => {
       const status = await api.invoke('session.status', {});
       if (!status.ok) throw new Error(status.error.message);
       if (!(status.value as Res<'session.status'>).keychainAvailable) ctx.skip();
-      const created = await api.invoke('keys.create', { preset: 'standard', custody: 'keychain', role: 'researcher' });
+      const created = await api.invoke('keys.create', { preset: 'standard', custody: 'keychain' });
       expect(created).toMatchObject({ ok: true, value: { unlocked: true, keySet: { custody: 'keychain' } } });
       await api.invoke('keys.lock', {});
-      const unlocked = await api.invoke('keys.unlock', { custody: 'keychain', role: 'auditor' });
-      expect(unlocked).toMatchObject({ ok: true, value: { unlocked: true, role: 'auditor' } });
+      // With keychain custody the clinicians' credential is in the keychain too.
+      const unlocked = await api.invoke('keys.unlock', { custody: 'keychain', role: 'clinician' });
+      expect(unlocked).toMatchObject({ ok: true, value: { unlocked: true, role: 'clinician' } });
     } finally {
       api.dispose();
       rmSync(dir, { recursive: true, force: true });

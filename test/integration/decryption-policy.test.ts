@@ -169,7 +169,7 @@ describe('decryption policy', () => {
 
     const session = new Session({ workspaceDir: ws.dir, emit: () => undefined, idleLockMs: 60_000 });
     try {
-      session.begin(await KeyHolder.unlock(ws, vault), 'researcher');
+      session.begin('researcher', await KeyHolder.unlock(session.workspace(), vault));
       const handlers = createHandlers(session, { pickCsv: async () => null, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null });
       expect(await handlers['predictions.decrypt']({ runId: bigRun })).toHaveLength(19);
       expect((await refusal(handlers['evaluate.run']({ runId: smallRun }))).reason).toBe('too-few-patients');

@@ -50,7 +50,11 @@ export const useNavStore = defineStore('nav', () => {
   }
 
   // Actions inside a shared view that the services refuse to some roles: read from the same table main enforces.
-  const can = computed(() => ({ listPatients: mayUse('patients.list', session.role), decrypt: mayUse('predictions.decrypt', session.role) }));
+  const can = computed(() => ({
+    listPatients: mayUse('patients.list', session.role),
+    decrypt: mayUse('predictions.decrypt', session.role),
+    generateReport: mayUse('reports.generate', session.role),
+  }));
 
   return { items, current, go, allows, can };
 });

@@ -49,10 +49,12 @@ export const useReportsStore = defineStore('reports', () => {
     }
   }
 
-  async function verify(): Promise<void> {
+  /** 'last': the report just generated; 'folder': one the user picks, checked against this workspace's report keys. */
+  async function verify(source: 'last' | 'folder' = 'last'): Promise<void> {
     verifying.value = true;
     try {
-      verification.value = await call('reports.verify', {});
+      const v = await call('reports.verify', { source });
+      if (v !== null) verification.value = v;
     } catch (e) {
       ui.report(e, 'Could not verify the report');
     } finally {

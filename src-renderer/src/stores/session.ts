@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
+import type { Req } from '../../../src-preload/contract.ts';
 import { computed, ref } from 'vue';
-import type { Custody, PresetInfo, PresetName, Role, SessionStatus } from '../api/types.ts';
+import type { PresetInfo, Role, SessionStatus } from '../api/types.ts';
 import { call } from '../api/client.ts';
 import { runningJobs } from '../api/jobs.ts';
 import { useUiStore } from './ui.ts';
@@ -14,18 +15,8 @@ export const IDLE_LOCK_MS = 10 * 60 * 1000;
 const SYNC_MS = 60 * 1000;
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
 
-export interface CreateRequest {
-  preset: PresetName;
-  custody: Custody;
-  passphrase?: string;
-  role: Role;
-}
-
-export interface UnlockRequest {
-  custody: Custody;
-  passphrase?: string;
-  role: Role;
-}
+export type CreateRequest = Req<'keys.create'>;
+export type UnlockRequest = Req<'keys.unlock'>;
 
 export const useSessionStore = defineStore('session', () => {
   const ui = useUiStore();

@@ -67,7 +67,6 @@ describe('reports view', () => {
     expect(wrapper.get('[data-testid=report-generate]').attributes('disabled')).toBeDefined();
     await wrapper.get('[data-testid=report-passphrase]').setValue('journey passphrase');
     expect(wrapper.get('[data-testid=report-generate]').attributes('disabled')).toBeUndefined();
-    expect(wrapper.find('[data-testid=report-no-evaluation]').exists()).toBe(false);
   });
 
   it('generates in the chosen formats, forgets the passphrase, and shows files, signer and metrics', async () => {
@@ -106,35 +105,35 @@ describe('reports view', () => {
     await settle();
     const verified = wrapper.get('[data-testid=report-verification]');
     expect(verified.classes()).toContain('verify-ok');
-    expect(verified.text()).toMatch(/^Verified · signature and 2 file\(s\) match · signed by ana \(researcher\) with key FFFF-FFFF-EEEE-EEEE/);
+    expect(verified.text()).toMatch(new RegExp(`^Verified · ${NAME} · signature and 2 file\\(s\\) match · signed by ana \\(researcher\\) with key FFFF-FFFF-EEEE-EEEE`));
     await wrapper.get('[data-testid=report-save-key]').trigger('click');
     await settle();
     expect(useUiStore().banners.map((b) => [b.kind, b.message])).toEqual([['success', 'Public key FFFF-FFFF-EEEE-EEEE saved to /home/ana/key.pem']]);
   });
 
-  it('names the altered file when verification fails', async () => {
-    const { wrapper } = await mountReports('auditor', 'keychain', {
+  it('names the altered file when an auditor’s verification of a report folder fails', async () => {
+    const { wrapper, fake } = await mountReports('auditor', 'keychain', {
       'reports.verify': () => ({ ok: false, file: `${NAME}.pdf`, problem: 'does not match the signed manifest (altered, truncated or replaced)' }),
     });
-    await wrapper.get('form').trigger('submit');
+    await wrapper.get('[data-testid=report-verify-folder]').trigger('click');
     await settle();
-    await wrapper.get('[data-testid=report-verify]').trigger('click');
-    await settle();
+    expect(fake.callsTo('reports.verify')).toEqual([{ source: 'folder' }]);
     const failed = wrapper.get('[data-testid=report-verification]');
     expect(failed.classes()).toContain('verify-bad');
     expect(failed.text()).toBe(`Not verified · ${NAME}.pdf does not match the signed manifest (altered, truncated or replaced)`);
   });
 
-  it('lets an auditor sign without a passphrase under keychain custody, and says why the evaluation is left out', async () => {
-    const { wrapper, fake } = await mountReports('auditor', 'keychain');
+  it('gives the auditor verification only: no passphrase, no generate form, nothing left from a cancelled dialog', async () => {
+    const { wrapper, fake } = await mountReports('auditor', 'passphrase', { 'reports.verify': () => null });
+    expect(wrapper.find('form').exists()).toBe(false);
     expect(wrapper.find('[data-testid=report-passphrase]').exists()).toBe(false);
-    expect(wrapper.get('[data-testid=report-no-evaluation]').text()).toContain('auditor role leave out the evaluation');
-    await wrapper.get('form').trigger('submit');
+    expect(wrapper.find('[data-testid=empty-state]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid=report-verify-card]').text()).toContain('only public material');
+    await wrapper.get('[data-testid=report-verify-folder]').trigger('click');
     await settle();
-    expect(fake.callsTo('reports.generate')).toEqual([{ formats: ['pdf', 'html', 'json'] }]);
-    expect(wrapper.get('[data-testid=report-not-evaluated]').text()).toMatch(/^not evaluated \(role\)/);
-    expect(wrapper.find('[data-testid=report-metrics]').exists()).toBe(false);
-    expect(wrapper.text()).not.toContain('first report with a new key');
+    expect(fake.callsTo('reports.verify')).toEqual([{ source: 'folder' }]);
+    expect(wrapper.find('[data-testid=report-verification]').exists()).toBe(false);
+    expect(fake.callsTo('reports.generate')).toEqual([]);
   });
 
   it('keeps the empty state when the folder dialog is cancelled, and shows a failure as a banner', async () => {

@@ -30,49 +30,49 @@ describe('creating a key set', () => {
     expect((wrapper.get('[data-testid=preset-standard]').element as HTMLInputElement).checked).toBe(true);
   });
 
-  it('refuses a short passphrase, a mismatched confirmation and a missing role without calling the services', async () => {
+  it('refuses a short passphrase, a mismatched confirmation and a clinicians’ passphrase like the key holder’s, calling nothing', async () => {
     const { wrapper, fake } = await mountWith(sessionStatus());
+    // The key holder creates the key set: there is no role to choose.
+    expect(wrapper.find('[data-testid=role-researcher]').exists()).toBe(false);
     await wrapper.get('[data-testid=custody-passphrase]').setValue(true);
     await wrapper.get('[data-testid=passphrase]').setValue('short');
     await wrapper.get('form').trigger('submit');
     expect(wrapper.get('[data-testid=error-passphrase]').text()).toContain('at least 10 characters (5 so far)');
-    expect(wrapper.get('[data-testid=error-role]').text()).toContain('Choose the role');
     expect(wrapper.get('[data-testid=passphrase]').attributes('aria-invalid')).toBe('true');
 
     await wrapper.get('[data-testid=passphrase]').setValue('long enough phrase');
     await wrapper.get('[data-testid=passphrase-confirm]').setValue('long enough phrasE');
-    await wrapper.get('[data-testid=role-researcher]').setValue(true);
+    await wrapper.get('[data-testid=clinician-passphrase]').setValue('long enough phrase');
     expect(wrapper.find('[data-testid=error-passphrase]').exists()).toBe(false);
     expect(wrapper.get('[data-testid=error-confirm]').text()).toContain('differ');
-    expect(wrapper.find('[data-testid=error-role]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid=error-clinician]').text()).toContain('another passphrase than the key holder’s');
     expect(fake.callsTo('keys.create')).toEqual([]);
   });
 
-  it('sends preset, custody, passphrase and role once the form is valid', async () => {
+  it('sends preset, custody and both passphrases once the form is valid', async () => {
     const unlocked = sessionStatus({ keySet: keySetInfo(), unlocked: true, role: 'researcher' });
     const { wrapper, fake } = await mountWith(sessionStatus(), { 'keys.create': () => unlocked });
     await wrapper.get('[data-testid=preset-deep]').setValue(true);
     await wrapper.get('[data-testid=custody-passphrase]').setValue(true);
     await wrapper.get('[data-testid=passphrase]').setValue('correct horse battery');
     await wrapper.get('[data-testid=passphrase-confirm]').setValue('correct horse battery');
-    await wrapper.get('[data-testid=role-researcher]').setValue(true);
+    await wrapper.get('[data-testid=clinician-passphrase]').setValue('ward seven import key');
     await wrapper.get('form').trigger('submit');
     await settle();
     expect(fake.callsTo('keys.create')).toEqual([
-      { preset: 'deep', custody: 'passphrase', passphrase: 'correct horse battery', role: 'researcher' },
+      { preset: 'deep', custody: 'passphrase', passphrase: 'correct horse battery', clinicianPassphrase: 'ward seven import key' },
     ]);
     expect(useSessionStore().unlocked).toBe(true);
   });
 
   it('needs no passphrase with keychain custody', async () => {
-    const unlocked = sessionStatus({ keySet: keySetInfo(), unlocked: true, role: 'clinician' });
+    const unlocked = sessionStatus({ keySet: keySetInfo(), unlocked: true, role: 'researcher' });
     const { wrapper, fake } = await mountWith(sessionStatus(), { 'keys.create': () => unlocked });
     expect((wrapper.get('[data-testid=custody-keychain]').element as HTMLInputElement).checked).toBe(true);
     expect(wrapper.find('[data-testid=passphrase]').exists()).toBe(false);
-    await wrapper.get('[data-testid=role-clinician]').setValue(true);
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(fake.callsTo('keys.create')).toEqual([{ preset: 'standard', custody: 'keychain', role: 'clinician' }]);
+    expect(fake.callsTo('keys.create')).toEqual([{ preset: 'standard', custody: 'keychain' }]);
   });
 
   it('explains an unavailable keychain and preselects the passphrase', async () => {
@@ -85,6 +85,19 @@ describe('creating a key set', () => {
 });
 
 describe('unlocking', () => {
+  it('asks the clinician for the clinicians’ passphrase and the auditor for nothing', async () => {
+    const { wrapper, fake } = await mountWith(sessionStatus({ keySet: keySetInfo() }), {
+      'keys.unlock': (req) => sessionStatus({ keySet: keySetInfo(), unlocked: true, role: req.role }),
+    });
+    await wrapper.get('[data-testid=role-clinician]').setValue(true);
+    expect(wrapper.text()).toContain('The clinicians’ passphrase');
+    await wrapper.get('[data-testid=role-auditor]').setValue(true);
+    expect(wrapper.find('[data-testid=passphrase]').exists()).toBe(false);
+    await wrapper.get('form').trigger('submit');
+    await settle();
+    expect(fake.callsTo('keys.unlock')).toEqual([{ custody: 'passphrase', role: 'auditor' }]);
+  });
+
   it('asks only for the passphrase of a passphrase key set, and shows a wrong one as a banner', async () => {
     const { wrapper, fake } = await mountWith(sessionStatus({ keySet: keySetInfo() }), {
       'keys.unlock': () => {
@@ -97,14 +110,14 @@ describe('unlocking', () => {
     expect(wrapper.find('[data-testid=passphrase-confirm]').exists()).toBe(false);
     expect(wrapper.find('[data-testid=preset-standard]').exists()).toBe(false);
 
+    await wrapper.get('[data-testid=role-researcher]').setValue(true);
     await wrapper.get('form').trigger('submit');
     expect(wrapper.get('[data-testid=error-passphrase]').text()).toContain('Enter the passphrase');
 
     await wrapper.get('[data-testid=passphrase]').setValue('short');
-    await wrapper.get('[data-testid=role-auditor]').setValue(true);
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(fake.callsTo('keys.unlock')).toEqual([{ custody: 'passphrase', passphrase: 'short', role: 'auditor' }]);
+    expect(fake.callsTo('keys.unlock')).toEqual([{ custody: 'passphrase', passphrase: 'short', role: 'researcher' }]);
     expect(useSessionStore().unlocked).toBe(false);
     expect(useUiStore().banners).toMatchObject([{ kind: 'error', message: 'wrong passphrase for key set A1B2-C3D4-E5F6-0718' }]);
     expect((wrapper.get('[data-testid=passphrase]').element as HTMLInputElement).value).toBe('');
