@@ -63,8 +63,16 @@ export interface AuditDetails {
     | { what: 'predictions'; runId: number; rows: number }
     | { what: 'audit-log'; entries: number }
     | { what: 'kit'; keySet: string }
-    | { what: 'report-signing-key'; fingerprint: string };
+    | { what: 'report-signing-key'; fingerprint: string }
+    | { what: 'key-backup'; keySet: string };
+  /** A secret key put back from its backup, into the vault of the workspace's custody. */
+  'key-restore': { keySet: string; custody: string };
   bench: { benchIds: Ids; patients: Ids; preset: string };
+  /** A key rotation: its start, commit (what was re-encrypted), the old key's fate, or its abandonment. */
+  rotate:
+    | { phase: 'start' | 'abort'; from: string; to: string }
+    | { phase: 'commit'; from: string; to: string; ciphertexts: number; predictionBlocks: number; old: 'archive' | 'destroy' }
+    | { phase: 'old-key'; from: string; to: string; old: 'archive' | 'destroy' };
   policy: { minPatients: number; maxModelsPerBatch: number; epsilon: number | null; budget: number | null; previousMinPatients: number };
   report: {
     name: string;
@@ -94,6 +102,8 @@ const ACTIONS: Record<AuditAction, true> = {
   bench: true,
   report: true,
   policy: true,
+  rotate: true,
+  'key-restore': true,
 };
 
 export const AUDIT_ACTIONS = Object.keys(ACTIONS) as AuditAction[];

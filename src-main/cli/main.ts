@@ -12,7 +12,7 @@ import { type Caller, callerFor } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { importCsv, type ImportCsvOptions } from '../services/import.ts';
-import { createKeySet, grantClinicians, KeyHolder, loadRowKey, unlockIntegrity } from '../services/key-sets.ts';
+import { createKeySet, KeyHolder, loadRowKey, unlockIntegrity } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
 import { privacyStatus, tightenPolicy } from '../services/release-policy.ts';
@@ -20,13 +20,13 @@ import { selectBatches } from '../services/selection.ts';
 import { trainModel } from '../services/train.ts';
 import { listRuns } from '../store/predictions.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
-import { vaultFor } from '../vault/select.ts';
 import { type SecretKeyVault, VaultError } from '../vault/vault.ts';
 import { benchTable } from './bench-table.ts';
 import { federationCommand } from './federation.ts';
 import { printable } from './printable.ts';
-import { readPassphrase } from './prompt.ts';
 import { reportCommands } from './report.ts';
+import { CLINICIAN_ENV, cliniciansVault, keyHolderVault } from './credentials.ts';
+import { keysCommand } from './keys.ts';
 
 const USAGE = `homopai — encrypted logistic regression on hospital vitals (CKKS, Microsoft SEAL)
 
@@ -38,6 +38,13 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
                                                 (envelope encryption) or a passphrase vault (default); with
                                                 HOMOPAI_CLINICIAN_PASSPHRASE (or the keychain) also the
                                                 clinicians' credential; a workspace that has one is refused
+  keys list                                     every key set: active, being rotated to, or retired
+  keys rotate --old archive|destroy [--abort]   re-encrypt every batch and prediction under a new key set,
+                                                resumably (Ctrl-C, a crash: run it again); the old key set
+                                                stays in use until the commit, then its secret key is kept
+                                                unused or destroyed; --abort gives up a rotation in progress
+  keys backup --out FILE                        the secret key sealed under HOMOPAI_BACKUP_PASSPHRASE (0600)
+  keys restore FILE                             put the secret key back from its backup into the vault
   keys grant-clinicians                         seal the clinicians' credential (integrity key alone) under
                                                 HOMOPAI_CLINICIAN_PASSPHRASE or in the keychain
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
@@ -139,6 +146,8 @@ const OPTIONS = {
   budget: { type: 'string' },
   encrypted: { type: 'boolean' },
   epochs: { type: 'string' },
+  old: { type: 'string' },
+  abort: { type: 'boolean' },
   lr: { type: 'string' },
   nesterov: { type: 'boolean' },
 } as const;
@@ -233,24 +242,6 @@ function print(json: boolean, value: unknown, human: () => string): void {
 
 const pct = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const fixed = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(4));
-
-/** The env variable that gives the clinicians' passphrase to a script (never an argument, like the key holder's). */
-const CLINICIAN_ENV = 'HOMOPAI_CLINICIAN_PASSPHRASE';
-
-/** The vault that holds the active key set's secret key, by the custody chosen at init. */
-async function keyHolderVault(ws: Workspace, purpose: string, custody = ws.requireKeySet().custody): Promise<SecretKeyVault> {
-  return vaultFor(ws.dir, custody, custody === 'passphrase' ? await readPassphrase(purpose) : undefined);
-}
-
-/**
- * The clinicians' vault: the keychain, or the clinicians' passphrase when one is given (HOMOPAI_CLINICIAN_PASSPHRASE);
- * null when the workspace's custody is a passphrase and none was given.
- */
-function cliniciansVault(dir: string, custody: string): SecretKeyVault | null {
-  if (custody === 'keychain') return vaultFor(dir, 'keychain', undefined);
-  const passphrase = process.env[CLINICIAN_ENV];
-  return passphrase ? vaultFor(dir, 'passphrase', passphrase) : null;
-}
 
 async function main(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -506,21 +497,8 @@ async function main(argv: string[]): Promise<void> {
     case 'report-key':
     case 'verify':
       return reportCommands[command]({ values: v, positionals, json, openWs, vault, caller, print });
-    case 'keys': {
-      if (positionals[1] !== 'grant-clinicians') throw new UsageError('keys takes a subcommand: grant-clinicians');
-      using ws = openWs();
-      const keySet = ws.requireKeySet();
-      const clinicians =
-        keySet.custody === 'keychain' ? vaultFor(ws.dir, 'keychain', undefined) : vaultFor(ws.dir, 'passphrase', await readPassphrase("to seal the clinicians' credential", CLINICIAN_ENV));
-      const holder = await KeyHolder.unlock(ws, await vault(ws, "to derive the clinicians' credential"));
-      try {
-        await grantClinicians(caller(ws), holder, clinicians);
-      } finally {
-        holder.lock();
-      }
-      print(json, { granted: true, custody: clinicians.custody }, () => `clinicians' credential sealed (${clinicians.custody}): it opens the integrity key alone, to import, never to decrypt`);
-      return;
-    }
+    case 'keys':
+      return keysCommand({ values: v, positionals, json, openWs, caller, vault, onProgress, print });
     default:
       throw new UsageError(`unknown command "${command}" (see homopai --help)`);
   }

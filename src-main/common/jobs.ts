@@ -9,8 +9,9 @@ export interface JobHooks {
 }
 
 export class CancelledError extends Error {
-  constructor(what: string) {
-    super(`${what} was cancelled; nothing was stored`);
+  /** `outcome`: what the cancelled work leaves behind (nothing, unless it is resumable). */
+  constructor(what: string, outcome = 'nothing was stored') {
+    super(`${what} was cancelled; ${outcome}`);
     this.name = 'CancelledError';
   }
 }

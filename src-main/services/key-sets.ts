@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { KeySetInfo } from '../../src-preload/contract.ts';
 import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
-import { activeKeySet, insertKeySet, type KeySetRow } from '../store/keysets.ts';
+import { activeKeySet, insertKeySet, type KeySetRow, listKeySets } from '../store/keysets.ts';
+import { runningRotation } from '../store/rotation.ts';
 import type { Caller } from './caller.ts';
 import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
@@ -26,11 +27,17 @@ export function keySetInfo(k: KeySetRow): KeySetInfo {
   };
 }
 
+/** Every key set of the workspace, newest first, with where it stands: active, a rotation's target, or retired. */
+export function listKeySetInfos(ws: Workspace): (KeySetInfo & { state: 'active' | 'rotating' | 'retired' })[] {
+  const rotation = runningRotation(ws.db);
+  return listKeySets(ws.db).map((k) => ({ ...keySetInfo(k), state: k.active ? 'active' : k.fingerprint === rotation?.toKey ? 'rotating' : 'retired' }));
+}
+
 export class KeySetExistsError extends Error {
   constructor(existing: string) {
     super(
       `this workspace already has key set ${shortFingerprint(existing)}: a second one would orphan every batch encrypted ` +
-        'under it. Unlock the existing key set instead',
+        'under it. Unlock the existing key set, or move the data to a new one with homopai keys rotate',
     );
     this.name = 'KeySetExistsError';
   }

@@ -50,6 +50,17 @@ export function insertCiphertext(db: Db, mac: RowMac, c: StoredCiphertext, patie
   ).run(c.batchId, c.block, c.kind, c.columnName, c.slots, c.level, PROVENANCE, c.bytes, sha256, mac.tag('ciphertexts', fieldsOf(fields, patients), sha256));
 }
 
+/**
+ * Replaces a verified row's blob with its re-encryption under another key set (a rotation's commit), tagged with
+ * that key set's integrity key: the row keeps its place, column and patients, so its tag covers the same fields.
+ */
+export function replaceCiphertext(db: Db, mac: RowMac, id: number, level: number, bytes: Uint8Array): void {
+  const r = db.prepare('SELECT * FROM ciphertexts WHERE id = ?').get(id) as CiphertextRow;
+  const sha256 = sha256Hex(bytes);
+  const tag = mac.tag('ciphertexts', fieldsOf({ ...r, level }, blockDigest(db, r.batch_id, r.block)), sha256);
+  db.prepare('UPDATE ciphertexts SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE id = ?').run(level, bytes, sha256, tag, id);
+}
+
 /** Whether a stored blob still matches the SHA-256 recorded when it was written. */
 function checksumOk(row: { bytes: Uint8Array; sha256: string }): boolean {
   return sha256Hex(row.bytes) === row.sha256;

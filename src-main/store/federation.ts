@@ -97,6 +97,23 @@ export function insertCohortStats(db: Db, mac: RowMac, s: Omit<CohortStatsRow, '
   return id;
 }
 
+/** Moves the statistics computed under `from` to the key set `to` (a rotation's commit): verified, then re-tagged. */
+export function moveCohortStats(db: Db, oldMac: RowMac, newMac: RowMac, from: string, to: string): void {
+  const rows = db.prepare('SELECT * FROM cohort_stats WHERE key_fingerprint = ?').all(from) as {
+    id: number;
+    batch_ids: string;
+    json: string;
+    created_at: string;
+    mac: Buffer | null;
+  }[];
+  for (const r of rows) {
+    const problem = taggedRowProblem(oldMac, 'cohort_stats', statsFields({ id: r.id, keyFingerprint: from, batchIds: r.batch_ids, createdAt: r.created_at }), r.json, r.mac);
+    if (problem) throw new IntegrityError(`cohort statistics ${r.id} failed verification: ${problem}; compute them again`);
+    const tag = tagJsonRow(newMac, 'cohort_stats', statsFields({ id: r.id, keyFingerprint: to, batchIds: r.batch_ids, createdAt: r.created_at }), r.json);
+    db.prepare('UPDATE cohort_stats SET key_fingerprint = ?, mac = ? WHERE id = ?').run(to, tag, r.id);
+  }
+}
+
 /**
  * The latest statistics over exactly this set of batches (ids compared sorted), under this key set, verified:
  * they become the scaler of a model, so an edited row is refused, not used.

@@ -47,14 +47,17 @@ function fromRaw(r: RawKeySet): KeySetRow {
   };
 }
 
-/** Stores a key set's public material and makes it the workspace's active one. */
-export function insertKeySet(db: Db, k: Omit<KeySetRow, 'active'>): void {
+/**
+ * Stores a key set's public material and makes it the workspace's active one, or (a rotation's target, until
+ * it commits) stores it inactive.
+ */
+export function insertKeySet(db: Db, k: Omit<KeySetRow, 'active'>, active = true): void {
   db.transaction(() => {
-    db.prepare('UPDATE key_sets SET active = 0').run();
+    if (active) db.prepare('UPDATE key_sets SET active = 0').run();
     db.prepare(
       `INSERT INTO key_sets (fingerprint, preset, poly_modulus_degree, coeff_modulus_bits, scale_bits, public_key,
         relin_keys, galois_keys, galois_steps, custody, created_at, active)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       k.fingerprint,
       k.preset,
@@ -67,8 +70,25 @@ export function insertKeySet(db: Db, k: Omit<KeySetRow, 'active'>): void {
       JSON.stringify(k.galoisSteps),
       k.custody,
       k.createdAt,
+      active ? 1 : 0,
     );
   })();
+}
+
+/** A key set by fingerprint, active or not (a rotation's target before it commits). */
+export function keySetByFingerprint(db: Db, fingerprint: string): KeySetRow | null {
+  const r = db.prepare('SELECT * FROM key_sets WHERE fingerprint = ?').get(fingerprint) as RawKeySet | undefined;
+  return r ? fromRaw(r) : null;
+}
+
+/** Makes `fingerprint` the active key set (a rotation's commit). */
+export function activateKeySet(db: Db, fingerprint: string): void {
+  db.prepare('UPDATE key_sets SET active = (fingerprint = ?)').run(fingerprint);
+}
+
+/** Every key set the workspace has held, newest first: the active one, and those rotated away from. */
+export function listKeySets(db: Db): KeySetRow[] {
+  return (db.prepare('SELECT * FROM key_sets ORDER BY created_at DESC, rowid DESC').all() as RawKeySet[]).map(fromRaw);
 }
 
 export function activeKeySet(db: Db): KeySetRow | null {

@@ -170,4 +170,29 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX patients_by_id ON patients(hospital_id, patient_id);
   `,
+  // v8: key rotation (services/key-rotation.ts). A rotation re-encrypts every stored ciphertext under a new key
+  // set into rotation_blocks, block by block and resumably, while the old key set stays active; one transaction
+  // then swaps them in. Staged rows are tagged with the new key set's integrity key, so a staged blob edited in
+  // the file between a crash and the resume is refused rather than adopted.
+  `
+  CREATE TABLE rotations (
+    id INTEGER PRIMARY KEY,
+    from_key TEXT NOT NULL REFERENCES key_sets(fingerprint),
+    to_key TEXT NOT NULL REFERENCES key_sets(fingerprint),
+    started_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'committed', 'aborted')),
+    finished_at TEXT
+  );
+  CREATE TABLE rotation_blocks (
+    rotation_id INTEGER NOT NULL REFERENCES rotations(id),
+    source TEXT NOT NULL CHECK (source IN ('ciphertexts', 'prediction_blocks')),
+    source_key TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    mac BLOB NOT NULL,
+    PRIMARY KEY (rotation_id, source, source_key)
+  ) WITHOUT ROWID;
+  `,
 ];

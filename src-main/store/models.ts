@@ -22,6 +22,16 @@ function verified(mac: RowMac | null, r: ModelRow): string {
   return r.json;
 }
 
+/** Re-tags every model with another key set's integrity key (a rotation's commit), each verified first. */
+export function retagModels(db: Db, oldMac: RowMac, newMac: RowMac): number {
+  const rows = db.prepare('SELECT rowid, * FROM models').all() as ModelRow[];
+  for (const r of rows) {
+    const json = verified(oldMac, r);
+    db.prepare('UPDATE models SET mac = ? WHERE rowid = ?').run(tagJsonRow(newMac, 'models', fieldsOf(r), json), r.rowid);
+  }
+  return rows.length;
+}
+
 /** A model's JSON, verified against its tag when a key is given; null when there is no such model. */
 export function getModelJson(db: Db, mac: RowMac | null, id: string): string | null {
   const r = db.prepare('SELECT rowid, * FROM models WHERE id = ?').get(id) as ModelRow | undefined;

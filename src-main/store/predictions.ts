@@ -97,22 +97,60 @@ export function insertPredictionBlock(
   ).run(b.runId, b.batchId, b.block, b.slots, b.level, PROVENANCE, b.bytes, sha256, mac.tag('prediction_blocks', fieldsOf(b, patients), sha256));
 }
 
+/** Replaces a prediction vector with its re-encryption under another key set (a rotation's commit), re-tagged. */
+export function replacePredictionBlock(db: Db, mac: RowMac, b: { runId: number; batchId: number; block: number }, level: number, bytes: Uint8Array): void {
+  const { slots } = db.prepare('SELECT slots FROM prediction_blocks WHERE run_id = ? AND batch_id = ? AND block = ?').get(b.runId, b.batchId, b.block) as { slots: number };
+  const sha256 = sha256Hex(bytes);
+  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, patientsDigest(patientsOfBlock(db, b.batchId, b.block))), sha256);
+  db.prepare('UPDATE prediction_blocks SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE run_id = ? AND batch_id = ? AND block = ?').run(
+    level,
+    bytes,
+    sha256,
+    tag,
+    b.runId,
+    b.batchId,
+    b.block,
+  );
+}
+
+/** Moves every run made under `from` to the key set `to` (a rotation's commit): each verified, then re-tagged. */
+export function moveRuns(db: Db, oldMac: RowMac, newMac: RowMac, from: string, to: string): number {
+  const rows = db.prepare('SELECT * FROM prediction_runs WHERE key_fingerprint = ?').all(from) as RunRow[];
+  for (const r of rows) {
+    const run = { ...fromRow(oldMac, r), keyFingerprint: to };
+    const tag = newMac.tag('prediction_runs', runFields({ ...run, batchIds: r.batch_ids }), run.modelSha256);
+    db.prepare('UPDATE prediction_runs SET key_fingerprint = ?, mac = ? WHERE id = ?').run(to, tag, r.id);
+  }
+  return rows.length;
+}
+
+type BlockRow = { batch_id: number; block: number; slots: number; level: number; bytes: Buffer; sha256: string; mac: Buffer | null };
+
+/** A prediction vector verified against its tag, with the patients it belongs to. */
+function verifiedBlock(db: Db, mac: RowMac, runId: number, r: BlockRow): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] } {
+  const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
+  const patients = patientsOfBlock(db, r.batch_id, r.block);
+  const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patientsDigest(patients)), r);
+  if (problem) {
+    throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
+  }
+  return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients };
+}
+
+const BLOCK_COLUMNS = 'batch_id, block, slots, level, bytes, sha256, mac';
+
 /** A run's encrypted prediction vectors in order, each verified before use with the patients it belongs to. */
 export function predictionBlocks(
   db: Db,
   mac: RowMac,
   runId: number,
 ): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] }[] {
-  const rows = db
-    .prepare('SELECT batch_id, block, slots, level, bytes, sha256, mac FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block')
-    .all(runId) as { batch_id: number; block: number; slots: number; level: number; bytes: Buffer; sha256: string; mac: Buffer | null }[];
-  return rows.map((r) => {
-    const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
-    const patients = patientsOfBlock(db, r.batch_id, r.block);
-    const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patientsDigest(patients)), r);
-    if (problem) {
-      throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
-    }
-    return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients };
-  });
+  const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block`).all(runId) as BlockRow[];
+  return rows.map((r) => verifiedBlock(db, mac, runId, r));
+}
+
+/** One prediction vector, verified. */
+export function predictionBlock(db: Db, mac: RowMac, k: { runId: number; batchId: number; block: number }): { slots: number; bytes: Uint8Array } {
+  const r = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM prediction_blocks WHERE run_id = ? AND batch_id = ? AND block = ?`).get(k.runId, k.batchId, k.block) as BlockRow;
+  return verifiedBlock(db, mac, k.runId, r);
 }

@@ -3,7 +3,6 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { keychainError, KeytarLoadError, withTimeout } from './keychain-errors.ts';
-import { openWithPassphrase, sealWithPassphrase } from './passphrase.ts';
 import { open, seal, SealedBoxSchema } from './sealed-box.ts';
 import { type SecretKeyVault, VaultError } from './vault.ts';
 
@@ -153,39 +152,22 @@ export class KeychainVault implements SecretKeyVault {
     return secretKey;
   }
 
-  /** The secret key sealed under `passphrase`, in the passphrase vault's file format: keep it off this machine. */
-  async exportBackup(fingerprint: string, passphrase: string): Promise<Uint8Array> {
-    const secretKey = await this.load(fingerprint);
-    try {
-      return new TextEncoder().encode(await sealWithPassphrase(fingerprint, secretKey, passphrase));
-    } finally {
-      secretKey.fill(0);
-    }
+  async destroy(fingerprint: string): Promise<void> {
+    checkFingerprint(fingerprint);
+    // The keychain entry first: without its wrapping key the file left behind by a failure opens nothing.
+    await call(() => this.keychain.deletePassword(KEYCHAIN_SERVICE, fingerprint));
+    await rm(wrappedKeyPath(this.dir, fingerprint), { force: true });
   }
 
   /**
-   * Puts a backup's secret key back under keychain custody in `dir`, replacing a wrapped-key file there (the
-   * usual reason to restore is that it no longer opens). A valid wrapping key already in the keychain is
-   * reused rather than replaced, so other workspaces holding this key set keep working.
+   * Replaces the wrapped-key file. A valid wrapping key already in the keychain is reused rather than replaced,
+   * so other workspaces holding this key set keep working.
    */
-  static async restoreBackup(
-    dir: string,
-    fingerprint: string,
-    backup: Uint8Array,
-    passphrase: string,
-    keychain: KeychainBackend = keytarBackend,
-  ): Promise<KeychainVault> {
+  async replace(fingerprint: string, secretKey: Uint8Array): Promise<void> {
     checkFingerprint(fingerprint);
-    const secretKey = await openWithPassphrase(new TextDecoder().decode(backup), fingerprint, passphrase, 'the key backup');
-    try {
-      const vault = new KeychainVault(dir, keychain);
-      const stored = await call(() => keychain.getPassword(KEYCHAIN_SERVICE, fingerprint));
-      const existing = stored === null ? null : decodeWrappingKey(stored);
-      await vault.writeWrapped(fingerprint, secretKey, existing ?? randomBytes(32), existing ? 'keep' : 'replace');
-      return vault;
-    } finally {
-      secretKey.fill(0);
-    }
+    const stored = await call(() => this.keychain.getPassword(KEYCHAIN_SERVICE, fingerprint));
+    const existing = stored === null ? null : decodeWrappingKey(stored);
+    await this.writeWrapped(fingerprint, secretKey, existing ?? randomBytes(32), existing ? 'keep' : 'replace');
   }
 
   /**

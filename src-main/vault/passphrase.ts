@@ -1,5 +1,5 @@
 import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, rename, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { open, seal, SealedBoxSchema } from './sealed-box.ts';
@@ -121,5 +121,20 @@ export class PassphraseVault implements SecretKeyVault {
       throw new VaultError('missing', `no passphrase vault for key set ${fingerprint.slice(0, 16)} at ${path}`);
     }
     return openWithPassphrase(text, fingerprint, this.passphrase, `vault file ${path}`);
+  }
+
+  /** store already replaces the file whole (write, then rename). */
+  replace(fingerprint: string, secretKey: Uint8Array): Promise<void> {
+    return this.store(fingerprint, secretKey);
+  }
+
+  async destroy(fingerprint: string): Promise<void> {
+    const path = passphraseVaultPath(this.dir, fingerprint);
+    // Overwritten before it is unlinked: not a guarantee on a journaling or copy-on-write disk, but the file only
+    // ever held the key sealed under the passphrase, so what might linger is still encrypted.
+    const size = await stat(path).then((s) => s.size, () => null);
+    if (size === null) return;
+    await writeFile(path, randomBytes(size));
+    await rm(path);
   }
 }

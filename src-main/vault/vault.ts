@@ -5,6 +5,13 @@ export interface SecretKeyVault {
   store(fingerprint: string, secretKey: Uint8Array): Promise<void>;
   /** Returns the secret key, or throws VaultError with a message that says what to do next. */
   load(fingerprint: string): Promise<Uint8Array>;
+  /**
+   * Removes what this vault holds for `fingerprint` (a key rotated away from, by the key holder's choice). Gone
+   * from this machine; a key backup made earlier still opens it, which is why the log records the destruction.
+   */
+  destroy(fingerprint: string): Promise<void>;
+  /** Puts a secret key back (from a key backup), replacing what the vault held for it, which no longer opened. */
+  replace(fingerprint: string, secretKey: Uint8Array): Promise<void>;
 }
 
 export class VaultError extends Error {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYCHAIN_SERVICE, keychainAvailable, keytarBackend, KeychainVault, wrappedKeyPath } from '../../src-main/vault/keychain.ts';
 import { PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
+import { exportKeyBackup, restoreKeyBackup } from '../../src-main/vault/backup.ts';
 import { vaultError } from '../helpers/vault.ts';
 
 /*
@@ -84,15 +85,15 @@ describeKeychain('KeychainVault with the real OS keychain', () => {
     const fp = newFingerprint();
     const vault = new KeychainVault(dir);
     await vault.store(fp, secretKey);
-    const backup = await vault.exportBackup(fp, passphrase);
+    const backup = await exportKeyBackup(vault, fp, passphrase);
     expect(await keytarBackend.deletePassword(KEYCHAIN_SERVICE, fp)).toBe(true);
     const e = await vaultError(vault.load(fp));
     expect(e.code).toBe('missing');
     expect(e.message).toBe(
       `the wrapping key for key set ${fp.slice(0, 16)} is not in the OS keychain; restore it from your encrypted key backup`,
     );
-    const restored = await KeychainVault.restoreBackup(dir, fp, backup, passphrase);
-    expect(Buffer.from(await restored.load(fp)).equals(secretKey)).toBe(true);
+    await restoreKeyBackup(vault, fp, backup, passphrase);
+    expect(Buffer.from(await vault.load(fp)).equals(secretKey)).toBe(true);
   });
 
   it("one flipped byte of the wrapped file -> 'tampered'", async () => {
@@ -133,11 +134,12 @@ describeKeychain('KeychainVault with the real OS keychain', () => {
     const fp = newFingerprint();
     const vault = new KeychainVault(dir);
     await vault.store(fp, secretKey);
-    const backup = await vault.exportBackup(fp, passphrase);
+    const backup = await exportKeyBackup(vault, fp, passphrase);
     expect(Buffer.from(backup).includes(secretKey.subarray(0, 64))).toBe(false);
 
     const fresh = newDir();
-    const restored = await KeychainVault.restoreBackup(fresh, fp, backup, passphrase);
+    const restored = new KeychainVault(fresh);
+    await restoreKeyBackup(restored, fp, backup, passphrase);
     expect(Buffer.from(await restored.load(fp)).equals(secretKey)).toBe(true);
     // The keychain entry is shared per key set, and restore reused it: the original workspace still opens.
     expect(Buffer.from(await vault.load(fp)).equals(secretKey)).toBe(true);
@@ -151,9 +153,9 @@ describeKeychain('KeychainVault with the real OS keychain', () => {
     const fp = newFingerprint();
     const vault = new KeychainVault(newDir());
     await vault.store(fp, secretKey);
-    const backup = await vault.exportBackup(fp, passphrase);
+    const backup = await exportKeyBackup(vault, fp, passphrase);
     const fresh = newDir();
-    const e = await vaultError(KeychainVault.restoreBackup(fresh, fp, backup, 'not the backup passphrase'));
+    const e = await vaultError(restoreKeyBackup(new KeychainVault(fresh), fp, backup, 'not the backup passphrase'));
     expect(e.code).toBe('wrong-passphrase');
     expect((await vaultError(new KeychainVault(fresh).load(fp))).code).toBe('missing');
   });

@@ -24,6 +24,8 @@ function memoryVault(): SecretKeyVault & { stored: Map<string, Uint8Array> } {
       if (!s) throw new VaultError('missing', `nothing stored under ${id}`);
       return Uint8Array.from(s);
     },
+    destroy: async (id) => void stored.delete(id),
+    replace: async (id, secret) => void stored.set(id, Uint8Array.from(secret)),
   };
 }
 
