@@ -82,7 +82,9 @@ export const FeatureInfo = z.object({
   range: z.tuple([z.number(), z.number()]).optional(),
   /** For the import preview: what the column was recognised as, the unit the file holds it in and how that was settled, the conversion. */
   recognisedAs: z.string().optional(),
-  sourceUnit: z.object({ label: z.string(), from: z.enum(['header', 'option', 'values', 'only unit', 'assumed']) }).optional(),
+  sourceUnit: z.object({ id: z.string(), label: z.string(), from: z.enum(['header', 'option', 'values', 'only unit', 'assumed', 'needed']) }).optional(),
+  /** The units the quantity can be stated in, when more than one: what the preview's unit picker offers. */
+  unitChoices: z.array(z.object({ id: z.string(), label: z.string() })).optional(),
   conversion: z.string().optional(),
 });
 

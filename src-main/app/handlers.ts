@@ -193,7 +193,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     },
 
     'import.preview': async (req) => {
-      const plan = await planColumns(session.requirePicked(req.path), req.options ?? {});
+      // A column whose unit only the user can settle is shown as needing one, for the unit picker; the import refuses it.
+      const plan = await planColumns(session.requirePicked(req.path), { ...req.options, unitsUndecided: 'show' });
       return {
         file: basename(req.path),
         schema: plan.schema,

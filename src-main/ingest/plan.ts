@@ -385,6 +385,7 @@ function unitOf(column: Column, quantity: Quantity, options: IngestOptions, deci
   // No sampled value fits any unit (or none is a number): every row will be an error whatever the unit, so the
   // canonical one is assumed for the messages, and said so.
   if ('none' in settled) return { unit: rule.units[0]!, from: 'assumed' };
+  if (options.unitsUndecided === 'show') return { unit: rule.units[0]!, from: 'needed' };
   const ranges = rule.units.map((u) => `${formatRange(u.range, u.label)} (${u.id})`).join(' or ');
   const why = `has values that could be ${settled.ambiguous.map((u) => u.label).join(' or ')} (${ranges}), or mixes them`;
   throw planError(file, column.name, `${quantity}: the header names no unit and the column ${why}; state it with --unit "${column.name}=${rule.units[0]!.id}" (one of ${choices})`);
@@ -455,14 +456,22 @@ class FeatureBuilder {
         unit: rule.unit,
         range,
         recognisedAs: quantity,
-        sourceUnit: { label: unit.label, from: source.from },
+        sourceUnit: { id: unit.id, label: unit.label, from: source.from },
+        ...(rule.units.length > 1 ? { unitChoices: rule.units.map((u) => ({ id: u.id, label: u.label })) } : {}),
         ...(converted ? { conversion: `${unit.label} → ${rule.unit}` } : {}),
       },
       column,
     );
     if (quantity === 'systolic_bp') this.systolicSlots.push({ slot, column: column.name });
     if (quantity === 'diastolic_bp') this.diastolicSlots.push({ slot, column: column.name });
-    const how = { header: 'by its header', option: 'as stated', values: 'by its values', 'only unit': 'its only unit', assumed: 'assumed: no sampled value fits a unit' }[source.from];
+    const how = {
+      header: 'by its header',
+      option: 'as stated',
+      values: 'by its values',
+      'only unit': 'its only unit',
+      assumed: 'assumed: no sampled value fits a unit',
+      needed: 'undecided: its values fit more than one unit, choose it',
+    }[source.from];
     this.notes.push(
       `"${column.name}": ${quantity} in ${unit.label} (${how})${converted ? `, converted to ${rule.unit}` : ''}; ` +
         `must lie in ${formatRange(unit.range, unit.label)}, values outside are errors, never clipped`,
@@ -491,7 +500,7 @@ class FeatureBuilder {
       unit: unit.label,
       range: [unit.range[0], unit.range[1]],
       recognisedAs: quantity,
-      sourceUnit: { label: unit.label, from: 'only unit' },
+      sourceUnit: { id: unit.id, label: unit.label, from: 'only unit' },
     });
     const systolic = this.addSpec(spec(systolicName, 'systolic_bp', high), column);
     const diastolic = this.addSpec(spec(diastolicName, 'diastolic_bp', low), column);

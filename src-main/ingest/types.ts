@@ -1,6 +1,11 @@
 export type Delimiter = ',' | ';' | '\t';
 
 export interface IngestOptions {
+  /**
+   * For the preview only: a column whose unit cannot be settled is shown as needing one (sourceUnit.from 'needed')
+   * so the user can pick it, rather than refused; an import never sets it, so it still refuses such a column.
+   */
+  unitsUndecided?: 'show';
   /** auto: every known quantity recognised on its own; vitals: the same, requiring the core vital signs; generic: every column as given. */
   schema?: 'auto' | 'vitals' | 'generic';
   /** The unit of a column whose header does not say it (--unit BodyTemp=F), by column name. */
@@ -29,8 +34,13 @@ export interface FeatureSpec {
   range?: [number, number];
   /** The quantity the column was recognised as; absent for a column taken as given. */
   recognisedAs?: string;
-  /** The unit the file holds it in, and how that was settled: header, option (--unit), values, the only unit, or assumed. */
-  sourceUnit?: { label: string; from: 'header' | 'option' | 'values' | 'only unit' | 'assumed' };
+  /**
+   * The unit the file holds it in, and how that was settled: header, option (--unit), values, the only unit,
+   * assumed (no sampled value fits any unit), or needed (the preview of a column only the user can settle).
+   */
+  sourceUnit?: { id: string; label: string; from: 'header' | 'option' | 'values' | 'only unit' | 'assumed' | 'needed' };
+  /** The units a recognised quantity can be stated in, when it has more than one: what a unit picker offers. */
+  unitChoices?: { id: string; label: string }[];
   /** "°F → °C" when values are converted. */
   conversion?: string;
 }

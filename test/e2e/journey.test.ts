@@ -288,6 +288,37 @@ describe('HomoPAI in Chromium', () => {
       await go('patients');
       await page.getByTestId('batch-row').waitFor();
       await expect(page.getByTestId('batch-row').count()).resolves.toBe(1);
+
+      // A ward export whose Weight column could be kg or lb, with one unreadable SpO2: the clinician picks the unit in
+      // the preview and imports the valid rows, the other one reported.
+      const ward = join(tmp, 'ward-weights.csv');
+      writeFileSync(
+        ward,
+        [
+          'patient_id,temperature_c,systolic_bp,diastolic_bp,respiratory_rate,spo2,Weight',
+          'W-01,36.7,118,76,14,98,71',
+          'W-02,37.1,131,84,16,97,88',
+          'W-03,36.4,109,68,13,n.a.,64',
+          'W-04,38.2,92,54,28,89,79',
+          'W-05,36.9,142,88,17,96,83',
+          'W-06,37.0,125,80,15,99,69',
+          '',
+        ].join('\n'),
+      );
+      await go('import');
+      picked = ward;
+      await page.getByTestId('import-hospital').fill('H-EAST');
+      await page.getByTestId('choose-csv').click();
+      await page.getByTestId('units-needed').waitFor();
+      await shot('10b-import-unit-needed');
+      expect(await page.getByTestId('run-import').isDisabled()).toBe(true);
+      await page.getByTestId('unit-Weight').selectOption('lb');
+      await page.getByTestId('unit-how').filter({ hasText: 'as you chose' }).waitFor();
+      await page.getByTestId('import-invalid').selectOption('skip');
+      await page.getByTestId('run-import').click();
+      await page.getByTestId('import-skipped').filter({ hasText: '1' }).waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('import-rows').innerText()).resolves.toBe('5');
+      await shot('10c-import-skipped');
       expect(pageErrors).toEqual([]);
     },
     300_000,

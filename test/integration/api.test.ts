@@ -358,6 +358,53 @@ describe('the API facade over real services', () => {
   });
 });
 
+describe('a clinician’s messy file through the API', () => {
+  it('shows an undecided unit as needed, refuses to import it, imports once it is chosen, and skips invalid rows on request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homopai-api-units-'));
+    const csv = join(dir, 'ward.csv');
+    const [header, ...rows] = readFileSync(SAMPLE, 'utf8').trim().split('\n');
+    // Weights of 60-90 are plausible in kg and in lb alike: only the clinician knows which.
+    const body = rows.map((r, i) => `${r},${60 + i}`);
+    body[4] = body[4]!.replace(/,(\d+)$/, ',n.a.');
+    writeFileSync(csv, `${header},Weight\n${body.join('\n')}\n`);
+    const api = createApi({ workspaceDir: join(dir, 'ws'), pickCsv: async () => csv, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null, emit: () => undefined });
+    const ok = async <C extends Channel>(channel: C, req: Req<C>): Promise<Res<C>> => {
+      const e = await api.invoke(channel, req);
+      if (!e.ok) throw new Error(`${channel}: ${e.error.message}`);
+      return e.value as Res<C>;
+    };
+    try {
+      await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, clinicianPassphrase: CLINICIANS });
+      await ok('keys.lock', {});
+      await ok('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'clinician' });
+      await ok('files.pickCsv', {});
+
+      const preview = await ok('import.preview', { path: csv });
+      const weight = preview.features.find((f) => f.source === 'Weight');
+      expect(weight).toMatchObject({ recognisedAs: 'weight', sourceUnit: { from: 'needed' }, unitChoices: [{ id: 'kg' }, { id: 'lb' }] });
+      expect(preview.features.find((f) => f.source === 'temperature_c')).toMatchObject({ sourceUnit: { id: 'C', from: 'header' }, range: [25, 45] });
+
+      const undecided = await ok('import.run', { jobId: 'undecided', path: csv });
+      expect(undecided.ok).toBe(false);
+      if (undecided.ok) return;
+      expect(undecided.issues[0]).toMatchObject({ column: 'Weight', message: expect.stringMatching(/header names no unit.*--unit "Weight=kg"/) });
+
+      const options = { units: { Weight: 'lb' }, invalid: 'skip' as const };
+      expect((await ok('import.preview', { path: csv, options })).features.find((f) => f.source === 'Weight')).toMatchObject({
+        sourceUnit: { id: 'lb', from: 'option' },
+        conversion: 'lb → kg',
+      });
+      const done = await ok('import.run', { jobId: 'decided', path: csv, options });
+      if (!done.ok) throw new Error('not imported');
+      expect(done.result).toMatchObject({ rows: 18, rejected: { rows: 1, issues: [{ row: 6, column: 'Weight' }] } });
+      expect(readFileSync(done.result.rejected.report!, 'utf8')).toMatch(/row 6.*Weight/);
+    } finally {
+      api.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('keychain custody through the API', () => {
   // Needs a Secret Service: run under scripts/with-keyring.sh; skipped where there is none.
   it('creates, locks and unlocks a key set held by the OS keychain', async (ctx) => {

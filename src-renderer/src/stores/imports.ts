@@ -10,12 +10,22 @@ export interface ImportForm {
   label: string;
   positive: string;
   missing: 'reject' | 'drop';
+  invalid: 'reject' | 'skip';
+  /** With invalid rows skipped: also write the rejected rows themselves (0600) beside the file. */
+  rejectsCsv: boolean;
+  duplicates: 'reject' | 'skip' | 'allow';
+  /** Units the user picked in the preview, by source column. */
+  units: Record<string, string>;
 }
 
 /** Blank fields mean "let the importer detect it", so they are left out rather than sent as empty strings. */
 export function importOptions(form: Partial<ImportForm>): ImportOptions {
   const options: ImportOptions = {};
   if (form.missing) options.missing = form.missing;
+  if (form.invalid) options.invalid = form.invalid;
+  if (form.invalid === 'skip' && form.rejectsCsv) options.rejectsCsv = true;
+  if (form.duplicates) options.duplicates = form.duplicates;
+  if (form.units && Object.keys(form.units).length > 0) options.units = { ...form.units };
   if (form.hospital?.trim()) options.hospital = form.hospital.trim();
   if (form.label?.trim()) options.label = form.label.trim();
   if (form.positive?.trim()) options.positive = form.positive.trim();
@@ -25,12 +35,20 @@ export function importOptions(form: Partial<ImportForm>): ImportOptions {
 export const useImportsStore = defineStore('imports', () => {
   const ui = useUiStore();
   const path = ref<string | null>(null);
-  const form = reactive<ImportForm>({ hospital: '', label: '', positive: '', missing: 'reject' });
+  const form = reactive<ImportForm>({ hospital: '', label: '', positive: '', missing: 'reject', invalid: 'reject', rejectsCsv: false, duplicates: 'reject', units: {} });
   const preview = ref<ImportPreview | null>(null);
   const previewing = ref(false);
   const job = createJobState();
   const outcome = ref<ImportOutcome | null>(null);
   const running = computed(() => job.id !== null);
+  /** Source columns whose unit only the user can settle: the import is refused until each is picked. */
+  const unitsNeeded = computed(() => (preview.value?.features ?? []).filter((f) => f.sourceUnit?.from === 'needed').map((f) => f.source ?? f.name));
+
+  /** Picks the unit of a source column and checks the file again with it. */
+  async function setUnit(column: string, unit: string): Promise<void> {
+    form.units = { ...form.units, [column]: unit };
+    await loadPreview();
+  }
 
   async function pick(): Promise<void> {
     try {
@@ -38,6 +56,8 @@ export const useImportsStore = defineStore('imports', () => {
       if (chosen === null) return;
       path.value = chosen;
       outcome.value = null;
+      // Units picked for another file's columns do not carry over.
+      form.units = {};
       await loadPreview();
     } catch (e) {
       ui.report(e, 'Could not open the file');
@@ -78,5 +98,5 @@ export const useImportsStore = defineStore('imports', () => {
     outcome.value = null;
   }
 
-  return { path, form, preview, previewing, job, outcome, running, pick, loadPreview, run, cancel, clear };
+  return { path, form, preview, previewing, job, outcome, running, unitsNeeded, pick, loadPreview, setUnit, run, cancel, clear };
 });

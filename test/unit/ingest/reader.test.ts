@@ -101,7 +101,8 @@ describe('temperature units', () => {
       unit: '°C',
       range: [25, 45],
       recognisedAs: 'temperature',
-      sourceUnit: { label: '°F', from: 'header' },
+      sourceUnit: { id: 'F', label: '°F', from: 'header' },
+      unitChoices: [{ id: 'C', label: '°C' }, { id: 'F', label: '°F' }],
       conversion: '°F → °C',
     });
   });
@@ -109,7 +110,7 @@ describe('temperature units', () => {
   it('°F by the column’s values when the header names no unit; a column mixing °C and °F asks for the unit', async () => {
     const { data, plan } = await readAll(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '100.4,120,80,14,98']));
     expect(Array.from(data.values[0] ?? []).map((t) => Number(t.toFixed(9)))).toEqual([37, 38]);
-    expect(plan.features[0]?.sourceUnit).toEqual({ label: '°F', from: 'values' });
+    expect(plan.features[0]?.sourceUnit).toEqual({ id: 'F', label: '°F', from: 'values' });
     const mixed = await validationError(csv(['Temperature,SBP,DBP,RR,SpO2', '98.6,120,80,14,98', '37.2,120,80,14,98']));
     expect(mixed.issues[0]?.message).toMatch(/column "Temperature": temperature: the header names no unit and the column has values that could be °C or °F .*state it with --unit "Temperature=C"/);
     // Stated, the unit settles it: the °F reading is then an error at its row, never converted by guess.
@@ -378,8 +379,8 @@ describe('plan decisions', () => {
     expect(plan.label).toEqual({ source: 'Outcome', positive: null });
     expect(plan.features).toEqual([
       { name: 'Age', source: 'Age', unit: '' },
-      { name: 'temperature', source: 'BodyTemp', unit: '°C', range: [25, 45], recognisedAs: 'temperature', sourceUnit: { label: '°F', from: 'values' }, conversion: '°F → °C' },
-      { name: 'glucose', source: 'Glucose (mg/dL)', unit: 'mmol/L', range: [18 / 18.016, 1080 / 18.016], recognisedAs: 'glucose', sourceUnit: { label: 'mg/dL', from: 'header' }, conversion: 'mg/dL → mmol/L' },
+      { name: 'temperature', source: 'BodyTemp', unit: '°C', range: [25, 45], recognisedAs: 'temperature', sourceUnit: { id: 'F', label: '°F', from: 'values' }, unitChoices: [{ id: 'C', label: '°C' }, { id: 'F', label: '°F' }], conversion: '°F → °C' },
+      { name: 'glucose', source: 'Glucose (mg/dL)', unit: 'mmol/L', range: [18 / 18.016, 1080 / 18.016], recognisedAs: 'glucose', sourceUnit: { id: 'mg/dL', label: 'mg/dL', from: 'header' }, unitChoices: [{ id: 'mmol/L', label: 'mmol/L' }, { id: 'mg/dL', label: 'mg/dL' }], conversion: 'mg/dL → mmol/L' },
     ]);
     expect(plan.notes).toContain('"Ward": not numeric in the sample; not used as a feature');
     const { data } = await readAll(path, { missing: 'drop' });

@@ -2,7 +2,7 @@
 import { enableAutoUnmount, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Res } from '../../../src-preload/contract.ts';
+import type { Req, Res } from '../../../src-preload/contract.ts';
 import { useImportsStore } from '../../../src-renderer/src/stores/imports.ts';
 import ImportView from '../../../src-renderer/src/views/ImportView.vue';
 import { installFakeHomopai, keySetInfo, sessionStatus, settle, type FakeHandlers } from './fake-homopai.ts';
@@ -14,8 +14,21 @@ const PREVIEW: Res<'import.preview'> = {
   schema: 'vitals',
   delimiter: ';',
   features: [
-    { name: 'temperature', unit: '°C', source: 'Temp (F)' },
-    { name: 'spo2', unit: '%', source: 'SpO2' },
+    {
+      name: 'temperature',
+      unit: '°C',
+      source: 'Temp (F)',
+      range: [25, 45],
+      recognisedAs: 'temperature',
+      sourceUnit: { id: 'F', label: '°F', from: 'header' },
+      unitChoices: [
+        { id: 'C', label: '°C' },
+        { id: 'F', label: '°F' },
+      ],
+      conversion: '°F → °C',
+    },
+    { name: 'spo2', unit: '%', source: 'SpO2', range: [50, 100], recognisedAs: 'spo2', sourceUnit: { id: '%', label: '%', from: 'only unit' } },
+    { name: 'Age', unit: '', source: 'Age' },
   ],
   label: { source: 'outcome', positive: 'yes' },
   hospitalColumn: null,
@@ -63,17 +76,92 @@ describe('import view', () => {
     const { wrapper, fake } = await mountImport({});
     expect(wrapper.get('[data-testid=chosen-file]').text()).toContain('ward-7.csv');
     expect(wrapper.get('[data-testid=preview-schema]').text()).toBe('vitals');
-    expect(wrapper.findAll('[data-testid=preview-feature]').map((r) => r.text())).toEqual(['temperature°CTemp (F)', 'spo2%SpO2']);
+    const rows = wrapper.findAll('[data-testid=preview-feature]').map((r) => r.findAll('td').map((td) => td.text()));
+    expect(rows).toEqual([
+      ['Temp (F)', 'temperature', 'Unit of Temp (F)°C°Ffrom the header', '°F → °C', '25 – 45 °C'],
+      ['SpO2', 'spo2', '%', '%, as is', '50 – 100 %'],
+      ['Age', 'taken as given', '—', 'as is', 'none'],
+    ]);
     expect(wrapper.text()).toContain('temperature converted from °F');
 
     await wrapper.get('[data-testid=import-hospital]').setValue('  St. Mary  ');
     await wrapper.get('[data-testid=import-missing]').setValue('drop');
     await wrapper.get('[data-testid=refresh-preview]').trigger('click');
     await settle();
+    const defaults = { invalid: 'reject', duplicates: 'reject' };
     expect(fake.callsTo('import.preview')).toEqual([
-      { path: PATH, options: { missing: 'reject' } },
-      { path: PATH, options: { missing: 'drop', hospital: 'St. Mary' } },
+      { path: PATH, options: { missing: 'reject', ...defaults } },
+      { path: PATH, options: { missing: 'drop', ...defaults, hospital: 'St. Mary' } },
     ]);
+  });
+
+  it('asks for the unit of a column only the user can settle, and imports only once it is chosen', async () => {
+    const weight = (from: 'needed' | 'option') => ({
+      name: 'weight',
+      unit: 'kg',
+      source: 'Weight',
+      range: [0.3, 650] as [number, number],
+      recognisedAs: 'weight',
+      sourceUnit: from === 'needed' ? { id: 'kg', label: 'kg', from } : { id: 'lb', label: 'lb', from },
+      unitChoices: [
+        { id: 'kg', label: 'kg' },
+        { id: 'lb', label: 'lb' },
+      ],
+      ...(from === 'option' ? { conversion: 'lb → kg' } : {}),
+    });
+    const { wrapper, fake } = await mountImport({
+      'import.preview': (req) => ({ ...PREVIEW, features: [weight(req.options?.units?.['Weight'] ? 'option' : 'needed')] }),
+    });
+    expect(wrapper.get('[data-testid=units-needed]').text()).toContain('Choose the unit of Weight');
+    expect(wrapper.get('[data-testid=run-import]').attributes('disabled')).toBeDefined();
+    expect(wrapper.get('[data-testid=unit-Weight]').attributes('aria-invalid')).toBe('true');
+
+    await wrapper.get('[data-testid=unit-Weight]').setValue('lb');
+    await settle();
+    expect((fake.callsTo('import.preview').at(-1) as Req<'import.preview'>).options?.units).toEqual({ Weight: 'lb' });
+    expect(wrapper.find('[data-testid=units-needed]').exists()).toBe(false);
+    expect(wrapper.get('[data-testid=run-import]').attributes('disabled')).toBeUndefined();
+    expect(wrapper.get('[data-testid=unit-how]').text()).toBe('as you chose');
+  });
+
+  it('imports the valid rows when asked to skip invalid ones, and says where the report is', async () => {
+    const { wrapper, fake } = await mountImport({
+      'import.run': () => ({
+        ok: true,
+        result: {
+          batchId: 3,
+          file: 'ward-7.csv',
+          rows: 17,
+          dropped: 0,
+          labeledRows: 17,
+          blocks: 1,
+          encryption: 'seeded-symmetric',
+          rejected: {
+            rows: 2,
+            issues: [{ file: 'ward-7.csv', row: 4, column: 'SpO2', message: 'row 4: not a number' }],
+            report: '/data/exports/ward-7.rejects.txt',
+            rejectsCsv: '/data/exports/ward-7.rejects.csv',
+          },
+          duplicatesSkipped: 1,
+          hospitals: ['H-NORTH'],
+          features: PREVIEW.features,
+          notes: [],
+          encryptMs: 40,
+        },
+      }),
+    });
+    await wrapper.get('[data-testid=import-invalid]').setValue('skip');
+    await wrapper.get('[data-testid=import-rejects-csv]').setValue(true);
+    await wrapper.get('[data-testid=import-duplicates]').setValue('skip');
+    await wrapper.get('[data-testid=run-import]').trigger('click');
+    await settle();
+    expect((fake.callsTo('import.run')[0] as Req<'import.run'>).options).toEqual({ missing: 'reject', invalid: 'skip', rejectsCsv: true, duplicates: 'skip' });
+    expect(wrapper.get('[data-testid=import-skipped]').text()).toBe('2');
+    expect(wrapper.get('[data-testid=import-duplicates-skipped]').text()).toBe('1');
+    expect(wrapper.get('[data-testid=import-rejects]').text()).toContain('/data/exports/ward-7.rejects.txt');
+    expect(wrapper.get('[data-testid=import-rejects]').text()).toContain('/data/exports/ward-7.rejects.csv');
+    expect(wrapper.get('[data-testid=skipped-issues]').text()).toContain('Rows of ward-7.csv left out');
+    expect(wrapper.get('[data-testid=skipped-issues]').text()).not.toContain('Nothing was stored');
   });
 
   it('lists rejected rows with their file, row and column, and counts the issues not shown', async () => {
