@@ -13,6 +13,11 @@ export type Role = z.infer<typeof Role>;
 export const Custody = z.enum(['keychain', 'passphrase']);
 export const PresetName = z.enum(['standard', 'deep']);
 export const Scaling = z.enum(['folded', 'explicit']);
+/**
+ * Where a prediction's logistic function is applied: 'exact', after decryption, on the encrypted logit (the
+ * model's own probability); 'polynomial', on ciphertexts, as an approximation, for outputs that stay encrypted.
+ */
+export const SigmoidMode = z.enum(['exact', 'polynomial']);
 export const SigmoidDegree = z.union([z.literal(3), z.literal(5), z.literal(7)]);
 export type SigmoidDegree = z.infer<typeof SigmoidDegree>;
 
@@ -258,7 +263,8 @@ export const TrainResult = z.object({
     nTest: z.number(),
     metrics: Metrics,
     plaintextMetrics: Metrics,
-    fidelity: z.object({ maxAbsProbError: z.number(), labelAgreement: z.number() }),
+    /** Against the plaintext model with the exact logistic function, on the held-out rows. */
+    fidelity: z.object({ sigmoid: SigmoidMode, maxAbsProbError: z.number(), labelAgreement: z.number() }),
   }),
 });
 
@@ -266,12 +272,14 @@ export const PredictRequest = z.object({
   modelId: z.string(),
   batchIds: z.array(z.number().int()).min(1),
   scaling: Scaling.optional(),
+  sigmoid: SigmoidMode.optional(),
 });
 
 export const RunInfo = z.object({
   id: z.number(),
   modelId: z.string(),
   scaling: z.string(),
+  sigmoid: SigmoidMode,
   batchIds: z.array(z.number()),
   patients: z.number(),
   createdAt: z.string(),
@@ -338,6 +346,8 @@ export const BenchResult = z.object({
   encryptUsPerValue1Worker: z.number().optional(),
   evalPatientsPerS1Worker: z.number().optional(),
   bytesPerPatientWithLabel: z.number().optional(),
+  /** Added with exact mode (evalPatientsPerS is then the exact mode's): polynomial-mode evaluation. */
+  evalPolyPatientsPerS: z.number().optional(),
 });
 
 export const AuditEntry = z.object({

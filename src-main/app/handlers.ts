@@ -58,7 +58,7 @@ function modelInfo(m: Model): Res<'models.list'>[number] {
 }
 
 function runInfo(r: PredictionRun): Res<'predict.run'> {
-  return { id: r.id, modelId: r.modelId, scaling: r.scaling, batchIds: r.batchIds, patients: r.patients, createdAt: r.createdAt };
+  return { id: r.id, modelId: r.modelId, scaling: r.scaling, sigmoid: r.sigmoid, batchIds: r.batchIds, patients: r.patients, createdAt: r.createdAt };
 }
 
 /** AUC and ROC rates are undefined (NaN) when the labels hold one class; NaN crosses neither JSON nor zod. */
@@ -276,7 +276,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
           nTest: report.nTest,
           metrics: metrics(report.metrics),
           plaintextMetrics: metrics(report.plaintextMetrics),
-          fidelity: { maxAbsProbError: report.fidelity.maxAbsProbError, labelAgreement: report.fidelity.labelAgreement },
+          fidelity: { sigmoid: report.fidelity.sigmoid, maxAbsProbError: report.fidelity.maxAbsProbError, labelAgreement: report.fidelity.labelAgreement },
         },
       };
     },
@@ -295,7 +295,7 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     },
 
     'predict.run': async (req) => {
-      const r = await session.job(req.jobId, (hooks) => run((c) => predict(c, { modelId: req.modelId, batchIds: req.batchIds, scaling: req.scaling }, hooks)));
+      const r = await session.job(req.jobId, (hooks) => run((c) => predict(c, { modelId: req.modelId, batchIds: req.batchIds, scaling: req.scaling, sigmoid: req.sigmoid }, hooks)));
       return runInfo(getRun(ws().db, ws().rowMac(), r.runId)!);
     },
 

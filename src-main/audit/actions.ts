@@ -55,7 +55,7 @@ export interface AuditDetails {
   'import-rejected': { file: string; issues?: number; reason?: string };
   'hospital-key': { hospital: string; from: string; to: string; bundleId: string };
   train: { modelId: string; method: string; rows: number; features: number; batchIds?: Ids; epochs?: number; testRows?: number };
-  predict: { runId: number; modelId: string; batchIds: Ids; patients: number; scaling: string };
+  predict: { runId: number; modelId: string; batchIds: Ids; patients: number; scaling: string; sigmoid: 'exact' | 'polynomial' };
   decrypt: DecryptDetail;
   'decrypt-refused': DecryptDetail;
   evaluate: { runId: number; labeled: number };

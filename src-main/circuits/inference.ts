@@ -9,6 +9,15 @@ import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
 
 export type Scaling = 'folded' | 'explicit';
 
+/**
+ * Where the logistic function is applied. 'exact': the evaluator computes the logit z = w.x + b only (one
+ * level, two with explicit scaling) and the key holder applies 1 / (1 + e^-z) after decrypting, so a probability
+ * shown is the model's to the last printed digit; the logit reveals nothing the probability does not (the
+ * function is a bijection). 'polynomial': the evaluator applies a polynomial approximation, for an output that
+ * must stay encrypted (encrypted training's gradient and metrics, anything shipped on encrypted).
+ */
+export type SigmoidMode = 'exact' | 'polynomial';
+
 /** What the evaluator needs to know of a model: public parameters only, never data or keys. */
 export interface EncryptedLrPlan {
   readonly weights: readonly number[];
@@ -17,6 +26,7 @@ export interface EncryptedLrPlan {
   readonly std: readonly number[];
   readonly sigmoid: { readonly interval: number; readonly coefficients: readonly number[] };
   readonly scaling: Scaling;
+  readonly mode: SigmoidMode;
 }
 
 export class DepthError extends Error {
@@ -28,18 +38,24 @@ export class DepthError extends Error {
 
 export function checkDepth(ctx: CkksContext, plan: EncryptedLrPlan): void {
   const degree = plan.sigmoid.coefficients.length - 1;
-  const need = inferenceDepth(degree, plan.scaling);
+  const need = plan.mode === 'exact' ? logitDepth(plan.scaling) : inferenceDepth(degree, plan.scaling);
   if (need > ctx.topLevel) {
     throw new DepthError(
-      `a degree-${degree} sigmoid with ${plan.scaling} scaling needs ${need} CKKS levels; preset ` +
+      `${plan.mode === 'exact' ? 'the logit' : `a degree-${degree} sigmoid`} with ${plan.scaling} scaling needs ${need} CKKS levels; preset ` +
         `"${ctx.preset.name}" has ${ctx.topLevel} (use the "deep" preset, fold the scaler or a lower degree)`,
     );
   }
 }
 
+/** Levels the logit alone takes: the dot product, and the homomorphic scaling when it is not folded. */
+function logitDepth(scaling: Scaling): number {
+  return scaling === 'explicit' ? 2 : 1;
+}
+
 /**
- * Encrypted logistic-regression inference on column-packed features: returns the serialized ciphertext of
- * sigmoid_poly(w.x + b) for every slot, and the level it ended at. Runs with evaluation keys only.
+ * Encrypted logistic-regression inference on column-packed features: returns the serialized ciphertext of the
+ * logit w.x + b (exact mode) or of sigmoid_poly(w.x + b) (polynomial mode) for every slot, and the level it
+ * ended at. Runs with evaluation keys only.
  */
 export function evaluateLogistic(
   ctx: CkksContext,
@@ -54,7 +70,13 @@ export function evaluateLogistic(
   return sealCall(ctx.seal, 'encrypted prediction', () => {
     using scope = new Scope();
     const x = features.map((b, j) => scope.track(loadCiphertext(ctx, b, `feature column ${j + 1}`)));
-    const t = linearPredictor(ctx, scope, x, plan);
+    if (plan.mode === 'exact') {
+      // The logit itself (interval 1): at the context scale its absolute error is ~1e-7, far below what a
+      // probability printed to 4 decimals can show through the logistic's slope of at most 1/4.
+      const z = linearPredictor(ctx, scope, x, plan, 1);
+      return { bytes: saveCiphertext(ctx, z), level: ctx.levelOf(z) };
+    }
+    const t = linearPredictor(ctx, scope, x, plan, plan.sigmoid.interval);
     const p = polynomial(ctx, scope, t, keys, scaledCoefficients(plan));
     return { bytes: saveCiphertext(ctx, p), level: ctx.levelOf(p) };
   });
@@ -65,8 +87,7 @@ export function evaluateLogistic(
  * weights) keeps every power t^k within [-1, 1] and the polynomial's coefficients near 1, so no constant is
  * encoded with only a few bits of precision (c_7 on [-16,16] is ~1e-8 in z; ~1e-1 in t).
  */
-function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: EncryptedLrPlan): Ciphertext {
-  const a = plan.sigmoid.interval;
+function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: EncryptedLrPlan, a: number): Ciphertext {
   let inputs = x;
   let weights: number[];
   let bias: number;

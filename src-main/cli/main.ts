@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { checkAuditLog } from '../audit/anchor.ts';
-import type { Scaling } from '../circuits/inference.ts';
+import type { Scaling, SigmoidMode } from '../circuits/inference.ts';
 import { PRESETS } from '../ckks/presets.ts';
 import type { Progress } from '../common/jobs.ts';
 import { samplePath } from '../common/resources.ts';
@@ -59,8 +59,10 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
                                                 --accept-key re-pins a hospital's changed signing key, once
                                                 confirmed with the hospital out of band
   stats     [--batches 1,2|all]                 encrypted per-feature count, mean, std (aggregates only)
-  predict   [--model ID] [--batches 1,2|all] [--scaling folded|explicit] [--out FILE.csv]
-                                                encrypted prediction; the key holder decrypts the results
+  predict   [--model ID] [--batches 1,2|all] [--scaling folded|explicit] [--sigmoid exact|polynomial]
+            [--out FILE.csv]                    encrypted prediction; the key holder decrypts the results
+                                                (exact: the logit on ciphertexts, the logistic function after
+                                                decryption; polynomial: an approximation on ciphertexts)
   evaluate  [--run ID]                          metrics of a run against the encrypted labels (aggregates only)
   bench     [--patients 19,4096,100000] [--preset P] [--scaling S]
   policy    [set [--min-patients K] [--max-models N] [--epsilon E --budget B]]
@@ -86,7 +88,8 @@ Auditor command (no workspace):
 One-shot commands (temporary workspace):
   demo      [--json]                            the whole pipeline on the bundled 19-patient pilot
   run FILE  [ingest options] [--test-fraction 0.3] [--seed N] [--preset P] [--sigmoid-degree D]
-            [--scaling folded|explicit] [--json]   split, train, encrypt, predict on ciphertexts, decrypt, evaluate
+            [--scaling folded|explicit] [--sigmoid exact|polynomial] [--json]
+                                                split, train, encrypt, predict on ciphertexts, decrypt, evaluate
 
 Ingest options: --features a,b,c  --label COL  --positive VALUE  --missing reject|drop
                 --invalid reject|skip (skip: import the valid rows, report the others beside the file)
@@ -124,6 +127,7 @@ const OPTIONS = {
   hospital: { type: 'string' },
   'sigmoid-degree': { type: 'string' },
   scaling: { type: 'string' },
+  sigmoid: { type: 'string' },
   model: { type: 'string' },
   batches: { type: 'string' },
   run: { type: 'string' },
@@ -218,6 +222,10 @@ function scaling(v: Values): Scaling | undefined {
   return oneOf('scaling', v.scaling, ['folded', 'explicit'] as const);
 }
 
+function sigmoidMode(v: Values): SigmoidMode | undefined {
+  return oneOf('sigmoid', v.sigmoid, ['exact', 'polynomial'] as const);
+}
+
 function fileArg(positionals: string[], command: string): string {
   const f = positionals[1];
   if (!f) throw new UsageError(`${command} needs a FILE argument`);
@@ -297,6 +305,7 @@ async function main(argv: string[]): Promise<void> {
           preset: v.preset ?? 'standard',
           sigmoidDegree: sigmoidDegree(v) ?? 3,
           scaling: scaling(v) ?? 'folded',
+          sigmoid: sigmoidMode(v) ?? 'exact',
         },
         { onProgress },
       );
@@ -309,9 +318,14 @@ async function main(argv: string[]): Promise<void> {
           `encrypted  accuracy ${pct(m.accuracy)}  precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  AUC ${m.auc.toFixed(4)}`,
           `plaintext  accuracy ${pct(p.accuracy)}  precision ${pct(p.precision)}  recall ${pct(p.recall)}  F1 ${pct(p.f1)}  AUC ${p.auc.toFixed(4)}`,
           `confusion (encrypted): TP ${m.confusion.tp}  FP ${m.confusion.fp}  TN ${m.confusion.tn}  FN ${m.confusion.fn}`,
-          `fidelity: max |p_enc - p_poly| = ${report.fidelity.maxAbsProbError.toExponential(2)}, label agreement with exact sigmoid ${pct(report.fidelity.labelAgreement)}`,
+          `fidelity (${report.fidelity.sigmoid} sigmoid): max |p_enc - p_plain| = ${report.fidelity.maxAbsProbError.toExponential(2)} against the plaintext model's exact logistic, label agreement ${pct(report.fidelity.labelAgreement)}` +
+            (report.fidelity.againstPolynomial ? `; against the same polynomial in plaintext ${report.fidelity.againstPolynomial.maxAbsProbError.toExponential(2)}` : ''),
           `timings: keygen ${report.timingsMs.keygen.toFixed(0)} ms, encrypt ${report.timingsMs.encrypt.toFixed(0)} ms, predict ${report.timingsMs.predict.toFixed(0)} ms, decrypt ${report.timingsMs.decrypt.toFixed(0)} ms`,
-          `params: ${report.params.preset} (N=${report.params.polyModulusDegree}, ${report.params.securityBits}-bit), degree-${report.params.sigmoidDegree} sigmoid on [-${report.params.sigmoidInterval}, ${report.params.sigmoidInterval}], ${report.params.scaling} scaling`,
+          `params: ${report.params.preset} (N=${report.params.polyModulusDegree}, ${report.params.securityBits}-bit), ` +
+            (report.params.sigmoid === 'exact'
+              ? 'exact logistic after decrypting the encrypted logit'
+              : `degree-${report.params.sigmoidDegree} sigmoid on [-${report.params.sigmoidInterval}, ${report.params.sigmoidInterval}]`) +
+            `, ${report.params.scaling} scaling`,
         ].join('\n');
       });
       return;
@@ -380,7 +394,7 @@ async function main(argv: string[]): Promise<void> {
       // One passphrase for both steps: the row key for the prediction, then the secret key to decrypt its result.
       const keys = await vault(ws, 'to verify the batches and decrypt the predictions');
       await loadRowKey(ws, keys);
-      const run = await predict(caller(ws), { modelId: v.model, batchIds, scaling: scaling(v) }, { onProgress });
+      const run = await predict(caller(ws), { modelId: v.model, batchIds, scaling: scaling(v), sigmoid: sigmoidMode(v) }, { onProgress });
       const holder = await KeyHolder.unlock(ws, keys);
       let preds;
       try {
@@ -389,9 +403,11 @@ async function main(argv: string[]): Promise<void> {
         holder.lock();
       }
       if (v.out) await savePredictions(caller(ws), run.runId, preds, v.out);
-      print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, predictions: preds }, () =>
+      const mode = sigmoidMode(v) ?? 'exact';
+      print(json, { run_id: run.runId, patients: run.patients, eval_ms: run.evalMs, sigmoid: mode, predictions: preds }, () =>
         [
-          `run ${run.runId}: ${run.patients} patients predicted on ciphertexts in ${run.evalMs.toFixed(0)} ms${v.out ? `; written to ${v.out}` : ''}`,
+          `run ${run.runId}: ${run.patients} patients predicted on ciphertexts in ${run.evalMs.toFixed(0)} ms, ` +
+            `${mode === 'exact' ? 'exact logistic applied to the decrypted logits' : 'polynomial sigmoid on ciphertexts'}${v.out ? `; written to ${v.out}` : ''}`,
           ...preds.slice(0, 50).map((p) => `  ${p.hospital.padEnd(12)} ${p.patientId.padEnd(14)} ${p.probability.toFixed(4)} ${p.atRisk ? 'AT RISK' : ''}`),
           ...(preds.length > 50 ? [`  … ${preds.length - 50} more (use --out FILE.csv)`] : []),
         ].join('\n'),

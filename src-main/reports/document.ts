@@ -226,6 +226,10 @@ function evaluation(r: Report): Section {
         kind: 'fields',
         fields: [
           { label: 'Run', value: `#${e.run.id}, ${utc(e.run.createdAt)}, ${e.run.scaling} scaling` },
+          {
+            label: 'Probabilities',
+            value: e.run.sigmoid === 'exact' ? 'exact logistic function of the decrypted logit' : 'polynomial sigmoid evaluated on ciphertexts',
+          },
           { label: 'Model', value: e.run.modelId, mono: true },
           { label: 'Batches', value: e.run.batchIds.map((id) => `#${id}`).join(', ') },
           { label: 'Patients', value: `${int(e.run.patients)} predicted on ciphertexts, ${int(e.labeled)} labeled` },

@@ -63,6 +63,8 @@ const RunSchema = z.object({
   createdAt: z.string(),
   modelId: z.string(),
   scaling: z.string(),
+  /** Which sigmoid the run's probabilities used: the exact logistic after decryption, or the polynomial. */
+  sigmoid: z.enum(['exact', 'polynomial']),
   batchIds: z.array(z.number().int()),
   patients: z.number().int(),
 });

@@ -4,7 +4,7 @@ import { readAll } from '../ingest/index.ts';
 import { predictProba } from '../ml/logistic.ts';
 import { transform } from '../ml/scaler.ts';
 import type { EncryptionMode } from '../ckks/encrypt.ts';
-import type { Scaling } from '../circuits/inference.ts';
+import type { Scaling, SigmoidMode } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
 import { CkksPool, type EncryptionKeyRef } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -42,9 +42,12 @@ export interface BenchFigures {
   /** Pure encryption throughput of full blocks on all workers (encode + encrypt + serialize). */
   encryptUsPerValue: number;
   encryptUsPerValue1Worker: number;
+  /** End to end and evaluation in exact mode (the default prediction: the encrypted logit). */
   predictPatientsPerS: number;
   evalPatientsPerS: number;
   evalPatientsPerS1Worker: number;
+  /** Evaluation in polynomial mode (the model's degree), on all workers: what keeping the probability encrypted costs. */
+  evalPolyPatientsPerS: number;
   decryptMs: number;
   ciphertextBytes: number;
   publicKeyBytes: number;
@@ -79,12 +82,12 @@ async function encryptionThroughput(pool: CkksPool, ref: EncryptionKeyRef, slots
 }
 
 /** Evaluation throughput of one stored block repeated through a pool: patients per second. */
-async function evaluationThroughput(pool: CkksPool, ws: Workspace, model: Model, batchId: number, scaling: Scaling): Promise<number> {
+async function evaluationThroughput(pool: CkksPool, ws: Workspace, model: Model, batchId: number, scaling: Scaling, mode: SigmoidMode): Promise<number> {
   const keySet = ws.requireKeySet();
   const ref = { preset: keySet.preset, keyId: keySet.fingerprint, relinKeys: keySet.relinKeys };
   const first = blocksOf(ws.db, ws.rowMac(), batchId).next().value!;
   const features = model.features.map((f) => first.columns.get(f.name)!.bytes);
-  const plan = planOf(model, scaling);
+  const plan = planOf(model, scaling, mode);
   await Promise.all(Array.from({ length: pool.size }, () => pool.evaluate(ref, features, plan)));
   const runs = THROUGHPUT_BLOCKS_PER_WORKER * pool.size;
   const t0 = performance.now();
@@ -143,8 +146,9 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
     };
     const encryptAll = await encryptionThroughput(encryptors, key, ctx.slotCount, columns);
     const encryptOne = await encryptionThroughput(single.encryptor, key, ctx.slotCount, columns);
-    const evalAll = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling);
-    const evalOne = await evaluationThroughput(single.evaluator, ws, model, imported.batchId, scaling);
+    const evalAll = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling, 'exact');
+    const evalOne = await evaluationThroughput(single.evaluator, ws, model, imported.batchId, scaling, 'exact');
+    const evalPoly = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling, 'polynomial');
 
     // Plaintext twin of the evaluation (scaling, w.x + b, exact sigmoid) in the same process and run, on the
     // training cohort, per patient.
@@ -168,6 +172,7 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
       predictPatientsPerS: n / ((importMs + predicted.evalMs + decryptMs) / 1000),
       evalPatientsPerS: evalAll,
       evalPatientsPerS1Worker: evalOne,
+      evalPolyPatientsPerS: evalPoly,
       decryptMs: decryptMs,
       ciphertextBytes: storage.one,
       publicKeyBytes: info.publicKeyBytes,

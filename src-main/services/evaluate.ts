@@ -7,8 +7,9 @@ import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
 import type { KeyHolder } from './key-sets.ts';
 import { type Decrypt, decryptUnderPolicy, type Release, requireUnits } from './policy.ts';
-import { releasedProbability, roundTo } from './precision.ts';
+import { releasedPrediction, releasedProbability, roundTo } from './precision.ts';
 import { runOutputs } from './provenance.ts';
+import type { SigmoidMode } from '../circuits/inference.ts';
 
 export type RunEvaluation = Evaluation;
 
@@ -49,7 +50,7 @@ export interface ScoredBlock {
  * their released precision, labels rounded (CKKS returns 0/1 with noise around 1e-7; rounding recovers them
  * exactly). Every decrypted vector is zeroed once read.
  */
-export function decryptScores(decrypt: Decrypt, batchIds: readonly number[], blocks: Iterable<ScoredBlock>): Map<number, BatchScores> {
+export function decryptScores(decrypt: Decrypt, batchIds: readonly number[], blocks: Iterable<ScoredBlock>, mode: SigmoidMode): Map<number, BatchScores> {
   const perBatch = new Map(batchIds.map((id) => [id, { all: [] as number[], labeled: [] as number[], labels: [] as number[] }]));
   for (const b of blocks) {
     const where = { batchId: b.batchId, block: b.block, slots: b.slots };
@@ -57,7 +58,7 @@ export function decryptScores(decrypt: Decrypt, batchIds: readonly number[], blo
     const y = b.label ? decrypt({ provenance: 'input', kind: 'label', ...where, bytes: b.label }) : null;
     const scores = perBatch.get(b.batchId)!;
     for (const pt of b.patients) {
-      const prob = releasedProbability(p[pt.slot]!);
+      const prob = releasedPrediction(p[pt.slot]!, mode);
       scores.all.push(prob);
       if (y && pt.labeled) {
         scores.labels.push(Math.round(y[pt.slot]!));
@@ -171,7 +172,7 @@ export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: nu
         }
       }
     }
-    const perBatch = decryptScores(decrypt, run.batchIds, blocks());
+    const perBatch = decryptScores(decrypt, run.batchIds, blocks(), run.sigmoid);
     const counts = (pick: (s: BatchScores) => number[]) => new Map([...perBatch].map(([id, s]) => [id, pick(s).length]));
     requireUnits(counts((s) => s.labels), r.k, `run ${runId}`);
     requireUnits(counts((s) => s.all), r.k, `run ${runId}`, 'patient');

@@ -1,3 +1,5 @@
+import type { SigmoidMode } from '../circuits/inference.ts';
+import { sigmoid } from '../ml/logistic.ts';
 import { clampProbability } from '../ml/sigmoid-poly.ts';
 
 /*
@@ -23,6 +25,14 @@ export function roundTo(x: number, decimals: number): number {
 
 export function releasedProbability(p: number): number {
   return roundTo(clampProbability(p), PROBABILITY_DECIMALS);
+}
+
+/**
+ * A decrypted prediction slot as the probability shown: the logistic function of the logit in exact mode (the
+ * model's own probability), the polynomial's value clamped to [0, 1] in polynomial mode; then released.
+ */
+export function releasedPrediction(value: number, mode: SigmoidMode): number {
+  return releasedProbability(mode === 'exact' ? sigmoid(value) : value);
 }
 
 export function releasedStatistic(x: number): number {

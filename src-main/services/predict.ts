@@ -1,4 +1,4 @@
-import { checkDepth, type EncryptedLrPlan, type Scaling } from '../circuits/inference.ts';
+import { checkDepth, type EncryptedLrPlan, type Scaling, type SigmoidMode } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
 import type { BatchRow } from '../store/batches.ts';
 import { requireBatch } from './selection.ts';
@@ -19,8 +19,9 @@ export interface PredictResult {
   evalMs: number;
 }
 
-export function planOf(model: Model, scaling: Scaling): EncryptedLrPlan {
+export function planOf(model: Model, scaling: Scaling, mode: SigmoidMode): EncryptedLrPlan {
   return {
+    mode,
     weights: model.weights,
     bias: model.bias,
     mean: model.scaler.mean,
@@ -48,12 +49,13 @@ function checkBatch(ws: Workspace, batchId: number, model: Model): BatchRow {
  */
 export async function predict(
   caller: Caller,
-  request: { modelId?: string; batchIds: readonly number[]; scaling?: Scaling },
+  /** sigmoid: 'exact' (the default: the logit, and the logistic function after decryption) or 'polynomial'. */
+  request: { modelId?: string; batchIds: readonly number[]; scaling?: Scaling; sigmoid?: SigmoidMode },
   hooks: JobHooks = {},
   evaluators?: CkksPool,
 ): Promise<PredictResult> {
   const { ws } = caller;
-  const { batchIds, scaling = 'folded' } = request;
+  const { batchIds, scaling = 'folded', sigmoid = 'exact' } = request;
   if (batchIds.length === 0) throw new Error('no batches to predict: import a CSV first');
   const model = loadModel(ws, request.modelId);
   const keySet = ws.requireKeySet();
@@ -61,7 +63,7 @@ export async function predict(
   requirePerPatientUse(caller, model, batchIds);
   const total = batches.reduce((s, b) => s + b.rows, 0);
   const ctx = await contextFor(keySet.preset);
-  const plan = planOf(model, scaling);
+  const plan = planOf(model, scaling, sigmoid);
   // Refused here, typed, before any block is sent to a worker.
   checkDepth(ctx, plan);
   const pool = evaluators ?? sharedPool('evaluator');
@@ -75,6 +77,7 @@ export async function predict(
       modelSha256: model.sha256,
       keyFingerprint: keySet.fingerprint,
       scaling,
+      sigmoid,
       batchIds: [...batchIds],
       patients: total,
       createdAt: new Date().toISOString(),
@@ -100,7 +103,7 @@ export async function predict(
     await window.drain();
     throwIfCancelled(hooks, 'the prediction');
     const evalMs = performance.now() - t0;
-    caller.audit('predict', { runId, modelId: model.id, batchIds: [...batchIds], patients: total, scaling });
+    caller.audit('predict', { runId, modelId: model.id, batchIds: [...batchIds], patients: total, scaling, sigmoid });
     return { runId, modelId: model.id, patients: total, blocks, evalMs };
   });
 }

@@ -1,6 +1,6 @@
 import type { PatientPrediction } from '../../src-preload/contract.ts';
 import { writeFileAtomic } from '../common/files.ts';
-import { releasedProbability } from './precision.ts';
+import { releasedPrediction } from './precision.ts';
 import { predictionsCsv } from '../reports/csv-export.ts';
 import type { Caller } from './caller.ts';
 import { requireRun } from './evaluate.ts';
@@ -21,7 +21,7 @@ export async function decryptRun(caller: Caller, holder: KeyHolder, runId: numbe
     for (const b of outputs) {
       const probs = decrypt(b);
       for (const p of b.patients) {
-        const probability = releasedProbability(probs[p.slot]!);
+        const probability = releasedPrediction(probs[p.slot]!, run.sigmoid);
         out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
       }
       probs.fill(0);

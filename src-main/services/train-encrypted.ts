@@ -79,13 +79,14 @@ async function trainingMetrics(
   batchIds: readonly number[],
   epoch: number,
 ): Promise<TrainingMetrics> {
-  const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const };
+  // Polynomial, like the encrypted gradient: the metrics describe the function this training actually fits.
+  const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const, mode: 'polynomial' as const };
   const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
   const request = { purpose: 'training-metrics', batchIds, epoch } as const;
   return decryptUnderPolicy(caller, holder, request, (decrypt, r) => {
     const labeledSlots = (mask: Float64Array) => [...mask.keys()].filter((slot) => mask[slot] !== 0).map((slot) => ({ slot, labeled: true }));
     const scored = blocks.map((b, i) => ({ ...b, slots: ctx.slotCount, prediction: predictions[i]!, patients: labeledSlots(b.labeled) }));
-    const perBatch = decryptScores(decrypt, batchIds, scored);
+    const perBatch = decryptScores(decrypt, batchIds, scored, plan.mode);
     requireUnits(new Map([...perBatch].map(([id, s]) => [id, s.labels.length])), r.k, 'the training cohort');
     const labels = [...perBatch.values()].flatMap((s) => s.labels);
     const probs = [...perBatch.values()].flatMap((s) => s.labeled);

@@ -195,4 +195,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (rotation_id, source, source_key)
   ) WITHOUT ROWID;
   `,
+  // v9: how a run's prediction vectors turn into probabilities. 'exact': the evaluator stops at the logit and the
+  // key holder applies the logistic function after decrypting; 'polynomial': the vectors already hold the
+  // polynomial sigmoid (every run before v9 was one).
+  `
+  ALTER TABLE prediction_runs ADD COLUMN sigmoid TEXT NOT NULL DEFAULT 'polynomial' CHECK (sigmoid IN ('exact', 'polynomial'));
+  `,
 ];

@@ -19,6 +19,8 @@ export interface PredictionRun {
   modelSha256: string;
   keyFingerprint: string;
   scaling: string;
+  /** 'exact': the vectors hold logits, the logistic function is applied after decryption; 'polynomial': probabilities. */
+  sigmoid: 'exact' | 'polynomial';
   batchIds: number[];
   patients: number;
   createdAt: string;
@@ -30,6 +32,7 @@ interface RunRow {
   model_sha256: string;
   key_fingerprint: string;
   scaling: string;
+  sigmoid: 'exact' | 'polynomial';
   batch_ids: string;
   patients: number;
   created_at: string;
@@ -38,7 +41,10 @@ interface RunRow {
 
 /** A run's tag covers every field: which model (and its hash) ran on which batches under which keys. */
 function runFields(r: Omit<PredictionRun, 'batchIds'> & { batchIds: string }): (string | number)[] {
-  return [r.id, r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, r.batchIds, r.patients, r.createdAt];
+  // Runs before migration v9 (all polynomial) were tagged without the mode: their tags stay valid, and an exact
+  // run's longer field list can never encode the same as a polynomial one's.
+  const base = [r.id, r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, r.batchIds, r.patients, r.createdAt];
+  return r.sigmoid === 'exact' ? [...base, 'exact'] : base;
 }
 
 export function createRun(db: Db, mac: RowMac, r: Omit<PredictionRun, 'id'>): number {
@@ -46,10 +52,10 @@ export function createRun(db: Db, mac: RowMac, r: Omit<PredictionRun, 'id'>): nu
   const id = Number(
     db
       .prepare(
-        `INSERT INTO prediction_runs (model_id, model_sha256, key_fingerprint, scaling, batch_ids, patients, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO prediction_runs (model_id, model_sha256, key_fingerprint, scaling, sigmoid, batch_ids, patients, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, batchIds, r.patients, r.createdAt).lastInsertRowid,
+      .run(r.modelId, r.modelSha256, r.keyFingerprint, r.scaling, r.sigmoid, batchIds, r.patients, r.createdAt).lastInsertRowid,
   );
   const tag = mac.tag('prediction_runs', runFields({ ...r, id, batchIds }), r.modelSha256);
   db.prepare('UPDATE prediction_runs SET mac = ? WHERE id = ?').run(tag, id);
@@ -63,6 +69,7 @@ function fromRow(mac: RowMac | null, r: RunRow): PredictionRun {
     modelSha256: r.model_sha256,
     keyFingerprint: r.key_fingerprint,
     scaling: r.scaling,
+    sigmoid: r.sigmoid,
     batchIds: r.batch_ids,
     patients: r.patients,
     createdAt: r.created_at,

@@ -35,6 +35,7 @@ export function metricCards(m: Metrics): { label: string; value: string; hint: s
     { label: 'Recall', value: formatPercent(m.recall), hint: 'at-risk patients flagged' },
     { label: 'F1', value: formatFixed(m.f1, 3), hint: 'balance of precision and recall' },
     { label: 'ROC-AUC', value: formatFixed(m.auc, 3), hint: 'ranking quality, 0.5 is chance' },
+    { label: 'Brier score', value: formatFixed(m.brier, 3), hint: 'mean squared error of the probabilities, 0 is perfect' },
   ];
 }
 

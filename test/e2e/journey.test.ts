@@ -178,8 +178,8 @@ describe('HomoPAI in Chromium', () => {
 
       await go('evaluation');
       // The run is evaluated (labels decrypted, metrics computed) after navigation: wait for it, then count.
-      await page.getByTestId('metric-card').nth(4).waitFor({ timeout: 60_000 });
-      await expect(page.getByTestId('metric-card').count()).resolves.toBe(5);
+      await page.getByTestId('metric-card').nth(5).waitFor({ timeout: 60_000 });
+      await expect(page.getByTestId('metric-card').count()).resolves.toBe(6);
       for (const chart of ['chart-confusion', 'chart-roc', 'chart-histogram']) await expectChart(chart);
       await page.getByTestId('evaluation-fidelity').waitFor();
       await shot('06-evaluation');
@@ -210,7 +210,7 @@ describe('HomoPAI in Chromium', () => {
         ['html', 'json', 'manifest.json', 'manifest.sig', 'pdf'].map((ext) => `${name}.${ext}`),
       );
       await expect(page.getByTestId('report-file').count()).resolves.toBe(3);
-      await expect(page.getByTestId('metric-card').count()).resolves.toBe(5);
+      await expect(page.getByTestId('metric-card').count()).resolves.toBe(6);
       await page.getByTestId('report-save-key').click();
       await page.getByTestId('banner').filter({ hasText: 'Verification key saved' }).waitFor();
       const pem = readdirSync(join(tmp, 'exports')).filter((f) => f.endsWith('.pem'));

@@ -20,6 +20,7 @@ describe('WebAssembly memory discipline', () => {
       std: [0.8, 15, 10, 4],
       sigmoid: { interval: poly.interval, coefficients: poly.coefficients },
       scaling: 'folded' as const,
+      mode: 'polynomial' as const,
     };
     const n = 512;
     const columns = plan.mean.map((m, j) => Float64Array.from({ length: n }, (_, i) => m + plan.std[j]! * Math.sin(i + j)));

@@ -20,9 +20,11 @@ describe('CKKS presets and engine', () => {
 
   it('refuses a circuit deeper than the preset, naming what would fit', async () => {
     using ctx = await CkksContext.create(PRESETS.standard);
-    const plan = { weights: [1], bias: 0, mean: [0], std: [1], sigmoid: { interval: 8, coefficients: [0.5, 0.1, 0, -0.001] }, scaling: 'explicit' as const };
+    const plan = { weights: [1], bias: 0, mean: [0], std: [1], sigmoid: { interval: 8, coefficients: [0.5, 0.1, 0, -0.001] }, scaling: 'explicit' as const, mode: 'polynomial' as const };
     expect(() => checkDepth(ctx, plan)).toThrow(DepthError);
     expect(() => checkDepth(ctx, plan)).toThrow(/needs 4 CKKS levels; preset "standard" has 3/);
+    // The same model in exact mode needs the logit only: two levels with explicit scaling.
+    expect(() => checkDepth(ctx, { ...plan, mode: 'exact' })).not.toThrow();
   });
 
   it('turns a SEAL exception into a readable typed error', async () => {
@@ -74,12 +76,19 @@ describe('encrypted inference with a zero weight', () => {
     using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
     using dec = new ColumnDecryptor(ctx, keys.secretKey);
     const coefficients = [0.5, 0.15, 0, -0.0016];
-    const plan = { weights: [0, 1.2], bias: 0.1, mean: [0, 0], std: [1, 1], sigmoid: { interval: 8, coefficients }, scaling: 'folded' as const };
+    const plan = { weights: [0, 1.2], bias: 0.1, mean: [0, 0], std: [1, 1], sigmoid: { interval: 8, coefficients }, scaling: 'folded' as const, mode: 'polynomial' as const };
     const out = evaluateLogistic(ctx, evalKeys, [enc.encrypt([5, 6]), enc.encrypt([1, -2])], plan);
     const p = dec.decrypt(out.bytes, 2);
     [1, -2].forEach((x, i) => {
       const z = 1.2 * x + 0.1;
       expect(p[i]).toBeCloseTo(0.5 + 0.15 * z - 0.0016 * z ** 3, 5);
     });
+
+    // Exact mode: the logit itself, one level down, to ~1e-6 of w.x + b, over a range the polynomial could not cover.
+    const wide = [-9, -2.5, 0, 3.7, 11];
+    const exact = evaluateLogistic(ctx, evalKeys, [enc.encrypt(wide.map(() => 0)), enc.encrypt(wide)], { ...plan, mode: 'exact' });
+    expect(exact.level).toBe(ctx.topLevel - 1);
+    const z = dec.decrypt(exact.bytes, wide.length);
+    wide.forEach((x, i) => expect(Math.abs(z[i]! - (1.2 * x + 0.1))).toBeLessThan(1e-5));
   });
 });

@@ -4,7 +4,7 @@ import { type DecryptionRequest, permits } from '../../src-main/services/policy.
 import type { PredictionRun } from '../../src-main/store/predictions.ts';
 import { cohortTotal, type Provenance, type StoredTagged, type TaggedCiphertext } from '../../src-main/services/provenance.ts';
 
-const run: PredictionRun = { id: 7, modelId: 'm', modelSha256: '', keyFingerprint: 'f', scaling: 'folded', batchIds: [1, 2], patients: 40, createdAt: '' };
+const run: PredictionRun = { id: 7, modelId: 'm', modelSha256: '', keyFingerprint: 'f', scaling: 'folded', sigmoid: 'exact', batchIds: [1, 2], patients: 40, createdAt: '' };
 
 function ct(provenance: Provenance, kind: StoredTagged['kind'], batchId = 1): StoredTagged {
   return { provenance, kind, batchId, block: 0, slots: 20, bytes: new Uint8Array() };

@@ -45,7 +45,7 @@ function fixture(overrides: Partial<Report> = {}): Report {
     },
     evaluation: {
       status: 'evaluated',
-      run: { id: 1, createdAt: '2025-01-09T10:00:00.000Z', modelId: 'model-1', scaling: 'folded', batchIds: [1], patients: 19 },
+      run: { id: 1, createdAt: '2025-01-09T10:00:00.000Z', modelId: 'model-1', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 19 },
       labeled: 19,
       metrics: { accuracy: 0.9474, precision: 0.75, recall: 1, f1: 0.857, auc: null, brier: 0.0612, confusion: { tp: 3, fp: 1, tn: 15, fn: 0 } },
       roc: [

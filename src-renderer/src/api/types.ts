@@ -6,6 +6,7 @@ export type { Progress, Role } from '../../../src-preload/contract.ts';
 export type Custody = z.infer<typeof C.Custody>;
 export type PresetName = z.infer<typeof C.PresetName>;
 export type Scaling = z.infer<typeof C.Scaling>;
+export type SigmoidMode = z.infer<typeof C.SigmoidMode>;
 export type SigmoidDegree = z.infer<typeof C.SigmoidDegree>;
 export type PresetInfo = z.infer<typeof C.PresetInfo>;
 export type KeySetInfo = z.infer<typeof C.KeySetInfo>;

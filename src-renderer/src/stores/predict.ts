@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { call } from '../api/client.ts';
 import { canceller, createJobState, runJob } from '../api/jobs.ts';
-import type { PatientPrediction, RunInfo, Scaling } from '../api/types.ts';
+import type { PatientPrediction, RunInfo, Scaling, SigmoidMode } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
 export type SortKey = 'hospital' | 'patientId' | 'probability' | 'atRisk';
@@ -51,6 +51,8 @@ export const usePredictStore = defineStore('predict', () => {
   const modelId = ref<string | null>(null);
   const batchIds = ref<number[]>([]);
   const scaling = ref<Scaling>('folded');
+  /** Exact by default: a clinician reads the model's own probability, not an approximation's. */
+  const sigmoid = ref<SigmoidMode>('exact');
   const job = createJobState();
   const predicting = computed(() => job.id !== null);
   const decrypting = ref(false);
@@ -76,7 +78,7 @@ export const usePredictStore = defineStore('predict', () => {
     if (model === null || batchIds.value.length === 0 || predicting.value) return;
     const batches = [...batchIds.value];
     try {
-      const run = await runJob(job, 'predict.run', (jobId) => ({ jobId, modelId: model, batchIds: batches, scaling: scaling.value }));
+      const run = await runJob(job, 'predict.run', (jobId) => ({ jobId, modelId: model, batchIds: batches, scaling: scaling.value, sigmoid: sigmoid.value }));
       await loadRuns();
       await decrypt(run);
     } catch (e) {
@@ -129,6 +131,7 @@ export const usePredictStore = defineStore('predict', () => {
     modelId,
     batchIds,
     scaling,
+    sigmoid,
     job,
     predicting,
     decrypting,

@@ -8,8 +8,8 @@ import EvaluationView from '../../../src-renderer/src/views/EvaluationView.vue';
 import { installFakeHomopai, keySetInfo, metrics, sessionStatus, settle } from './fake-homopai.ts';
 
 const RUNS: Res<'predict.runs'> = [
-  { id: 1, modelId: 'model-aaaa', scaling: 'folded', batchIds: [1], patients: 19, createdAt: '2025-01-10T10:00:00.000Z' },
-  { id: 2, modelId: 'model-bbbb', scaling: 'folded', batchIds: [1, 2], patients: 38, createdAt: '2025-01-11T10:00:00.000Z' },
+  { id: 1, modelId: 'model-aaaa', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 19, createdAt: '2025-01-10T10:00:00.000Z' },
+  { id: 2, modelId: 'model-bbbb', scaling: 'folded', sigmoid: 'exact', batchIds: [1, 2], patients: 38, createdAt: '2025-01-11T10:00:00.000Z' },
 ];
 
 function evaluationOf(runId: number): Res<'evaluate.run'> {
@@ -60,7 +60,7 @@ async function mountEvaluation(role: Role, runs = RUNS) {
 }
 
 describe('evaluation view', () => {
-  it('evaluates the newest run and shows the five metric cards', async () => {
+  it('evaluates the newest run and shows its metric cards, calibration and sigmoid mode', async () => {
     const { wrapper, fake } = await mountEvaluation('researcher');
     expect(fake.callsTo('evaluate.run')).toEqual([{ runId: 2 }]);
     const cards = wrapper.findAll('[data-testid=metric-card]').map((c) => [c.get('.metric-label').text(), c.get('.metric-value').text()]);
@@ -70,8 +70,12 @@ describe('evaluation view', () => {
       ['Recall', '100.0 %'],
       ['F1', '0.857'],
       ['ROC-AUC', '0.979'],
+      ['Brier score', '0.061'],
     ]);
-    expect(wrapper.findAll('chart-panel-stub').map((c) => c.attributes('testid'))).toEqual(['chart-confusion', 'chart-roc', 'chart-histogram']);
+    const charts = wrapper.findAll('chart-panel-stub');
+    expect(charts.map((c) => c.attributes('testid'))).toEqual(['chart-confusion', 'chart-roc', 'chart-histogram', 'chart-calibration']);
+    expect(charts[3]!.attributes('description')).toBe('Observed at-risk rate against mean predicted probability in 2 bins of at least 5 patients per batch; Brier score 0.061');
+    expect(wrapper.get('[data-testid=evaluation-sigmoid]').text()).toBe('exact logistic after decryption');
   });
 
   it('re-evaluates when another run is chosen', async () => {

@@ -93,7 +93,7 @@ describe('reports view', () => {
       [`${NAME}.json`, '8.8 KiB', '222222222222…'],
     ]);
     expect(result.text()).toContain(`${NAME}.manifest.json`);
-    expect(result.findAll('[data-testid=metric-card] .metric-value').map((v) => v.text())).toEqual(['94.7 %', '75.0 %', '100.0 %', '0.857', '0.979']);
+    expect(result.findAll('[data-testid=metric-card] .metric-value').map((v) => v.text())).toEqual(['94.7 %', '75.0 %', '100.0 %', '0.857', '0.979', '0.061']);
   });
 
   it('verifies the report and saves the verification key', async () => {
