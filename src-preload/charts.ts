@@ -138,8 +138,24 @@ export function calibrationOption(points: readonly { predicted: number; observed
     xAxis: { type: 'value', min: 0, max: 1, name: 'Mean predicted probability', nameLocation: 'middle', nameGap: 28 },
     yAxis: { type: 'value', min: 0, max: 1, name: 'Observed at-risk rate', nameLocation: 'middle', nameGap: 36 },
     series: [
-      { type: 'line', name: 'Model', data: points.map((p) => [p.predicted, p.observed]), symbol: 'none', lineStyle: { width: 2, color: ACCENT } },
-      { type: 'line', name: 'Perfect calibration', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed', width: 1, color: MUTED } },
+      // Markers on: with few patients the release rule leaves one or two bins, and a lone point draws no line.
+      {
+        type: 'line',
+        name: 'Model',
+        data: points.map((p) => [p.predicted, p.observed]),
+        symbol: 'circle',
+        symbolSize: 8,
+        lineStyle: { width: 2, color: ACCENT },
+        itemStyle: { color: ACCENT },
+      },
+      {
+        type: 'line',
+        name: 'Perfect calibration',
+        data: [[0, 0], [1, 1]],
+        symbol: 'none',
+        lineStyle: { type: 'dashed', width: 1, color: MUTED },
+        itemStyle: { color: MUTED },
+      },
     ],
   };
 }

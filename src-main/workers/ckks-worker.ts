@@ -77,6 +77,8 @@ async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; trans
     case 'forget':
       forget(req.keyId);
       return { result: null, transfer: [] };
+    case 'held':
+      return { result: [...encryptors.keys(), ...evaluators.keys()], transfer: [] };
     case 'heap':
       return { result: await wasmHeapBytes(), transfer: [] };
   }

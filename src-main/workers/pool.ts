@@ -134,6 +134,11 @@ export class CkksPool {
     );
   }
 
+  /** The key ids each worker holds, as the workers themselves answer (not this pool's bookkeeping). */
+  async heldKeys(): Promise<string[][]> {
+    return Promise.all(this.slots.map((s) => this.send(s, { id: this.id(), op: 'held' })));
+  }
+
   /** WebAssembly heap of each worker, for the memory benchmarks and tests. */
   async heapBytes(): Promise<number[]> {
     return Promise.all(this.slots.map((s) => this.send(s, { id: this.id(), op: 'heap' })));

@@ -16,7 +16,8 @@ export type WorkerRequest =
   /** Untrusted ciphertexts (a hospital's bundle): loaded here, never in the main thread, and checked fresh. */
   | { id: number; op: 'check-fresh'; preset: string; ciphertexts: Uint8Array[]; names: string[] }
   | { id: number; op: 'forget'; keyId: string }
-  | { id: number; op: 'heap' };
+  | { id: number; op: 'heap' }
+  | { id: number; op: 'held' };
 
 /** What each operation answers: the pool's calls are typed by it, no cast between request and result. */
 export interface WorkerResults {
@@ -27,6 +28,8 @@ export interface WorkerResults {
   'check-fresh': null;
   forget: null;
   heap: number;
+  /** Ids of the keys the thread holds now: how a test sees, from outside, that a secret key was forgotten. */
+  held: string[];
 }
 
 export type WorkerOp = WorkerRequest['op'];

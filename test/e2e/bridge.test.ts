@@ -100,7 +100,8 @@ describe('the e2e bridge', () => {
     expect(envelope.value.map((p) => p.name)).toEqual(['standard', 'deep']);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('gives a real page window.homopai, progress events included, under the CSP', async () => {
+  // Skipped only off CI: there, a missing browser fails the run (launching it throws).
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('gives a real page window.homopai, progress events included, under the CSP', async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage();
