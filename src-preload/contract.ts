@@ -484,6 +484,24 @@ export const Api = {
    */
   'keys.unlock': { req: z.object({ custody: Custody, passphrase: Passphrase.optional(), role: Role }), res: SessionStatus },
   'keys.lock': { req: z.object({}), res: SessionStatus },
+  /** Every key set the workspace has held, newest first: active, being rotated to, or retired. */
+  'keys.list': { req: z.object({}), res: z.array(KeySetInfo.extend({ state: z.enum(['active', 'rotating', 'retired']) })) },
+  /**
+   * Re-encrypts every batch and prediction under a new key set (resumable: a cancelled rotation continues where
+   * it stopped), then archives or destroys the old secret key. passphrase: the vault's, for passphrase custody.
+   */
+  'keys.rotate': {
+    req: Job.extend({ old: z.enum(['archive', 'destroy']), passphrase: Passphrase.optional() }),
+    res: z.object({
+      from: KeySetInfo,
+      to: KeySetInfo,
+      resumed: z.boolean(),
+      ciphertexts: z.number(),
+      predictionBlocks: z.number(),
+      old: z.enum(['archive', 'destroy']),
+      clinicians: z.boolean(),
+    }),
+  },
   /** Opens the OS file dialog in main; returns the chosen path or null. Paths, never file contents, cross IPC. */
   'files.pickCsv': { req: z.object({}), res: z.string().nullable() },
   'files.pickBundle': { req: z.object({}), res: z.string().nullable() },

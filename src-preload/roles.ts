@@ -19,6 +19,9 @@ export const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE
   'keys.create': EVERYONE,
   'keys.unlock': EVERYONE,
   'keys.lock': EVERYONE,
+  'keys.list': READERS,
+  // Decrypts every stored block in the key holder's memory to encrypt it again: the key holder's alone.
+  'keys.rotate': RESEARCHER,
   'jobs.cancel': EVERYONE,
   'files.pickCsv': IMPORTERS,
   'files.pickBundle': IMPORTERS,

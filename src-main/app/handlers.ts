@@ -18,7 +18,8 @@ import { importBundle } from '../services/bundle-import.ts';
 import type { Caller } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { importCsv } from '../services/import.ts';
-import { createKeySet, KeyHolder, keySetInfo, openAsAuditor, unlockClinician, unlockKeySet } from '../services/key-sets.ts';
+import { createKeySet, KeyHolder, keySetInfo, listKeySetInfos, openAsAuditor, unlockClinician, unlockKeySet } from '../services/key-sets.ts';
+import { rotateKeys } from '../services/key-rotation.ts';
 import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, exportPredictions } from '../services/predictions.ts';
@@ -178,6 +179,21 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
     'keys.lock': async () => {
       await session.lock('user');
       return status();
+    },
+
+    'keys.list': async () => listKeySetInfos(ws()),
+
+    'keys.rotate': async (req) => {
+      const holder = session.holder();
+      const custody = ws().requireKeySet().custody;
+      const vault = vaultFor(session.workspaceDir, custody, req.passphrase);
+      // With keychain custody the clinicians' credential is resealed for the new key set; a passphrase one cannot be
+      // without the clinicians' passphrase, which the key holder grants again.
+      const clinicians = custody === 'keychain' ? vaultFor(session.workspaceDir, 'keychain', undefined) : null;
+      const r = await session.job(req.jobId, (hooks) => run((c) => rotateKeys(c, holder, vault, { old: req.old, clinicians }, hooks)));
+      // The session goes on under the new key set, as the key holder.
+      session.begin('researcher', await KeyHolder.unlock(ws(), vault));
+      return r;
     },
 
     'files.pickCsv': async () => {

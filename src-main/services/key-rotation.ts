@@ -77,6 +77,9 @@ export async function rotateKeys(caller: Caller, holder: KeyHolder, vault: Secre
   if (holder.fingerprint !== from.fingerprint) throw new RotationError('rotation needs the secret key of the active key set');
   const existing = runningRotation(ws.db);
   if (existing && existing.fromKey !== from.fingerprint) throw new RotationError(`rotation ${existing.id} started from another key set: abort it first`);
+  // The new secret key is sealed in this vault: it must be the one that opens the current key (a mistyped
+  // passphrase would seal the new key where nobody can open it, and the commit would then lose every batch).
+  (await vault.load(from.fingerprint)).fill(0);
 
   const { rotation, to, secretKey } = existing ? await resume(ws.db, existing, vault) : await begin(caller, from, vault);
   const newMac = RowMac.fromSecretKey(secretKey, to.fingerprint);

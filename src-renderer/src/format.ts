@@ -12,6 +12,11 @@ export function formatInt(n: number): string {
 }
 
 /** null stands for an undefined metric (AUC when the labels hold one class). */
+/** "1 hospital", "1,600 hospitals": a count with its noun agreeing. */
+export function formatCount(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatInt(n)} ${n === 1 ? singular : plural}`;
+}
+
 export function formatFixed(n: number | null, digits = 2): string {
   if (n === null) return 'n/a';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -25,6 +25,8 @@ const EXPECTED: Readonly<Record<Exclude<Channel, 'keys.create' | 'keys.unlock' |
   'session.status': ANYONE,
   'presets.list': ANYONE,
   'jobs.cancel': ANYONE,
+  'keys.list': [C, R, A],
+  'keys.rotate': [R],
   'files.pickCsv': [C, R],
   'files.pickBundle': [C, R],
   'import.preview': [C, R],
@@ -56,6 +58,9 @@ const REQUESTS: { [C in keyof typeof EXPECTED]: Req<C> } = {
   'session.status': {},
   'presets.list': {},
   'jobs.cancel': { jobId: 'no-such-job' },
+  'keys.list': {},
+  // A wrong passphrase: allowed for the key holder, it fails at the vault, before anything is generated.
+  'keys.rotate': { jobId: 'j', old: 'archive', passphrase: 'not the passphrase' },
   'files.pickCsv': {},
   'files.pickBundle': {},
   'import.preview': { path: '/nowhere.csv' },

@@ -389,12 +389,24 @@ describe('HomoPAI in Chromium', () => {
       const losses = rows.map((r) => Number(r.split('\t')[1]));
       expect(losses.every((l) => Number.isFinite(l) && l > 0)).toBe(true);
       expect(losses.at(-1)!).toBeLessThan(losses[0]!);
-      await expect(page.getByTestId('training-result').innerText()).resolves.toMatch(/1,600 labeled patients of 3 hospital\(s\)/);
+      await expect(page.getByTestId('training-result').innerText()).resolves.toMatch(/1,600 labeled patients of 3 hospitals/);
       await expect(page.locator('[data-testid=training-scaler] tbody tr').count()).resolves.toBe(5);
       await shot('13-encrypted-training');
 
       await page.getByTestId('training-goto-predict').click();
       await page.getByTestId('predict-view').waitFor();
+
+      // The key holder rotates to a new key set from the Patients screen; the header follows it.
+      const before = await page.getByTestId('key-fingerprint').innerText();
+      await go('patients');
+      await page.getByTestId('key-set-row').first().waitFor();
+      await page.getByTestId('old-archive').check();
+      await page.getByTestId('rotate-passphrase').fill(PASSPHRASE);
+      await page.getByTestId('rotate-run').click();
+      await page.getByTestId('rotate-result').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('key-set-row').count()).resolves.toBe(2);
+      await expect(page.getByTestId('key-fingerprint').innerText()).resolves.not.toBe(before);
+      await shot('14-key-rotation');
       expect(pageErrors).toEqual([]);
     },
     300_000,

@@ -405,6 +405,46 @@ describe('a clinician’s messy file through the API', () => {
   });
 });
 
+describe('key rotation through the API', () => {
+  it('refuses a wrong passphrase before generating anything, then rotates and keeps every prediction', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homopai-api-rotate-'));
+    const api = createApi({ workspaceDir: join(dir, 'ws'), pickCsv: async () => SAMPLE, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null, emit: () => undefined });
+    const ok = async <C extends Channel>(channel: C, req: Req<C>): Promise<Res<C>> => {
+      const e = await api.invoke(channel, req);
+      if (!e.ok) throw new Error(`${channel}: ${e.error.name}: ${e.error.message}`);
+      return e.value as Res<C>;
+    };
+    try {
+      await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE });
+      await ok('files.pickCsv', {});
+      const imported = await ok('import.run', { jobId: 'i', path: SAMPLE });
+      if (!imported.ok) throw new Error('not imported');
+      const model = await ok('models.train', { jobId: 't', path: SAMPLE, testFraction: 0 });
+      const run = await ok('predict.run', { jobId: 'p', modelId: model.model.id, batchIds: [imported.result.batchId] });
+      const before = await ok('predictions.decrypt', { runId: run.id });
+
+      const wrong = await api.invoke('keys.rotate', { jobId: 'r0', old: 'destroy', passphrase: 'not the passphrase' });
+      expect(wrong).toMatchObject({ ok: false, error: { name: 'VaultError' } });
+      expect((await ok('keys.list', {})).map((k) => k.state)).toEqual(['active']);
+
+      const r = await ok('keys.rotate', { jobId: 'r1', old: 'destroy', passphrase: PASSPHRASE });
+      expect(r).toMatchObject({ resumed: false, ciphertexts: 6, predictionBlocks: 1, old: 'destroy' });
+      expect((await ok('keys.list', {})).map((k) => [k.fingerprint === r.to.fingerprint, k.state])).toEqual([
+        [true, 'active'],
+        [false, 'retired'],
+      ]);
+      // The session carries on under the new key set: the earlier run decrypts to the same probabilities.
+      expect(await ok('session.status', {})).toMatchObject({ role: 'researcher', keySet: { fingerprint: r.to.fingerprint } });
+      expect(await ok('predictions.decrypt', { runId: run.id })).toEqual(before);
+      const rotations = await ok('keys.lock', {}).then(() => ok('keys.unlock', { custody: 'passphrase', role: 'auditor' })).then(() => ok('audit.list', { action: 'rotate' }));
+      expect(rotations.map((e) => e.detail['phase'])).toEqual(['start', 'commit', 'old-key']);
+    } finally {
+      api.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('keychain custody through the API', () => {
   // Needs a Secret Service: run under scripts/with-keyring.sh; skipped where there is none.
   it('creates, locks and unlocks a key set held by the OS keychain', async (ctx) => {

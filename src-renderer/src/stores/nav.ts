@@ -54,6 +54,7 @@ export const useNavStore = defineStore('nav', () => {
     listPatients: mayUse('patients.list', session.role),
     decrypt: mayUse('predictions.decrypt', session.role),
     generateReport: mayUse('reports.generate', session.role),
+    rotateKeys: mayUse('keys.rotate', session.role),
   }));
 
   return { items, current, go, allows, can };

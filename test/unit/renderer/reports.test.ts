@@ -105,7 +105,7 @@ describe('reports view', () => {
     await settle();
     const verified = wrapper.get('[data-testid=report-verification]');
     expect(verified.classes()).toContain('verify-ok');
-    expect(verified.text()).toMatch(new RegExp(`^Verified · ${NAME} · signature and 2 file\\(s\\) match · signed by ana \\(researcher\\) with key FFFF-FFFF-EEEE-EEEE`));
+    expect(verified.text()).toMatch(new RegExp(`^Verified · ${NAME} · signature and 2 files match · signed by ana \\(researcher\\) with key FFFF-FFFF-EEEE-EEEE`));
     await wrapper.get('[data-testid=report-save-key]').trigger('click');
     await settle();
     expect(useUiStore().banners.map((b) => [b.kind, b.message])).toEqual([['success', 'Public key FFFF-FFFF-EEEE-EEEE saved to /home/ana/key.pem']]);
