@@ -4,7 +4,7 @@
  * renderer (which calls it) and the e2e test bridge. No Node import: it is bundled into the renderer too.
  *
  * Privacy rule: no response carries a plaintext vital or label. The only per-patient values are decrypted
- * prediction probabilities, returned to the unlocked key holder (predictions.decrypt).
+ * prediction probabilities, returned to the unlocked key holder a page at a time (predictions.page).
  */
 import { z } from 'zod';
 
@@ -294,6 +294,31 @@ export const PatientPrediction = z.object({
 });
 export type PatientPrediction = z.infer<typeof PatientPrediction>;
 
+/** A run decrypted and held in the key holder's process: counts only; its rows are read a page at a time. */
+export const HeldRun = z.object({ runId: z.number(), patients: z.number(), atRisk: z.number() });
+export type HeldRun = z.infer<typeof HeldRun>;
+
+/** Rows of one page: enough for a screen, small enough that no response carries a run. */
+export const MAX_PAGE_ROWS = 500;
+
+export const ResultQuery = z.object({
+  runId: z.number().int(),
+  offset: z.number().int().min(0),
+  limit: z.number().int().min(1).max(MAX_PAGE_ROWS),
+  sort: z.object({ key: z.enum(['hospital', 'patientId', 'probability', 'atRisk']), direction: z.enum(['asc', 'desc']) }),
+  filter: z.object({ text: z.string().max(200), atRiskOnly: z.boolean() }),
+});
+export type ResultQuery = z.infer<typeof ResultQuery>;
+
+export const ResultPage = z.object({
+  runId: z.number(),
+  /** Rows the filter keeps, over all pages. */
+  matching: z.number(),
+  offset: z.number(),
+  rows: z.array(PatientPrediction).max(MAX_PAGE_ROWS),
+});
+export type ResultPage = z.infer<typeof ResultPage>;
+
 /** A bin of predicted probabilities, [lo, hi) ([lo, 1] at the top); its edges are grid values, never a score. */
 const Bin = z.object({ lo: z.number(), hi: z.number() });
 
@@ -523,7 +548,8 @@ export const Api = {
   'models.trainEncrypted': { req: Job.extend(EncryptedTrainRequest.shape), res: EncryptedTrainResult },
   'predict.run': { req: Job.extend(PredictRequest.shape), res: RunInfo },
   'predict.runs': { req: z.object({}), res: z.array(RunInfo) },
-  'predictions.decrypt': { req: z.object({ runId: z.number().int() }), res: z.array(PatientPrediction) },
+  'predictions.decrypt': { req: z.object({ runId: z.number().int() }), res: HeldRun },
+  'predictions.page': { req: ResultQuery, res: ResultPage },
   'predictions.exportCsv': { req: z.object({ runId: z.number().int() }), res: z.object({ path: z.string().nullable(), rows: z.number() }) },
   'evaluate.run': { req: z.object({ runId: z.number().int() }), res: Evaluation },
   'bench.run': { req: Job.extend({ patients: z.number().int().min(1).max(1_000_000), preset: PresetName.optional() }), res: BenchResult },

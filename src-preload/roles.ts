@@ -35,6 +35,8 @@ export const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE
   'models.trainEncrypted': RESEARCHER,
   'predict.run': RESEARCHER,
   'predictions.decrypt': RESEARCHER,
+  // Pages of the run the key holder decrypted, held in the main process for the unlocked session only.
+  'predictions.page': RESEARCHER,
   'predictions.exportCsv': RESEARCHER,
   'evaluate.run': RESEARCHER,
   'bench.run': RESEARCHER,

@@ -22,7 +22,7 @@ import { createKeySet, KeyHolder, keySetInfo, listKeySetInfos, openAsAuditor, un
 import { rotateKeys } from '../services/key-rotation.ts';
 import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
-import { decryptRun, exportPredictions } from '../services/predictions.ts';
+import { exportPredictions, holdDecryptedRun } from '../services/predictions.ts';
 import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey, verifyWorkstationReport } from '../services/report.ts';
 import { privacyStatus } from '../services/release-policy.ts';
 import { trainChecked } from '../services/train.ts';
@@ -319,8 +319,11 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'predictions.decrypt': async (req) => {
       const holder = session.holder();
-      return run((c) => decryptRun(c, holder, req.runId));
+      const held = session.holdDecrypted(await run((c) => holdDecryptedRun(c, holder, req.runId)), holder);
+      return { runId: held.runId, patients: held.patients, atRisk: held.atRisk };
     },
+
+    'predictions.page': async (req) => session.heldDecrypted(req.runId).page(req),
 
     'predictions.exportCsv': async (req) => {
       const holder = session.holder();

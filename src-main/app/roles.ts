@@ -9,7 +9,7 @@ export class PermissionError extends Error {
 }
 
 /** Channels whose refusal is itself audited: an attempt to see per-patient results. */
-export const DECRYPTING: ReadonlySet<Channel> = new Set(['predictions.decrypt', 'predictions.exportCsv', 'evaluate.run']);
+export const DECRYPTING: ReadonlySet<Channel> = new Set(['predictions.decrypt', 'predictions.page', 'predictions.exportCsv', 'evaluate.run']);
 
 export function authorize(channel: Channel, role: Role | null): void {
   const allowed = ALLOWED[channel];

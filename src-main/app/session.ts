@@ -1,5 +1,6 @@
 import type { Progress, Role } from '../../src-preload/contract.ts';
 import { type Caller, callerFor } from '../services/caller.ts';
+import type { DecryptedRun } from '../services/decrypted-run.ts';
 import type { KeyHolder } from '../services/key-sets.ts';
 import type { JobHooks } from '../common/jobs.ts';
 import { Workspace } from '../store/workspace.ts';
@@ -29,6 +30,8 @@ export class Session {
   private readonly idleLockMs: number;
   private ws: Workspace | null = null;
   private active: { holder: KeyHolder | null; role: Role } | null = null;
+  /** The run the key holder last decrypted, paged to the renderer; destroyed whenever the session ends or changes. */
+  private decrypted: DecryptedRun | null = null;
   private readonly jobs = new Map<string, AbortController>();
   private writes: Promise<unknown> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
@@ -69,6 +72,7 @@ export class Session {
    */
   begin(role: Role, holder: KeyHolder | null): void {
     this.active?.holder?.lock();
+    this.dropDecrypted();
     if (role === 'auditor') this.workspace().dropRowMac();
     this.active = { holder, role };
   }
@@ -79,12 +83,40 @@ export class Session {
     if (!ending) return;
     this.active = null;
     ending.holder?.lock();
+    this.dropDecrypted();
     const cancelled = this.cancelAll();
     // Queued behind the cancelled jobs, so it is written once they have rolled back.
     await this.write(() => this.callerAs(ending.role).audit('lock', { reason, jobsCancelled: cancelled }));
     // After the audit, which waits for the cancelled jobs to roll back: they stop as cancelled, not keyless.
     // Unless someone unlocked meanwhile, whose session needs the key.
     if (this.active === null) this.ws?.dropRowMac();
+  }
+
+  /**
+   * Holds a decrypted run for paging, in place of the one held before (one run at a time), if the key holder
+   * who decrypted it is still the session's: a Lock during the decryption must not leave its result behind.
+   */
+  holdDecrypted(run: DecryptedRun, decryptedBy: KeyHolder): DecryptedRun {
+    if (this.active?.holder !== decryptedBy || !decryptedBy.unlocked) {
+      run.destroy();
+      throw new Error('the session was locked while the run was being decrypted: unlock and decrypt it again');
+    }
+    if (this.decrypted !== run) this.dropDecrypted();
+    this.decrypted = run;
+    return run;
+  }
+
+  /** The decrypted run being paged; refused once the session ended or another run was decrypted. */
+  heldDecrypted(runId: number): DecryptedRun {
+    if (this.decrypted?.runId !== runId || !this.decrypted.held) {
+      throw new Error(`run ${runId} is not decrypted in this session (or was cleared on lock): decrypt it again`);
+    }
+    return this.decrypted;
+  }
+
+  private dropDecrypted(): void {
+    this.decrypted?.destroy();
+    this.decrypted = null;
   }
 
   /** Restarts the idle countdown; called on every API call. */
@@ -167,6 +199,7 @@ export class Session {
     clearTimeout(this.idleTimer);
     this.cancelAll();
     this.active?.holder?.lock();
+    this.dropDecrypted();
     this.active = null;
     this.ws?.[Symbol.dispose]();
     this.ws = null;

@@ -1,5 +1,6 @@
 import type { PatientPrediction } from '../../src-preload/contract.ts';
 import { writeFileAtomic } from '../common/files.ts';
+import { DecryptedRun, type RunColumns } from './decrypted-run.ts';
 import { releasedPrediction } from './precision.ts';
 import { predictionsCsv } from '../reports/csv-export.ts';
 import type { Caller } from './caller.ts';
@@ -10,24 +11,49 @@ import { runOutputs, storedCiphertexts } from './provenance.ts';
 
 /**
  * The key holder decrypts a run's encrypted prediction vectors: the only per-patient values ever shown. The
- * policy allows it (they are evaluator outputs) and records it.
+ * policy allows it (they are evaluator outputs) and records it. The result is held in columns (DecryptedRun),
+ * for the app to page through in its main process and destroy on Lock.
  */
-export async function decryptRun(caller: Caller, holder: KeyHolder, runId: number): Promise<PatientPrediction[]> {
+export async function holdDecryptedRun(caller: Caller, holder: KeyHolder, runId: number): Promise<DecryptedRun> {
   const { ws } = caller;
   const run = requireRun(ws, holder, runId);
   const outputs = runOutputs(ws.db, ws.rowMac(), runId);
+  const n = outputs.reduce((s, b) => s + b.patients.length, 0);
+  const hospitals = [...new Set(outputs.flatMap((b) => b.patients.map((p) => p.hospital)))];
+  const hospitalAt = new Map(hospitals.map((h, i) => [h, i]));
+  const columns: RunColumns = {
+    runId,
+    batchIds: new Int32Array(n),
+    hospitalIndex: new Uint32Array(n),
+    hospitals,
+    patientIds: new Array<string>(n),
+    probabilities: new Float64Array(n),
+  };
   return decryptUnderPolicy(caller, holder, { purpose: 'predictions', run }, (decrypt) => {
-    const out: PatientPrediction[] = [];
+    let i = 0;
     for (const b of outputs) {
       const probs = decrypt(b);
       for (const p of b.patients) {
-        const probability = releasedPrediction(probs[p.slot]!, run.sigmoid);
-        out.push({ batchId: b.batchId, hospital: p.hospital, patientId: p.patientId, probability, atRisk: probability >= 0.5 });
+        columns.batchIds[i] = b.batchId;
+        columns.hospitalIndex[i] = hospitalAt.get(p.hospital)!;
+        (columns.patientIds as string[])[i] = p.patientId;
+        columns.probabilities[i] = releasedPrediction(probs[p.slot]!, run.sigmoid);
+        i++;
       }
       probs.fill(0);
     }
-    return out;
+    return new DecryptedRun(columns);
   });
+}
+
+/** A run's decrypted predictions as rows, for callers that use them all at once (the CLI, experiments). */
+export async function decryptRun(caller: Caller, holder: KeyHolder, runId: number): Promise<PatientPrediction[]> {
+  const held = await holdDecryptedRun(caller, holder, runId);
+  try {
+    return [...held.rows()];
+  } finally {
+    held.destroy();
+  }
 }
 
 /** Writes a run's decrypted predictions to a CSV file the key holder chose (owner-only), and records the export. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../src-main/app/session.ts';
 import { verifyAudit } from '../../src-main/audit/log.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
+import type { DecryptedRun } from '../../src-main/services/decrypted-run.ts';
 import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
@@ -11,6 +12,7 @@ import { Workspace } from '../../src-main/store/workspace.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { CkksPool } from '../../src-main/workers/pool.ts';
 import { caller } from '../helpers/caller.ts';
+import { heldRunOf } from '../helpers/decrypted-run.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 import { join } from 'node:path';
 
@@ -23,6 +25,11 @@ import { join } from 'node:path';
 /** The buffer a RowMac keeps its key in: read once, by reflection, to check it is zeroed later. */
 function keyBufferOf(mac: RowMac): Buffer {
   return (mac as unknown as { key: Buffer }).key;
+}
+
+/** The probabilities a held decrypted run keeps, read by reflection likewise. */
+function probabilitiesOf(run: DecryptedRun): Float64Array {
+  return (run as unknown as { columns: { probabilities: Float64Array } }).columns.probabilities;
 }
 
 const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
@@ -63,13 +70,16 @@ describe('key hygiene', () => {
   });
 
   for (const reason of ['user', 'idle'] as const) {
-    it(`a session locked by the ${reason === 'user' ? 'user' : 'idle timer'} zeroes the secret key and drops the row key`, async () => {
+    it(`a session locked by the ${reason === 'user' ? 'user' : 'idle timer'} zeroes the secret key, drops the row key and zeroes the decrypted run it held`, async () => {
       const session = new Session({ workspaceDir: tmp.dir, emit: () => undefined, idleLockMs: reason === 'idle' ? 150 : 60_000 });
       try {
         const holder = await KeyHolder.unlock(session.workspace(), vault);
         session.begin('researcher', holder);
         const secret = holder.secretKey();
         const rowKey = keyBufferOf(session.workspace().rowMac());
+        const run = session.holdDecrypted(heldRunOf(1, [{ batchId: 1, hospital: 'H', patientId: 'P1', probability: 0.8125 }]), holder);
+        const probabilities = probabilitiesOf(run);
+        expect(zero(new Uint8Array(probabilities.buffer))).toBe(false);
         if (reason === 'user') await session.lock('user');
         else {
           session.touch();
@@ -81,6 +91,8 @@ describe('key hygiene', () => {
         expect(zero(secret)).toBe(true);
         expect(session.workspace().rowMacIfLoaded()).toBeNull();
         expect(zero(rowKey)).toBe(true);
+        expect(zero(new Uint8Array(probabilities.buffer))).toBe(true);
+        expect(() => session.heldDecrypted(1)).toThrow(/cleared on lock/);
       } finally {
         session.dispose();
       }

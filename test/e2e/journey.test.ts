@@ -15,6 +15,7 @@ import { kitJson, parseKit } from '../../src-main/federation/kit.ts';
 import { writeCohortCsv } from '../../src-main/ingest/synthetic-cohort.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { type Bridge, startBridge } from './bridge.ts';
+import { valuesInHeap } from './heap-probe.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RENDERER = join(ROOT, 'out/renderer');
@@ -34,6 +35,8 @@ let page: Page;
 let picked: string | null = null;
 let pickedBundle: string | null = null;
 const pageErrors: string[] = [];
+/** Every decrypted probability the renderer was sent (pages of results), as the bridge delivered them. */
+const received = new Set<number>();
 
 async function shot(name: string): Promise<void> {
   // A full-page capture of a scrolled page draws the sticky header mid-page.
@@ -111,6 +114,11 @@ beforeAll(async () => {
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('response', async (r) => {
+    if (!r.url().endsWith('/__bridge/invoke') || !r.request().postData()?.includes('"channel":"predictions.page"')) return;
+    const body = (await r.json()) as { ok: boolean; value?: { rows: { probability: number }[] } };
+    for (const row of body.value?.rows ?? []) received.add(row.probability);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy|Uncaught|\[Vue warn\]/.test(m.text())) pageErrors.push(m.text());
   });
@@ -167,8 +175,10 @@ describe('HomoPAI in Chromium', () => {
       await expect(page.getByTestId('result-row').count()).resolves.toBe(19);
       await expect(page.getByTestId('results-count').innerText()).resolves.toBe('19 of 19 patients');
       await page.getByTestId('results-filter').fill('H-NORTH');
-      await expect(page.getByTestId('result-row').count()).resolves.toBe(7);
+      await expect.poll(() => page.getByTestId('result-row').count()).toBe(7);
+      await expect(page.getByTestId('results-count').innerText()).resolves.toBe('7 of 19 patients');
       await page.getByTestId('results-filter').fill('');
+      await expect.poll(() => page.getByTestId('result-row').count()).toBe(19);
       await page.getByTestId('export-csv').click();
       await page.getByTestId('banner').filter({ hasText: '19 predictions saved' }).waitFor();
       const csv = readFileSync(join(tmp, 'exports', 'homopai-run-1-predictions.csv'), 'utf8');
@@ -225,16 +235,26 @@ describe('HomoPAI in Chromium', () => {
       const { stdout: pdfText } = await promisify(execFile)('pdftotext', ['-layout', join(tmp, 'reports', `${name}.pdf`), '-']);
       expect(pdfText).toContain(keySet);
 
+      // Lock leaves no decrypted probability in the renderer: shown again, every page the renderer received is
+      // in its heap (the probe sees them), and after Lock and a garbage collection none is.
+      await go('predict');
+      await page.getByTestId('results-run').selectOption('1');
+      await expect.poll(() => page.getByTestId('result-row').count()).toBe(19);
+      expect(received.size, 'distinct probabilities received').toBeGreaterThan(10);
+      const probabilities = [...received];
+      expect((await valuesInHeap(page, probabilities)).length, 'the probe sees the probabilities while they are shown').toBeGreaterThan(0);
+
       // The activity log is the auditor's: lock, and come back under that role.
       await signIn('auditor');
+      expect(await valuesInHeap(page, probabilities), 'decrypted probabilities left in the renderer after Lock').toEqual([]);
       await go('audit');
       await page.getByTestId('audit-row').first().waitFor();
       expect(await page.getByTestId('audit-row').count()).toBeGreaterThanOrEqual(8);
       await expect(page.getByTestId('audit-verification').innerText()).resolves.toMatch(/^Chain verified/);
       await page.getByTestId('audit-action').selectOption('decrypt');
       await page.getByTestId('audit-row').filter({ hasText: 'decrypt' }).first().waitFor();
-      // The decryption policy records each one: the results shown, the CSV export, the evaluation and the report's.
-      await expect(page.getByTestId('audit-row').count()).resolves.toBe(4);
+      // The decryption policy records each one: the results shown (twice), the CSV export, the evaluation and the report's.
+      await expect.poll(() => page.getByTestId('audit-row').count()).toBe(5);
       await page.getByTestId('audit-action').selectOption('');
       await shot('08-activity-log');
 

@@ -186,14 +186,26 @@ describe('the API facade over real services', () => {
     runId = run.id;
     expect((await ok('predict.runs', {})).map((r) => r.id)).toEqual([runId]);
 
-    const predictions = await ok('predictions.decrypt', { runId });
+    expect(await ok('predictions.decrypt', { runId })).toEqual({ runId, patients: 19, atRisk: 3 });
+    const page = { runId, offset: 0, limit: 500, sort: { key: 'probability', direction: 'desc' }, filter: { text: '', atRiskOnly: false } } as const;
+    const all = await ok('predictions.page', page);
+    expect(all.matching).toBe(19);
+    const predictions = all.rows;
     expect(predictions).toHaveLength(19);
+    expect(predictions.map((p) => p.probability)).toEqual(predictions.map((p) => p.probability).sort((a, b) => b - a));
+    const second = await ok('predictions.page', { ...page, offset: 5, limit: 5 });
+    expect(second.rows).toEqual(predictions.slice(5, 10));
+    expect((await refused('predictions.page', { ...page, limit: 501 })).message).toMatch(/limit: Too big: expected number to be <=500/);
     for (const p of predictions) {
       expect(p.probability).toBeGreaterThanOrEqual(0);
       expect(p.probability).toBeLessThanOrEqual(1);
       expect(p.atRisk).toBe(p.probability >= 0.5);
     }
-    expect(predictions.filter((p) => p.atRisk).map((p) => p.patientId)).toEqual(['P-0004', 'P-0010', 'P-0017']);
+    expect((await ok('predictions.page', { ...page, sort: { key: 'patientId', direction: 'asc' }, filter: { text: '', atRiskOnly: true } })).rows.map((p) => p.patientId)).toEqual([
+      'P-0004',
+      'P-0010',
+      'P-0017',
+    ]);
 
     const evaluation = await ok('evaluate.run', { runId });
     expect(evaluation.labeled).toBe(19);
@@ -252,9 +264,17 @@ describe('the API facade over real services', () => {
     expect((await ok('bench.history', {})).map((b) => b.id)).toEqual([bench.id]);
   });
 
-  it('locks: the key is gone and decryption is refused', async () => {
+  it('locks: the key is gone, decryption is refused, and the decrypted run held in main is gone with it', async () => {
+    const page = { runId, offset: 0, limit: 5, sort: { key: 'probability', direction: 'desc' }, filter: { text: '', atRiskOnly: false } } as const;
+    await ok('predictions.decrypt', { runId });
+    expect((await ok('predictions.page', page)).rows).toHaveLength(5);
     expect(await ok('keys.lock', {})).toMatchObject({ unlocked: false, role: null });
     expect((await refused('predictions.decrypt', { runId })).message).toMatch(/locked/);
+    expect((await refused('predictions.page', page)).message).toMatch(/locked/);
+    // The same key holder back a moment later finds nothing held: Lock cleared it, it is not merely hidden.
+    await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'researcher' });
+    expect((await refused('predictions.page', page)).message).toMatch(/not decrypted in this session \(or was cleared on lock\)/);
+    await ok('keys.lock', {});
   });
 
   it('gives the auditor a verifiable log of ids and counts, and nothing to import or decrypt', async () => {
@@ -272,6 +292,7 @@ describe('the API facade over real services', () => {
     const unlocks = log.filter((e) => e.action === 'unlock').map((e) => [e.role, e.detail['holds']]);
     expect(unlocks).toEqual([
       ['clinician', 'integrity-key'],
+      ['researcher', 'secret-key'],
       ['researcher', 'secret-key'],
       ['auditor', 'nothing'],
     ]);
@@ -315,11 +336,11 @@ describe('the API facade over real services', () => {
     expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'clinician-credential', 'report-signing']);
   });
 
-  it('never puts a vital value in any payload but the decrypted predictions', async () => {
+  it('never puts a vital value in any payload but the pages of decrypted predictions', async () => {
     const vitals = sampleVitals();
     expect(vitals.length).toBeGreaterThan(20);
     for (const v of vitals) expect(readFileSync(SAMPLE, 'utf8'), 'the matcher finds the value in the sample itself').toMatch(v);
-    const payloads = seen.filter((s) => s.channel !== 'predictions.decrypt').map((s) => JSON.stringify(s.envelope));
+    const payloads = seen.filter((s) => s.channel !== 'predictions.page').map((s) => JSON.stringify(s.envelope));
     payloads.push(readFileSync(join(dir, 'audit.jsonl'), 'utf8'));
     for (const text of payloads) for (const v of vitals) expect(text).not.toMatch(v);
   });

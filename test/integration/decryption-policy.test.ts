@@ -171,7 +171,7 @@ describe('decryption policy', () => {
     try {
       session.begin('researcher', await KeyHolder.unlock(session.workspace(), vault));
       const handlers = createHandlers(session, { pickCsv: async () => null, pickBundle: async () => null, pickSavePath: async () => null, pickDirectory: async () => null });
-      expect(await handlers['predictions.decrypt']({ runId: bigRun })).toHaveLength(19);
+      expect(await handlers['predictions.decrypt']({ runId: bigRun })).toMatchObject({ patients: 19 });
       expect((await refusal(handlers['evaluate.run']({ runId: smallRun }))).reason).toBe('too-few-patients');
       expect(since(ws, before).map((e) => [e.action, e.role, e.detail['runId']])).toEqual([
         ['decrypt', 'researcher', bigRun],

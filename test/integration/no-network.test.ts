@@ -141,7 +141,9 @@ describe('zero network', () => {
       // Training runs the whole experiment: split, train, encrypt, predict on ciphertexts, decrypt, evaluate.
       const trained = (await ok('models.train', { jobId: 'train', path: samplePath(), testFraction: 0 })) as { model: { id: string } };
       const run = (await ok('predict.run', { jobId: 'predict', modelId: trained.model.id, batchIds: [imported.result.batchId] })) as { id: number };
-      expect(await ok('predictions.decrypt', { runId: run.id })).toHaveLength(19);
+      expect(await ok('predictions.decrypt', { runId: run.id })).toMatchObject({ patients: 19 });
+      const query = { runId: run.id, offset: 0, limit: 50, sort: { key: 'patientId', direction: 'asc' }, filter: { text: '', atRiskOnly: false } } as const;
+      expect((await ok('predictions.page', query)).rows).toHaveLength(19);
       await ok('evaluate.run', { runId: run.id });
       savePath = join(tmp.dir, 'predictions.csv');
       await ok('predictions.exportCsv', { runId: run.id });

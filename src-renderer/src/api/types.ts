@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type * as C from '../../../src-preload/contract.ts';
 
-export type { Progress, Res, Role } from '../../../src-preload/contract.ts';
+export type { Progress, Req, Res, Role } from '../../../src-preload/contract.ts';
 export type Custody = z.infer<typeof C.Custody>;
 export type PresetName = z.infer<typeof C.PresetName>;
 export type Scaling = z.infer<typeof C.Scaling>;
@@ -23,6 +23,7 @@ export type Metrics = z.infer<typeof C.Metrics>;
 export type TrainResult = z.infer<typeof C.TrainResult>;
 export type RunInfo = z.infer<typeof C.RunInfo>;
 export type PatientPrediction = z.infer<typeof C.PatientPrediction>;
+export type HeldRun = z.infer<typeof C.HeldRun>;
 export type Evaluation = z.infer<typeof C.Evaluation>;
 export type BenchResult = z.infer<typeof C.BenchResult>;
 export type AuditEntry = z.infer<typeof C.AuditEntry>;

@@ -1,49 +1,20 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import { call } from '../api/client.ts';
 import { canceller, createJobState, runJob } from '../api/jobs.ts';
-import type { PatientPrediction, RunInfo, Scaling, SigmoidMode } from '../api/types.ts';
+import type { HeldRun, PatientPrediction, Req, RunInfo, Scaling, SigmoidMode } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
-export type SortKey = 'hospital' | 'patientId' | 'probability' | 'atRisk';
-export type SortDirection = 'asc' | 'desc';
+export type ResultQuery = Req<'predictions.page'>;
+export type SortKey = ResultQuery['sort']['key'];
+export type SortDirection = ResultQuery['sort']['direction'];
+export type ResultFilter = ResultQuery['filter'];
+export type ResultSort = ResultQuery['sort'];
 
-export interface ResultFilter {
-  text: string;
-  atRiskOnly: boolean;
-}
-
-export interface ResultSort {
-  key: SortKey;
-  direction: SortDirection;
-}
-
-function compare(a: PatientPrediction, b: PatientPrediction, key: SortKey): number {
-  switch (key) {
-    case 'hospital':
-      return a.hospital.localeCompare(b.hospital) || a.patientId.localeCompare(b.patientId, undefined, { numeric: true });
-    case 'patientId':
-      return a.patientId.localeCompare(b.patientId, undefined, { numeric: true });
-    case 'probability':
-      return a.probability - b.probability;
-    case 'atRisk':
-      return Number(a.atRisk) - Number(b.atRisk) || a.probability - b.probability;
-  }
-}
-
-export function filterAndSort(rows: readonly PatientPrediction[], filter: ResultFilter, sort: ResultSort): PatientPrediction[] {
-  const needle = filter.text.trim().toLowerCase();
-  const kept = rows.filter(
-    (r) =>
-      (!filter.atRiskOnly || r.atRisk) &&
-      (needle === '' || r.hospital.toLowerCase().includes(needle) || r.patientId.toLowerCase().includes(needle)),
-  );
-  const sign = sort.direction === 'asc' ? 1 : -1;
-  return kept.sort((a, b) => sign * compare(a, b, sort.key));
-}
-
-/** Rows rendered at once: a 100,000-patient run must not become 100,000 table rows. */
-export const RESULT_PAGE = 200;
+/** Rows on one page of results; the run itself stays in the main process. */
+export const RESULT_PAGE = 100;
+/** Typing waits this long before asking main to filter again: one request per pause, not per key. */
+export const FILTER_DEBOUNCE_MS = 250;
 
 export const usePredictStore = defineStore('predict', () => {
   const ui = useUiStore();
@@ -57,13 +28,17 @@ export const usePredictStore = defineStore('predict', () => {
   const predicting = computed(() => job.id !== null);
   const decrypting = ref(false);
   const resultsRun = ref<RunInfo | null>(null);
-  const results = ref<PatientPrediction[]>([]);
+  /** Counts of the run held in main; its rows come a page at a time, never the whole run. */
+  const held = ref<HeldRun | null>(null);
+  /** One page of rows: a shallow ref, so Vue tracks the array, not every row in it. */
+  const page = shallowRef<PatientPrediction[]>([]);
+  const matching = ref(0);
+  const offset = ref(0);
+  const paging = ref(false);
   const filter = ref<ResultFilter>({ text: '', atRiskOnly: false });
   const sort = ref<ResultSort>({ key: 'probability', direction: 'desc' });
-  const shown = ref(RESULT_PAGE);
-
-  const visible = computed(() => filterAndSort(results.value, filter.value, sort.value));
-  const atRiskCount = computed(() => results.value.filter((r) => r.atRisk).length);
+  /** Answers to superseded page requests are dropped: the latest query wins. */
+  let pageRequest = 0;
 
   async function loadRuns(): Promise<void> {
     try {
@@ -86,19 +61,59 @@ export const usePredictStore = defineStore('predict', () => {
     }
   }
 
-  /** Decryption happens only on request of the unlocked key holder; the probabilities live in this store only. */
+  /** Decryption happens only on request of the unlocked key holder; main holds the probabilities, this store one page. */
   async function decrypt(run: RunInfo): Promise<void> {
     decrypting.value = true;
     try {
-      results.value = await call('predictions.decrypt', { runId: run.id });
+      held.value = await call('predictions.decrypt', { runId: run.id });
       resultsRun.value = run;
-      shown.value = RESULT_PAGE;
+      await loadPage(0);
     } catch (e) {
       ui.report(e, `Could not decrypt run ${run.id}`);
     } finally {
       decrypting.value = false;
     }
   }
+
+  async function loadPage(at: number): Promise<void> {
+    const run = held.value;
+    if (run === null) return;
+    const request = ++pageRequest;
+    paging.value = true;
+    try {
+      const got = await call('predictions.page', { runId: run.runId, offset: at, limit: RESULT_PAGE, sort: { ...sort.value }, filter: { ...filter.value } });
+      if (request !== pageRequest || held.value?.runId !== got.runId) return;
+      page.value = got.rows;
+      matching.value = got.matching;
+      offset.value = got.offset;
+    } catch (e) {
+      if (request === pageRequest) ui.report(e, 'Could not show the results');
+    } finally {
+      if (request === pageRequest) paging.value = false;
+    }
+  }
+
+  const pageCount = computed(() => Math.max(1, Math.ceil(matching.value / RESULT_PAGE)));
+  const pageIndex = computed(() => Math.floor(offset.value / RESULT_PAGE));
+
+  function goToPage(index: number): Promise<void> {
+    const clamped = Math.min(pageCount.value - 1, Math.max(0, index));
+    return loadPage(clamped * RESULT_PAGE);
+  }
+
+  // A new filter or order starts at the first page; typed text waits for a pause.
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  watch(
+    () => filter.value.text,
+    () => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => void loadPage(0), FILTER_DEBOUNCE_MS);
+    },
+  );
+  watch([() => filter.value.atRiskOnly, () => sort.value], () => {
+    clearTimeout(debounce);
+    void loadPage(0);
+  });
 
   const cancel = canceller(job, ui.report, 'the prediction');
 
@@ -119,8 +134,14 @@ export const usePredictStore = defineStore('predict', () => {
     }
   }
 
+  /** Forgets every decrypted value this store held (main destroys its copy on Lock itself). */
   function clear(): void {
-    results.value = [];
+    clearTimeout(debounce);
+    pageRequest++;
+    page.value = [];
+    held.value = null;
+    matching.value = 0;
+    offset.value = 0;
     resultsRun.value = null;
     runs.value = [];
     filter.value = { text: '', atRiskOnly: false };
@@ -136,15 +157,19 @@ export const usePredictStore = defineStore('predict', () => {
     predicting,
     decrypting,
     resultsRun,
-    results,
+    held,
+    page,
+    matching,
+    offset,
+    paging,
+    pageCount,
+    pageIndex,
     filter,
     sort,
-    shown,
-    visible,
-    atRiskCount,
     loadRuns,
     predict,
     decrypt,
+    goToPage,
     cancel,
     sortBy,
     exportCsv,
