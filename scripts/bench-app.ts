@@ -3,6 +3,7 @@
 // (out/renderer) runs in Chromium through the e2e bridge, as a researcher would use it, and each screen and action
 // is measured: time until usable, the renderer's longest main-thread task, its JS heap and RSS, and the largest
 // IPC response. Figures go to stdout and bench-results/bench-app-*.json. Needs `npx electron-vite build` first.
+// BENCH_APP_WORKSPACE=dir keeps the workspace there (a fixed passphrase) and reuses it on the next run.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ import { startBridge } from '../test/e2e/bridge.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const RENDERER = join(ROOT, 'out/renderer');
 const PATIENTS = Number(process.argv[2] ?? 1_000_000);
-const PASSPHRASE = randomBytes(18).toString('base64');
+const KEPT = process.env['BENCH_APP_WORKSPACE'];
+const PASSPHRASE = KEPT ? 'bench-app workspace' : randomBytes(18).toString('base64');
 const MiB = 1024 * 1024;
 
 if (!existsSync(join(RENDERER, 'index.html'))) throw new Error('out/renderer is missing: run `npx electron-vite build` first');
@@ -82,9 +84,11 @@ async function rendererRssMiB(page: Page): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const dir = join(tmp, 'workspace');
-  mkdirSync(dir);
-  await buildWorkspace(dir);
+  const dir = KEPT ?? join(tmp, 'workspace');
+  if (!existsSync(join(dir, 'homopai.db'))) {
+    mkdirSync(dir, { recursive: true });
+    await buildWorkspace(dir);
+  }
   const bridge = await startBridge({ workspaceDir: dir, rendererDir: RENDERER, pickCsv: () => null });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',

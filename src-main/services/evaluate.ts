@@ -164,7 +164,7 @@ export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: nu
   const released = await decryptUnderPolicy(caller, holder, { purpose: 'aggregates', run }, (decrypt, r) => {
     function* blocks(): Generator<ScoredBlock> {
       for (const batchId of run.batchIds) {
-        for (const b of blocksOf(ws.db, ws.rowMac(), batchId)) {
+        for (const b of blocksOf(ws.db, ws.rowMac(), batchId, [LABEL_COLUMN])) {
           const pred = predictions.get(`${batchId}/${b.block}`);
           if (!pred) throw new Error(`run ${runId} has no prediction for batch ${batchId}, block ${b.block}`);
           const label = b.columns.get(LABEL_COLUMN);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PatientPrediction, ResultQuery } from '../../src-preload/contract.ts';
+import { naturalKey, stableOrder } from '../../src-main/services/decrypted-run.ts';
 import { heldRunOf } from '../helpers/decrypted-run.ts';
 
 type Row = Omit<PatientPrediction, 'atRisk'>;
@@ -46,6 +47,24 @@ function reference(rows: readonly Row[], q: ResultQuery): Row[] {
   if (q.sort.direction === 'desc') sorted.reverse();
   return sorted.slice(q.offset, q.offset + q.limit).map(({ i: _, ...r }) => r);
 }
+
+describe('the orders a held run sorts by', () => {
+  it('stableOrder is the stable numeric order of any finite numbers, -0 equal to 0 (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 0.5, -1, 1e-300)), { maxLength: 300 }), (xs) => {
+        const want = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]! || a - b);
+        expect([...stableOrder(Float64Array.from(xs))]).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('naturalKey orders IDs as people read them', () => {
+    const ids = ['P10', 'p9', 'P-2', 'P009a', 'P9b', 'P000', 'P0', 'Q1', 'P1.5', 'P1.10'];
+    const byKey = [...ids].sort((a, b) => (naturalKey(a) < naturalKey(b) ? -1 : naturalKey(a) > naturalKey(b) ? 1 : 0));
+    expect(byKey).toEqual(['P-2', 'P000', 'P0', 'P1.5', 'P1.10', 'p9', 'P009a', 'P9b', 'P10', 'Q1']);
+  });
+});
 
 describe('a decrypted run held in main', () => {
   it('counts its patients and those at risk', () => {

@@ -105,9 +105,11 @@ export const usePredictStore = defineStore('predict', () => {
   let debounce: ReturnType<typeof setTimeout> | undefined;
   watch(
     () => filter.value.text,
-    () => {
+    (text) => {
       clearTimeout(debounce);
-      debounce = setTimeout(() => void loadPage(0), FILTER_DEBOUNCE_MS);
+      // Clearing the field is one action, not typing: no pause to wait for.
+      if (text.trim() === '') void loadPage(0);
+      else debounce = setTimeout(() => void loadPage(0), FILTER_DEBOUNCE_MS);
     },
   );
   watch([() => filter.value.atRiskOnly, () => sort.value], () => {
