@@ -1,3 +1,4 @@
+import { featureSet } from '../../src-preload/compatibility.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { FeatureMeta } from '../store/batches.ts';
 import { requireBatch } from './selection.ts';
@@ -37,9 +38,9 @@ export function loadCohort(ws: Workspace, batchIds: readonly number[], slotCount
   if (new Set(batchIds).size !== batchIds.length) throw new Error('a batch is selected twice');
   const batches = batchIds.map((id) => requireBatch(ws, id));
   const features = batches[0]!.features;
-  const names = features.map((f) => f.name).sort().join(', ');
+  const names = featureSet(batches[0]!);
   for (const b of batches) {
-    const these = b.features.map((f) => f.name).sort().join(', ');
+    const these = featureSet(b);
     if (these !== names) throw new Error(`batch ${b.id} has features ${these}; batch ${batches[0]!.id} has ${names}: pooled batches must match`);
   }
   const blocks: CohortBlock[] = [];

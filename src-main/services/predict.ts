@@ -1,3 +1,4 @@
+import { missingFeatures } from '../../src-preload/compatibility.ts';
 import { checkDepth, type EncryptedLrPlan, type Scaling, type SigmoidMode } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
 import type { BatchRow } from '../store/batches.ts';
@@ -34,10 +35,9 @@ export function planOf(model: Model, scaling: Scaling, mode: SigmoidMode): Encry
 /** Refuses, before any SEAL call, a batch under another key set or without the model's features. */
 function checkBatch(ws: Workspace, batchId: number, model: Model): BatchRow {
   const batch = requireBatch(ws, batchId);
-  const have = new Set(batch.features.map((f) => f.name));
-  const missing = model.features.filter((f) => !have.has(f.name)).map((f) => f.name);
+  const missing = missingFeatures(model, batch);
   if (missing.length > 0) {
-    throw new Error(`batch ${batchId} lacks the model's feature(s) ${missing.join(', ')} (it has ${[...have].join(', ')})`);
+    throw new Error(`batch ${batchId} lacks the model's feature(s) ${missing.join(', ')} (it has ${batch.features.map((f) => f.name).join(', ')})`);
   }
   return batch;
 }

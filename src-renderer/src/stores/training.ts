@@ -2,8 +2,10 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
 import { canceller, createJobState, runJob } from '../api/jobs.ts';
 import type { BatchInfo, EncryptedTrainResult, EpochReport } from '../api/types.ts';
+import { largestPool, whyNotPoolable, whyNotUsable } from '../../../src-preload/compatibility.ts';
 import { useModelsStore } from './models.ts';
 import { usePatientsStore } from './patients.ts';
+import { useSessionStore } from './session.ts';
 import { useUiStore } from './ui.ts';
 
 export interface EncryptedTrainForm {
@@ -16,6 +18,7 @@ export interface EncryptedTrainForm {
 export const useTrainingStore = defineStore('training', () => {
   const ui = useUiStore();
   const patients = usePatientsStore();
+  const session = useSessionStore();
   const models = useModelsStore();
   // TenSEAL's tutorial settings, which the services use by default too.
   const form = reactive<EncryptedTrainForm>({ epochs: 5, lr: 1, nesterov: false });
@@ -25,8 +28,13 @@ export const useTrainingStore = defineStore('training', () => {
   const epochs = ref<EpochReport[]>([]);
   const result = ref<EncryptedTrainResult | null>(null);
 
-  /** Batches training can use: labeled ones of the active key set. */
-  const candidates = computed<BatchInfo[]>(() => (patients.overview?.batches ?? []).filter((b) => b.labeledRows > 0 && b.integrity === 'ok'));
+  const activeKey = computed(() => session.keySet?.fingerprint ?? null);
+  /** Labeled batches, each with the reason it cannot join the chosen pool (another key set, other features), if any. */
+  const candidates = computed<BatchInfo[]>(() => (patients.overview?.batches ?? []).filter((b) => b.labeledRows > 0));
+  const offered = computed(() => {
+    const chosen = candidates.value.filter((b) => selected.value.includes(b.id));
+    return candidates.value.map((batch) => ({ batch, reason: selected.value.includes(batch.id) ? whyNotUsable(batch, activeKey.value) : whyNotPoolable(batch, chosen, activeKey.value) }));
+  });
 
   // Every epoch arrives as a progress event; the chart grows with them.
   watch(
@@ -38,9 +46,10 @@ export const useTrainingStore = defineStore('training', () => {
 
   async function load(): Promise<void> {
     await patients.load();
-    const ids = new Set(candidates.value.map((b) => b.id));
-    selected.value = selected.value.filter((id) => ids.has(id));
-    if (selected.value.length === 0) selected.value = [...ids];
+    // Pre-selected: the largest group of batches the service can pool (same features, active key set).
+    const poolable = new Set(candidates.value.filter((b) => whyNotUsable(b, activeKey.value) === null).map((b) => b.id));
+    selected.value = selected.value.filter((id) => poolable.has(id));
+    if (selected.value.length === 0) selected.value = largestPool(candidates.value, activeKey.value).map((b) => b.id);
   }
 
   async function run(): Promise<void> {
@@ -65,5 +74,5 @@ export const useTrainingStore = defineStore('training', () => {
     result.value = null;
   }
 
-  return { form, selected, job, running, epochs, result, candidates, load, run, cancel, clear };
+  return { form, selected, job, running, epochs, result, candidates, offered, load, run, cancel, clear };
 });
