@@ -342,6 +342,8 @@ export const Evaluation = z.object({
   calibration: z.array(Bin.extend({ patients: z.number(), predicted: z.number(), observed: z.number() })),
   /** The release rule it was computed under. */
   release: z.object({ minPatients: z.number(), epsilon: z.number().nullable() }),
+  /** The run's batches the model was trained on (the same file, or pooled in its training): figures on them are not held out. */
+  trainedOn: z.array(z.number()),
 });
 export type Evaluation = z.infer<typeof Evaluation>;
 

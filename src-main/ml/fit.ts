@@ -10,6 +10,7 @@ export interface TrainOptions {
   sigmoidDegree?: SigmoidDegree;
   l2?: number;
   source?: string;
+  sourceSha256?: string;
 }
 
 /** Labeled rows only: a row whose label is unknown cannot teach the model anything. */
@@ -51,6 +52,7 @@ export function buildModel(features: { name: string; unit: string }[], x: Float6
       positives,
       ...(opts.l2 === undefined ? {} : { l2: opts.l2 }),
       ...(opts.source ? { source: opts.source } : {}),
+      ...(opts.sourceSha256 ? { sourceSha256: opts.sourceSha256 } : {}),
     },
   });
 }

@@ -27,6 +27,9 @@ export const ModelSchema = z.object({
     epochs: z.number().int().optional(),
     lr: z.number().optional(),
     source: z.string().optional(),
+    /** What it was trained on, to warn when a run scores the same data: the CSV's SHA-256, or the pooled batches. */
+    sourceSha256: z.string().optional(),
+    batchIds: z.array(z.number().int()).optional(),
   }),
 });
 

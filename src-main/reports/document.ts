@@ -235,6 +235,16 @@ function evaluation(r: Report): Section {
           { label: 'Patients', value: `${int(e.run.patients)} predicted on ciphertexts, ${int(e.labeled)} labeled` },
         ],
       },
+      ...(e.trainedOn.length > 0
+        ? [
+            {
+              kind: 'text' as const,
+              text:
+                `Not a held-out evaluation: the model was trained on ${e.trainedOn.map((id) => `batch #${id}`).join(', ')} of this run, ` +
+                'so these figures measure how well it fits its own training data and overstate its performance on new patients.',
+            },
+          ]
+        : []),
       {
         kind: 'text',
         text:

@@ -71,7 +71,8 @@ const RunSchema = z.object({
 
 const EvaluationSchema = z.discriminatedUnion('status', [
   // The evaluation as the app shows it: bins of at least k patients of every batch, no per-patient score.
-  Evaluation.omit({ runId: true }).extend({ status: z.literal('evaluated'), run: RunSchema }),
+  // trainedOn defaults to none: reports signed before it was recorded still parse (and verify) as they were.
+  Evaluation.omit({ runId: true }).extend({ status: z.literal('evaluated'), run: RunSchema, trainedOn: z.array(z.number()).default([]) }),
   z.object({
     status: z.literal('not-evaluated'),
     reason: z.enum(Object.keys(NOT_EVALUATED_REASONS) as [keyof typeof NOT_EVALUATED_REASONS]),

@@ -6,9 +6,11 @@ import { getRun, type PredictionRun } from '../store/predictions.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
 import type { KeyHolder } from './key-sets.ts';
+import { loadModel } from './models.ts';
 import { type Decrypt, decryptUnderPolicy, type Release, requireUnits } from './policy.ts';
 import { releasedPrediction, releasedProbability, roundTo } from './precision.ts';
 import { runOutputs } from './provenance.ts';
+import { requireBatch } from './selection.ts';
 import type { SigmoidMode } from '../circuits/inference.ts';
 
 export type RunEvaluation = Evaluation;
@@ -83,7 +85,7 @@ function noisyCount(n: number, release: Release, share: number): number {
  * parts of the release's epsilon (confusion matrix, labeled bins, all-patient bins, calibration sums, Brier sum),
  * each a histogram or sum a patient changes by at most 1, with fixed bins; AUC from the noisy curve.
  */
-function release(perBatch: ReadonlyMap<number, BatchScores>, r: Release): Omit<RunEvaluation, 'runId'> {
+function release(perBatch: ReadonlyMap<number, BatchScores>, r: Release): Omit<RunEvaluation, 'runId' | 'trainedOn'> {
   const batches = [...perBatch.values()];
   const labeled = batches.flatMap((b) => b.labeled);
   const labels = batches.flatMap((b) => b.labels);
@@ -178,7 +180,16 @@ export async function runEvaluation(caller: Caller, holder: KeyHolder, runId: nu
     requireUnits(counts((s) => s.all), r.k, `run ${runId}`, 'patient');
     return release(perBatch, r);
   });
-  return { runId, ...released };
+  return { runId, ...released, trainedOn: trainedOn(ws, run) };
+}
+
+/**
+ * The run's batches its model was trained on: the same CSV (by SHA-256) or a batch pooled in its encrypted
+ * training. Figures on them measure fit, not performance on new patients, and the screen and report say so.
+ */
+function trainedOn(ws: Workspace, run: PredictionRun): number[] {
+  const { training } = loadModel(ws, run.modelId);
+  return run.batchIds.filter((id) => training.batchIds?.includes(id) || (training.sourceSha256 !== undefined && requireBatch(ws, id).sourceSha256 === training.sourceSha256));
 }
 
 /** The key holder evaluates a run: its metrics against the batches' encrypted labels, aggregates only. */

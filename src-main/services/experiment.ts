@@ -78,7 +78,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
   const scaling = opts.scaling ?? 'folded';
   const sigmoid = opts.sigmoid ?? 'exact';
   const testFraction = opts.testFraction ?? 0.3;
-  const { plan, data } = await readAll(file, opts.ingest ?? {});
+  const { plan, data, summary } = await readAll(file, opts.ingest ?? {});
   if (!data.labels) throw new Error(`${basename(file)}: no label column found; name it with --label COLUMN`);
   const labeled = Uint32Array.from(data.labels.keys()).filter((i) => !Number.isNaN(data.labels![i]!));
   const y = Float64Array.from(labeled, (i) => data.labels![i]!);
@@ -91,6 +91,7 @@ export async function runExperiment(file: string, opts: ExperimentOptions = {}, 
   const model = buildModel(features, take(x, split.train), Float64Array.from(split.train, (i) => y[i]!), {
     sigmoidDegree: opts.sigmoidDegree ?? 3,
     source: basename(file),
+    sourceSha256: summary.sha256,
   });
   const xTest = take(x, split.test);
   const yTest = Float64Array.from(split.test, (i) => y[i]!);

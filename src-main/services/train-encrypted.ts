@@ -212,6 +212,7 @@ export async function trainEncrypted(
       epochs: opts.epochs,
       lr: opts.lr,
       source: `encrypted cohort: ${cohort.hospitals.length} hospital(s), batches ${cohort.batchIds.join(',')}`,
+      batchIds: [...cohort.batchIds],
     },
   });
   registerModel(caller, model);

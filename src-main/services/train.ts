@@ -9,14 +9,14 @@ import { type Experiment, type ExperimentOptions, runExperiment } from './experi
 import { registerModel } from './models.ts';
 
 export async function trainFromCsv(path: string, ingest: IngestOptions, opts: TrainOptions = {}): Promise<Model> {
-  const { plan, data } = await readAll(path, ingest);
+  const { plan, data, summary } = await readAll(path, ingest);
   if (!data.labels) throw new Error(`${basename(path)}: no label column found; name it with --label COLUMN`);
   const { x, y } = labeledRows(data.values, data.labels);
   return buildModel(
     plan.features.map((f) => ({ name: f.name, unit: f.unit })),
     x,
     y,
-    { ...opts, source: basename(path) },
+    { ...opts, source: basename(path), sourceSha256: summary.sha256 },
   );
 }
 

@@ -234,6 +234,8 @@ describe('HomoPAI in Chromium', () => {
       expect(keySet).toMatch(/^[0-9a-f]{64}$/);
       const { stdout: pdfText } = await promisify(execFile)('pdftotext', ['-layout', join(tmp, 'reports', `${name}.pdf`), '-']);
       expect(pdfText).toContain(keySet);
+      // The run scored the file its model was trained on: the report says the figures are not held out.
+      expect(pdfText.replace(/\s+/g, ' ')).toContain('Not a held-out evaluation: the model was trained on batch #1 of this run');
 
       // Lock leaves no decrypted probability in the renderer: shown again, every page the renderer received is
       // in its heap (the probe sees them), and after Lock and a garbage collection none is.

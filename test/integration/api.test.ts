@@ -211,6 +211,8 @@ describe('the API facade over real services', () => {
     expect(evaluation.labeled).toBe(19);
     expect(evaluation.histogram.reduce((a, b) => a + b.patients, 0)).toBe(19);
     expect(evaluation.roc[0]!.threshold).toBeNull();
+    // The model was trained on the very file this batch was imported from: the evaluation says so.
+    expect(evaluation.trainedOn).toEqual([batchId]);
 
     savePath = join(dir, 'predictions.csv');
     expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: savePath, rows: 19 });

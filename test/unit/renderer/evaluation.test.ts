@@ -3,6 +3,7 @@ import { enableAutoUnmount, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Res, Role } from '../../../src-preload/contract.ts';
+import { useModelsStore } from '../../../src-renderer/src/stores/models.ts';
 import { useSessionStore } from '../../../src-renderer/src/stores/session.ts';
 import EvaluationView from '../../../src-renderer/src/views/EvaluationView.vue';
 import { installFakeHomopai, keySetInfo, metrics, sessionStatus, settle } from './fake-homopai.ts';
@@ -35,6 +36,7 @@ function evaluationOf(runId: number): Res<'evaluate.run'> {
       { lo: 0.6, hi: 1, patients: 5, predicted: 0.71, observed: 0.6 },
     ],
     release: { minPatients: 5, epsilon: null },
+    trainedOn: runId === 1 ? [1] : [],
   };
 }
 
@@ -54,7 +56,7 @@ async function mountEvaluation(role: Role, runs = RUNS) {
   });
   await useSessionStore().refresh();
   // Chart drawing is covered by the e2e test in Chromium; here only what surrounds the charts.
-  const wrapper = mount(EvaluationView, { global: { plugins: [pinia], stubs: { ChartPanel: true } } });
+  const wrapper = mount(EvaluationView, { global: { plugins: [pinia], stubs: { ChartPanel: true, TrainCheck: true } } });
   await settle();
   return { wrapper, fake };
 }
@@ -73,9 +75,34 @@ describe('evaluation view', () => {
       ['Brier score', '0.061'],
     ]);
     const charts = wrapper.findAll('chart-panel-stub');
-    expect(charts.map((c) => c.attributes('testid'))).toEqual(['chart-confusion', 'chart-roc', 'chart-histogram', 'chart-calibration']);
+    expect(charts.map((c) => c.attributes('testid'))).toEqual(['chart-confusion', 'chart-roc', 'chart-histogram', 'chart-calibration', 'chart-by-class']);
     expect(charts[3]!.attributes('description')).toBe('Observed at-risk rate against mean predicted probability in 2 bins of at least 5 patients per batch; Brier score 0.061');
     expect(wrapper.get('[data-testid=evaluation-sigmoid]').text()).toBe('exact logistic after decryption');
+    // Run 2 was not trained on: no warning. Thresholds are the released curve's edges, never a score.
+    expect(wrapper.find('[data-testid=evaluation-trained-on]').exists()).toBe(false);
+    expect(wrapper.findAll('[data-testid=threshold-row]').map((r) => r.findAll('td').map((c) => c.text()))).toEqual([
+      ['0.60', '100.0 %', '100.0 %'],
+      ['0.00', '100.0 %', '0.0 %'],
+    ]);
+  });
+
+  it('warns that a run scored on the model\'s own training data is not a held-out evaluation', async () => {
+    const { wrapper } = await mountEvaluation('researcher');
+    await wrapper.get('[data-testid=evaluation-run]').setValue('1');
+    await settle();
+    expect(wrapper.get('[data-testid=evaluation-trained-on]').text()).toMatch(/^Not a held-out evaluation\. The model was trained on batch #1 of this\s+run/);
+  });
+
+  it('shows a held-out check only for the model the run used', async () => {
+    const { wrapper } = await mountEvaluation('researcher');
+    expect(wrapper.find('[data-testid=evaluation-fidelity]').exists()).toBe(false);
+    // The latest training made model-aaaa; the newest run (2) used model-bbbb: its check is not this run's.
+    useModelsStore().lastTrain = { model: { id: 'model-aaaa' }, check: {} } as unknown as ReturnType<typeof useModelsStore>['lastTrain'];
+    await settle();
+    expect(wrapper.find('[data-testid=evaluation-fidelity]').exists()).toBe(false);
+    await wrapper.get('[data-testid=evaluation-run]').setValue('1');
+    await settle();
+    expect(wrapper.get('[data-testid=evaluation-fidelity] h3').text()).toBe('Encrypted vs plaintext (model model-aa, its held-out check at training)');
   });
 
   it('re-evaluates when another run is chosen', async () => {
