@@ -176,7 +176,8 @@ export function benchHistoryOption(history: readonly BenchPoint[]): ChartOption 
     legend: { bottom: 0 },
     grid: { left: 70, right: 20, top: 30, bottom: 80 },
     xAxis: { type: 'category', data: runs.map((r) => `#${r.id} ${r.preset}\n${Math.round(r.patients).toLocaleString('en-US')} pts`), axisLabel: { lineHeight: 16 } },
-    yAxis: { type: 'value', name: 'patients/s' },
+    // Log scale: runs of 19 and of a million patients differ by four orders of magnitude and must both show.
+    yAxis: { type: 'log', name: 'patients/s (log scale)', logBase: 10 },
     series: [
       { type: 'bar', name: 'End-to-end', data: runs.map((r) => Math.round(r.predictPatientsPerS)), itemStyle: { color: ACCENT }, barMaxWidth: 40 },
       { type: 'bar', name: 'Evaluation only', data: runs.map((r) => Math.round(r.evalPatientsPerS)), itemStyle: { color: EVAL_ONLY }, barMaxWidth: 40 },

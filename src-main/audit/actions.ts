@@ -56,6 +56,8 @@ export interface AuditDetails {
   'hospital-key': { hospital: string; from: string; to: string; bundleId: string };
   train: { modelId: string; method: string; rows: number; features: number; batchIds?: Ids; epochs?: number; testRows?: number };
   predict: { runId: number; modelId: string; batchIds: Ids; patients: number; scaling: string; sigmoid: 'exact' | 'polynomial' };
+  /** A prediction that stored nothing: refused before it started, cancelled, or failed midway (rolled back). */
+  'predict-failed': { modelId: string | null; batchIds: Ids; reason: string };
   decrypt: DecryptDetail;
   'decrypt-refused': DecryptDetail;
   evaluate: { runId: number; labeled: number };
@@ -95,6 +97,7 @@ const ACTIONS: Record<AuditAction, true> = {
   'hospital-key': true,
   train: true,
   predict: true,
+  'predict-failed': true,
   decrypt: true,
   'decrypt-refused': true,
   evaluate: true,

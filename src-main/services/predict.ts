@@ -54,6 +54,23 @@ export async function predict(
   hooks: JobHooks = {},
   evaluators?: CkksPool,
 ): Promise<PredictResult> {
+  try {
+    return await runPrediction(caller, request, hooks, evaluators);
+  } catch (e) {
+    // Recorded once the run's transaction has rolled back, so the entry stays. Messages name ids, features and
+    // rules, never a value.
+    const reason = (e instanceof Error ? e.message : String(e)).slice(0, 300);
+    caller.audit('predict-failed', { modelId: request.modelId ?? null, batchIds: [...request.batchIds], reason });
+    throw e;
+  }
+}
+
+async function runPrediction(
+  caller: Caller,
+  request: { modelId?: string; batchIds: readonly number[]; scaling?: Scaling; sigmoid?: SigmoidMode },
+  hooks: JobHooks,
+  evaluators: CkksPool | undefined,
+): Promise<PredictResult> {
   const { ws } = caller;
   const { batchIds, scaling = 'folded', sigmoid = 'exact' } = request;
   if (batchIds.length === 0) throw new Error('no batches to predict: import a CSV first');

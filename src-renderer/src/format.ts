@@ -1,7 +1,7 @@
 import type { Metrics } from './api/types.ts';
 
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GiB`;
@@ -32,16 +32,31 @@ export function formatPercent(fraction: number, digits = 1): string {
   return `${(fraction * 100).toFixed(digits)} %`;
 }
 
-/** The five headline metrics as cards: the Evaluation screen and a report's preview show them alike. */
+export type MetricKey = keyof Omit<Metrics, 'confusion'>;
+
+/** One way to write each metric wherever it appears (cards, tables): rates as percentages, scores to 3 decimals. */
+export function formatMetric(key: MetricKey, value: number | null): string {
+  return value !== null && (key === 'accuracy' || key === 'precision' || key === 'recall') ? formatPercent(value) : formatFixed(value, 3);
+}
+
+/** The headline metrics as cards: the Evaluation screen and a report's preview show them alike. */
 export function metricCards(m: Metrics): { label: string; value: string; hint: string }[] {
+  const card = (key: MetricKey, label: string, hint: string) => ({ label, value: formatMetric(key, m[key]), hint });
   return [
-    { label: 'Accuracy', value: formatPercent(m.accuracy), hint: 'correct at-risk decisions' },
-    { label: 'Precision', value: formatPercent(m.precision), hint: 'flagged patients truly at risk' },
-    { label: 'Recall', value: formatPercent(m.recall), hint: 'at-risk patients flagged' },
-    { label: 'F1', value: formatFixed(m.f1, 3), hint: 'balance of precision and recall' },
-    { label: 'ROC-AUC', value: formatFixed(m.auc, 3), hint: 'ranking quality, 0.5 is chance' },
-    { label: 'Brier score', value: formatFixed(m.brier, 3), hint: 'mean squared error of the probabilities, 0 is perfect' },
+    card('accuracy', 'Accuracy', 'correct at-risk decisions'),
+    card('precision', 'Precision', 'flagged patients truly at risk'),
+    card('recall', 'Recall', 'at-risk patients flagged'),
+    card('f1', 'F1', 'balance of precision and recall'),
+    card('auc', 'ROC-AUC', 'ranking quality, 0.5 is chance'),
+    card('brier', 'Brier score', 'mean squared error of the probabilities, 0 is perfect'),
   ];
+}
+
+/** To the second: the activity log's entries come seconds apart. */
+export function formatDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
 export function formatDate(iso: string): string {

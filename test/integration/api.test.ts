@@ -181,6 +181,8 @@ describe('the API facade over real services', () => {
   });
 
   it('predicts on ciphertexts, decrypts 19 probabilities, evaluates and exports', async () => {
+    // A prediction that fails stores nothing and is recorded all the same.
+    expect((await refused('predict.run', { jobId: 'predict-0', modelId, batchIds: [999] })).message).toMatch(/batch 999/);
     const run = await ok('predict.run', { jobId: 'predict-1', modelId, batchIds: [batchId] });
     expect(run).toMatchObject({ modelId, batchIds: [batchId], patients: 19, scaling: 'folded' });
     runId = run.id;
@@ -286,7 +288,8 @@ describe('the API facade over real services', () => {
     expect((await refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
     const log = await ok('audit.list', {});
     const actions = new Set(log.map((e) => e.action));
-    for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
+    expect(log.find((e) => e.action === 'predict-failed')?.detail).toMatchObject({ modelId, batchIds: [999], reason: expect.stringMatching(/batch 999/) });
+    for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'predict-failed', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
       expect(actions, a).toContain(a);
     }
     expect(log.find((e) => e.action === 'import')).toMatchObject({ role: 'clinician', detail: { batchId, rows: 19 } });

@@ -35,7 +35,8 @@ export function importOptions(form: Partial<ImportForm>): ImportOptions {
 export const useImportsStore = defineStore('imports', () => {
   const ui = useUiStore();
   const path = ref<string | null>(null);
-  const form = reactive<ImportForm>({ hospital: '', label: '', positive: '', missing: 'reject', invalid: 'reject', rejectsCsv: false, duplicates: 'reject', units: {} });
+  const blankForm = (): ImportForm => ({ hospital: '', label: '', positive: '', missing: 'reject', invalid: 'reject', rejectsCsv: false, duplicates: 'reject', units: {} });
+  const form = reactive<ImportForm>(blankForm());
   const preview = ref<ImportPreview | null>(null);
   const previewing = ref(false);
   const job = createJobState();
@@ -92,10 +93,12 @@ export const useImportsStore = defineStore('imports', () => {
 
   const cancel = canceller(job, ui.report, 'the import');
 
+  /** On lock: the next person to unlock starts from a blank form, not the last one's file and choices. */
   function clear(): void {
     path.value = null;
     preview.value = null;
     outcome.value = null;
+    Object.assign(form, blankForm());
   }
 
   return { path, form, preview, previewing, job, outcome, running, unitsNeeded, pick, loadPreview, setUnit, run, cancel, clear };

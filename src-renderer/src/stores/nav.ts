@@ -9,8 +9,9 @@ export type ViewName = 'import' | 'patients' | 'training' | 'predict' | 'evaluat
 export const VIEW_LABELS: Readonly<Record<ViewName, string>> = {
   import: 'Import',
   patients: 'Patients',
-  training: 'Encrypted training',
-  predict: 'Train & Predict',
+  // Two ways to get a model, told apart by what they train on: the key holder's CSV, or pooled ciphertexts.
+  training: 'Train on ciphertexts',
+  predict: 'Train on CSV & predict',
   evaluation: 'Evaluation',
   bench: 'Benchmarks',
   audit: 'Activity log',

@@ -43,7 +43,7 @@ beforeEach(() => {
 describe('navigation by role', () => {
   it.each([
     ['clinician', ['Import', 'Patients']],
-    ['researcher', ['Import', 'Patients', 'Encrypted training', 'Train & Predict', 'Evaluation', 'Benchmarks', 'Reports']],
+    ['researcher', ['Import', 'Patients', 'Train on ciphertexts', 'Train on CSV & predict', 'Evaluation', 'Benchmarks', 'Reports']],
     ['auditor', ['Patients', 'Evaluation', 'Activity log', 'Reports']],
   ] as const)('%s sees %j', async (role, labels) => {
     const { app } = await mountApp(role);
