@@ -25,7 +25,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  * 200-character cap leaves room for any id, path or error code while keeping free text (a CSV row, a
  * serialized record) out; the array cap does the same for vectors of values.
  */
-const MAX_STRING = 200;
+export const MAX_STRING = 200;
 const MAX_ARRAY = 256;
 const DETAIL_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 

@@ -1,3 +1,4 @@
+import { MAX_STRING } from '../audit/log.ts';
 import { missingFeatures } from '../../src-preload/compatibility.ts';
 import { checkDepth, type EncryptedLrPlan, type Scaling, type SigmoidMode } from '../circuits/inference.ts';
 import type { Model } from '../ml/model.ts';
@@ -59,7 +60,8 @@ export async function predict(
   } catch (e) {
     // Recorded once the run's transaction has rolled back, so the entry stays. Messages name ids, features and
     // rules, never a value.
-    const reason = (e instanceof Error ? e.message : String(e)).slice(0, 300);
+    const message = e instanceof Error ? e.message : String(e);
+    const reason = message.length > MAX_STRING ? `${message.slice(0, MAX_STRING - 1)}…` : message;
     caller.audit('predict-failed', { modelId: request.modelId ?? null, batchIds: [...request.batchIds], reason });
     throw e;
   }
