@@ -432,7 +432,8 @@ export const GeneratedReport = z.object({
   totals: z.object({ hospitals: Count, batches: Count, patients: Count, labeled: Count }),
   model: z.object({ id: z.string(), features: z.array(z.string()), sigmoidDegree: Count }).nullable(),
   evaluation: z.discriminatedUnion('evaluated', [
-    z.object({ evaluated: z.literal(true), runId: Count, labeled: Count, metrics: Metrics }),
+    /** modelId: the model the run used, which need not be the latest one the report's model card shows. */
+    z.object({ evaluated: z.literal(true), runId: Count, modelId: z.string(), labeled: Count, metrics: Metrics }),
     z.object({ evaluated: z.literal(false), reason: z.string() }),
   ]),
   audit: z.object({ entries: Count, chainOk: z.boolean(), head: Hex64.nullable() }),

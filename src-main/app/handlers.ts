@@ -105,7 +105,7 @@ function reportInfo(r: GeneratedReport, directory: string, newSigningKey: boolea
     model: report.model && { id: report.model.id, features: report.model.features.map((f) => f.name), sigmoidDegree: report.model.sigmoid.degree },
     evaluation:
       e.status === 'evaluated'
-        ? { evaluated: true, runId: e.run.id, labeled: e.labeled, metrics: e.metrics }
+        ? { evaluated: true, runId: e.run.id, modelId: e.run.modelId, labeled: e.labeled, metrics: e.metrics }
         : { evaluated: false, reason: NOT_EVALUATED_REASONS[e.reason] },
     audit: { entries: chain.entries, chainOk: chain.ok, head: chain.ok ? chain.head : null },
   };

@@ -87,11 +87,20 @@ function summary(r: Report): Section {
             label: 'Evaluation',
             value:
               e.status === 'evaluated'
-                ? `run #${e.run.id}: accuracy ${percent(e.metrics.accuracy)}, ROC-AUC ${fixed(e.metrics.auc, 3)} on ${int(e.labeled)} labeled patients`
+                ? `run #${e.run.id} with model ${e.run.modelId}${r.model && r.model.id !== e.run.modelId ? ' (not the latest model above)' : ''}: ` +
+                  `accuracy ${percent(e.metrics.accuracy)}, ROC-AUC ${fixed(e.metrics.auc, 3)} on ${int(e.labeled)} labeled patients`
                 : NOT_EVALUATED_REASONS[e.reason],
           },
           { label: 'Activity log', value: chainText(r.audit.chain) },
         ],
+      },
+      {
+        kind: 'text',
+        text:
+          'How to verify: this document is signed through the manifest beside it (same name, .manifest.json and .manifest.sig), ' +
+          "which lists every file's SHA-256 under the workstation's Ed25519 report key. Check the whole folder with the app's " +
+          'Reports screen or `homopai verify <folder>`; a copy of this file handed on alone cannot be verified.',
+        muted: true,
       },
     ],
   };

@@ -236,6 +236,8 @@ describe('HomoPAI in Chromium', () => {
       expect(pdfText).toContain(keySet);
       // The run scored the file its model was trained on: the report says the figures are not held out.
       expect(pdfText.replace(/\s+/g, ' ')).toContain('Not a held-out evaluation: the model was trained on batch #1 of this run');
+      // A PDF handed on alone says how it is verified (with the manifest beside it).
+      expect(pdfText.replace(/\s+/g, ' ')).toContain('a copy of this file handed on alone cannot be verified');
 
       // Lock leaves no decrypted probability in the renderer: shown again, every page the renderer received is
       // in its heap (the probe sees them), and after Lock and a garbage collection none is.

@@ -31,7 +31,7 @@ function generated(role: Role): NonNullable<Res<'reports.generate'>> {
     model: { id: 'model-aaaabbbb', features: ['temperature_c', 'spo2'], sigmoidDegree: 3 },
     evaluation:
       role === 'researcher'
-        ? { evaluated: true, runId: 1, labeled: 19, metrics: metrics() }
+        ? { evaluated: true, runId: 1, modelId: 'model-old', labeled: 19, metrics: metrics() }
         : { evaluated: false, reason: 'not evaluated (role): evaluation decrypts predictions and labels, which only the researcher role may request' },
     audit: { entries: 12, chainOk: true, head: '4'.repeat(64) },
   };
@@ -94,6 +94,9 @@ describe('reports view', () => {
     ]);
     expect(result.text()).toContain(`${NAME}.manifest.json`);
     expect(result.findAll('[data-testid=metric-card] .metric-value').map((v) => v.text())).toEqual(['94.7 %', '75.0 %', '100.0 %', '0.857', '0.979', '0.061']);
+    // The evaluated run used an older model than the latest one the card shows: the screen says which.
+    expect(result.get('.report-section code').text()).toBe('model-ol');
+    expect(result.get('[data-testid=report-other-model]').text()).toMatch(/^The run was made with model model-ol, not the latest model model-aa shown above/);
   });
 
   it('verifies the report and saves the verification key', async () => {
