@@ -38,10 +38,28 @@ const pageErrors: string[] = [];
 /** Every decrypted probability the renderer was sent (pages of results), as the bridge delivered them. */
 const received = new Set<number>();
 
+/** Pages wider than the window at 1024 px (they would scroll sideways), as `name: width`. */
+const overflowing: string[] = [];
+
+/**
+ * Screenshots at 1280 px and at 1024x700 (the smallest window the app supports). At 1024 px the page must not
+ * be wider than the window: a table or a long fingerprint that pushes it wider is recorded and fails the test.
+ */
 async function shot(name: string): Promise<void> {
   // A full-page capture of a scrolled page draws the sticky header mid-page.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const wide = page.viewportSize()!;
+  await page.setViewportSize({ width: 1024, height: 700 });
+  try {
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 1024) overflowing.push(`${name}: ${width}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}@1024.png`), fullPage: true });
+  } finally {
+    await page.setViewportSize(wide);
+  }
 }
 
 /** The clinicians' credential: it opens the integrity key only. */
@@ -274,6 +292,7 @@ describe('HomoPAI in Chromium', () => {
       await shot('09b-reports-auditor');
 
       expect(pageErrors).toEqual([]);
+      expect(overflowing, 'pages wider than a 1024 px window').toEqual([]);
     },
     600_000,
   );
@@ -344,6 +363,7 @@ describe('HomoPAI in Chromium', () => {
       await expect(page.getByTestId('import-rows').innerText()).resolves.toBe('5');
       await shot('10c-import-skipped');
       expect(pageErrors).toEqual([]);
+      expect(overflowing, 'pages wider than a 1024 px window').toEqual([]);
     },
     300_000,
   );
@@ -432,6 +452,7 @@ describe('HomoPAI in Chromium', () => {
       await expect(page.getByTestId('key-fingerprint').innerText()).resolves.not.toBe(before);
       await shot('14-key-rotation');
       expect(pageErrors).toEqual([]);
+      expect(overflowing, 'pages wider than a 1024 px window').toEqual([]);
     },
     300_000,
   );
