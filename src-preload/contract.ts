@@ -125,7 +125,8 @@ export const ImportPreview = z.object({
   notes: z.array(z.string()),
 });
 
-export const RowIssue = z.object({ file: z.string(), row: z.number(), column: z.string().nullable(), message: z.string() });
+/** row: the line in the file (the header is line 1), 0 for the file as a whole; problem: what, message: where and what. */
+export const RowIssue = z.object({ file: z.string(), row: z.number(), column: z.string().nullable(), problem: z.string(), message: z.string() });
 
 export const ImportResult = z.object({
   batchId: z.number(),

@@ -37,7 +37,7 @@ export class IssueLog {
 
   add(row: number, column: string | null, problem: string): void {
     this.total++;
-    const issue = { file: this.file, row, column, message: describe(row, column, problem) };
+    const issue = { file: this.file, row, column, problem, message: describe(row, column, problem) };
     if (this.kept.length < MAX_KEPT_ISSUES) this.kept.push(issue);
     if (this.report && this.report.length < MAX_REPORTED_ISSUES) this.report.push(issue);
   }

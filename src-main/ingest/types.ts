@@ -71,8 +71,12 @@ export interface RecordChunk {
 
 export interface RowIssue {
   file: string;
+  /** The line in the file (the header is line 1); 0 for the file as a whole. */
   row: number;
   column: string | null;
+  /** What is wrong, without where: the screen groups rows by it. */
+  problem: string;
+  /** Where and what, in one line: for logs, the CLI and the rejects report. */
   message: string;
 }
 

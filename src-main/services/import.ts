@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { ImportResult } from '../../src-preload/contract.ts';
-import { CsvValidationError, type IngestOptions, IssueLog, type ReadSummary, readRecords, type RecordChunk, storedFeature } from '../ingest/index.ts';
+import { CsvValidationError, type IngestOptions, IssueLog, planError, type ReadSummary, readRecords, type RecordChunk, storedFeature } from '../ingest/index.ts';
 import { writeRejects } from './rejects.ts';
 import { createBatch, type FeatureMeta, finishBatch, hasPatients, insertPatients, type PatientMeta, storedPatientIds } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
@@ -198,7 +198,7 @@ export async function importRecords(
   const { ws } = caller;
   const keySet = ws.requireKeySet();
   if (source.features.length === 0) {
-    throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message: 'no numeric feature column to encrypt' }], 1);
+    throw planError(source.name, null, 'no numeric feature column to encrypt', 1);
   }
   const ctx = await contextFor(keySet.preset);
   const pool = encryption.pool ?? sharedPool('encryptor');
@@ -281,7 +281,7 @@ export async function importRecords(
             : summary.dropped > 0
               ? `every data row has a missing value (${summary.dropped} dropped); nothing to import`
               : 'no data rows to import';
-        throw new CsvValidationError(source.name, [{ file: source.name, row: 1, column: null, message }], 1);
+        throw planError(source.name, null, message, 1);
       }
       finishBatch(ws.db, batchId, { rows, dropped: summary.dropped, labeledRows, sourceSha256: summary.sha256 });
       const rejected = summary.rejected ?? { rows: 0, issues: [], cells: null };

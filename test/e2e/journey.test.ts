@@ -320,7 +320,7 @@ describe('HomoPAI in Chromium', () => {
       await page.getByTestId('chosen-file').filter({ hasText: 'bad-vitals.csv' }).waitFor();
       await page.getByTestId('run-import').click();
       await page.getByTestId('import-issues').waitFor({ timeout: CKKS_MS });
-      await expect(page.getByTestId('issue-row-number').allInnerTexts()).resolves.toEqual(['3', '5']);
+      await expect(page.getByTestId('issue-lines').allInnerTexts()).resolves.toEqual(['3', '5']);
       const rows = await page.getByTestId('issue-row').allInnerTexts();
       expect(rows[0]).toMatch(/spo2.*not a number/s);
       expect(rows[1]).toMatch(/temperature_c.*out of physiological range/s);

@@ -141,18 +141,21 @@ describe('blood pressure', () => {
         file: error.file,
         row: 3,
         column: 'blood pressure',
+        problem: 'not a blood pressure reading (expected systolic/diastolic, e.g. 120/80)',
         message: 'row 3, column "blood pressure": not a blood pressure reading (expected systolic/diastolic, e.g. 120/80)',
       },
       {
         file: error.file,
         row: 4,
         column: 'blood pressure',
+        problem: 'diastolic pressure is not below systolic',
         message: 'row 4, column "blood pressure": diastolic pressure is not below systolic',
       },
       {
         file: error.file,
         row: 5,
         column: 'blood pressure',
+        problem: 'systolic out of physiological range 40–300 mmHg; diastolic out of physiological range 20–200 mmHg',
         message:
           'row 5, column "blood pressure": systolic out of physiological range 40–300 mmHg; diastolic out of physiological range 20–200 mmHg',
       },
@@ -215,6 +218,7 @@ describe('labels', () => {
         file: error.file,
         row: 302,
         column: 'label',
+        problem: 'label value not recognised; pass the value that means at-risk as positive',
         message: 'row 302, column "label": label value not recognised; pass the value that means at-risk as positive',
       },
     ]);

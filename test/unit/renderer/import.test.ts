@@ -44,6 +44,7 @@ function issues(n: number): Res<'import.run'> {
       file: 'ward-7.csv',
       row: i + 2,
       column: i % 2 === 0 ? 'SpO2' : null,
+      problem: 'not a number',
       message: `row ${i + 2}: not a number`,
     })),
     totalIssues: 73,
@@ -138,7 +139,7 @@ describe('import view', () => {
           encryption: 'seeded-symmetric',
           rejected: {
             rows: 2,
-            issues: [{ file: 'ward-7.csv', row: 4, column: 'SpO2', message: 'row 4: not a number' }],
+            issues: [{ file: 'ward-7.csv', row: 4, column: 'SpO2', problem: 'not a number', message: 'row 4: not a number' }],
             report: '/data/exports/ward-7.rejects.txt',
             rejectsCsv: '/data/exports/ward-7.rejects.csv',
           },
@@ -164,30 +165,33 @@ describe('import view', () => {
     expect(wrapper.get('[data-testid=skipped-issues]').text()).not.toContain('Nothing was stored');
   });
 
-  it('lists rejected rows with their file, row and column, and counts the issues not shown', async () => {
+  it('groups rejected rows by column and problem with their file lines, and counts the issues not listed', async () => {
     const { wrapper } = await mountImport({ 'import.run': () => issues(50) });
     await wrapper.get('[data-testid=run-import]').trigger('click');
     await settle();
     const rows = wrapper.findAll('[data-testid=issue-row]');
-    expect(rows).toHaveLength(50);
-    expect(rows[0]!.findAll('td').map((c) => c.text())).toEqual(['ward-7.csv', '2', 'SpO2', 'row 2: not a number']);
-    expect(rows[1]!.findAll('td')[2]!.text()).toBe('—');
+    // 50 issues, one problem in two columns: two lines of the table, not fifty.
+    expect(rows.map((r) => r.findAll('td').map((c) => c.text()))).toEqual([
+      ['SpO2', 'not a number', '25', '2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, and 13 more'],
+      ['—', 'not a number', '25', '3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, and 13 more'],
+    ]);
     expect(wrapper.get('[data-testid=import-issues]').text()).toContain('73 problems found');
-    expect(wrapper.get('[data-testid=issues-more]').text()).toBe('23 more not shown.');
+    expect(wrapper.get('[data-testid=import-issues]').text()).toContain('the header being line 1');
+    expect(wrapper.get('[data-testid=issues-more]').text()).toBe('23 more problems not listed (50 shown).');
   });
 
   it('does not claim more issues when every issue is shown, and marks header problems', async () => {
     const outcome: Res<'import.run'> = {
       ok: false,
       file: 'ward-7.csv',
-      issues: [{ file: 'ward-7.csv', row: 0, column: 'SpO2', message: 'column "SpO2": duplicated' }],
+      issues: [{ file: 'ward-7.csv', row: 0, column: 'SpO2', problem: 'duplicated', message: 'column "SpO2": duplicated' }],
       totalIssues: 1,
     };
     const { wrapper } = await mountImport({ 'import.run': () => outcome });
     await wrapper.get('[data-testid=run-import]').trigger('click');
     await settle();
     expect(wrapper.find('[data-testid=issues-more]').exists()).toBe(false);
-    expect(wrapper.get('[data-testid=issue-row-number]').text()).toBe('header');
+    expect(wrapper.get('[data-testid=issue-lines]').text()).toBe('header');
     expect(wrapper.get('[data-testid=import-issues]').text()).toContain('1 problem found');
   });
 
