@@ -43,25 +43,29 @@ export interface ConfusionCounts {
 
 export function confusionOption(c: ConfusionCounts, dark: boolean): ChartOption {
   // x: predicted, y: actual; drawn so the diagonal of correct decisions runs top-left to bottom-right.
-  const cells: [number, number, number][] = [
-    [0, 1, c.tn],
-    [1, 1, c.fp],
-    [0, 0, c.fn],
-    [1, 0, c.tp],
-  ];
+  // Correct decisions in the accent, errors in the risk colour, each shaded by its share of the patients, so the
+  // two kinds stay apart in a dark theme too (one colour scale made them alike there). The colour dimension is
+  // that share, signed (+ correct, - error); the label shows the count.
+  const total = Math.max(1, c.tp + c.fp + c.tn + c.fn);
+  const empty = dark ? '#1c2430' : '#f4f7fa';
+  // A non-empty cell is at least a third saturated: five errors among a hundred patients still read as errors.
+  const cell = (x: number, y: number, n: number, correct: boolean): [number, number, number, number] => [x, y, n === 0 ? 0 : (correct ? 1 : -1) * (0.35 + (0.65 * n) / total), n];
+  const cells = [cell(0, 1, c.tn, true), cell(1, 1, c.fp, false), cell(0, 0, c.fn, false), cell(1, 0, c.tp, true)];
   return {
     tooltip: { position: 'top' },
     grid: { left: 110, right: 20, top: 10, bottom: 50 },
     xAxis: { type: 'category', data: ['Not at risk', 'At risk'], name: 'Predicted', nameLocation: 'middle', nameGap: 30, splitArea: { show: true } },
     yAxis: { type: 'category', data: ['At risk', 'Not at risk'], name: 'Actual', nameLocation: 'middle', nameGap: 90, splitArea: { show: true } },
-    visualMap: {
-      show: false,
-      min: 0,
-      max: Math.max(1, c.tp, c.fp, c.tn, c.fn),
-      // The empty end follows the surface so zero cells recede in either theme and keep their label readable.
-      inRange: { color: [dark ? '#22354a' : '#e8f1f8', ACCENT] },
-    },
-    series: [{ type: 'heatmap', name: 'Patients', data: cells, label: { show: true, fontSize: 16 } }],
+    visualMap: { show: false, dimension: 2, min: -1, max: 1, inRange: { color: [RISK, empty, ACCENT] } },
+    series: [
+      {
+        type: 'heatmap',
+        name: 'Patients',
+        data: cells,
+        // White on the saturated cells, the theme's text colour on the pale ones.
+        label: { show: true, fontSize: 16, formatter: (p) => String((p.value as number[])[3]), color: dark ? '#f3f6fa' : '#1b2733' },
+      },
+    ],
   };
 }
 
@@ -98,18 +102,28 @@ export function rocOption(roc: readonly RocPoint[]): ChartOption {
 
 /** Every patient's predicted probability, in bins of at least k patients of each batch. */
 export function histogramOption(bins: readonly (ScoreBin & { patients: number })[]): ChartOption {
+  const rotated = bins.length > 6;
+  // Three series, so the legend says what each colour means: bins wholly below the 0.5 threshold, wholly at or
+  // above it (flagged at risk), and bins the release rule had to stretch across it (mixed).
+  const side = (keep: (b: ScoreBin) => boolean) => bins.map((b) => (keep(b) ? b.patients : 0));
   return {
     tooltip: { trigger: 'axis' },
-    grid: { left: 50, right: 20, top: 30, bottom: 50 },
-    xAxis: { type: 'category', data: bins.map(binLabel), name: 'Predicted probability', nameLocation: 'middle', nameGap: 32 },
+    legend: { bottom: 0 },
+    grid: { left: 50, right: 20, top: 30, bottom: rotated ? 116 : 86 },
+    xAxis: {
+      type: 'category',
+      data: bins.map(binLabel),
+      name: 'Predicted probability',
+      nameLocation: 'middle',
+      nameGap: rotated ? 60 : 30,
+      // Every bin labelled: bins are uneven (at least k patients each), so a skipped label hides an edge.
+      axisLabel: { interval: 0, rotate: rotated ? 40 : 0, fontSize: 10 },
+    },
     yAxis: { type: 'value', name: 'Patients', minInterval: 1 },
     series: [
-      {
-        type: 'bar',
-        name: 'Patients',
-        data: bins.map((b) => ({ value: b.patients, itemStyle: { color: (b.lo + b.hi) / 2 >= 0.5 ? RISK : ACCENT } })),
-        barCategoryGap: '10%',
-      },
+      { type: 'bar', name: 'Below 0.5', stack: 'side', data: side((b) => b.hi <= 0.5), itemStyle: { color: ACCENT }, barCategoryGap: '10%' },
+      { type: 'bar', name: 'Across 0.5', stack: 'side', data: side((b) => b.lo < 0.5 && b.hi > 0.5), itemStyle: { color: MUTED } },
+      { type: 'bar', name: '≥ 0.5 (at risk)', stack: 'side', data: side((b) => b.lo >= 0.5), itemStyle: { color: RISK } },
     ],
   };
 }
@@ -200,11 +214,12 @@ export function trainingCurveOption(epochs: readonly EpochPoint[]): ChartOption 
   return {
     tooltip: { trigger: 'axis' },
     legend: { bottom: 0 },
-    grid: { left: 60, right: 60, top: 30, bottom: 60 },
-    xAxis: { type: 'value', name: 'epoch', minInterval: 1, min: 1, max: Math.max(1, ...epochs.map((e) => e.epoch)) },
+    // Axis names sit above their axes and the epoch name below the axis, so none overlaps a tick label.
+    grid: { left: 64, right: 64, top: 40, bottom: 80 },
+    xAxis: { type: 'value', name: 'Epoch', nameLocation: 'middle', nameGap: 28, minInterval: 1, min: 1, max: Math.max(1, ...epochs.map((e) => e.epoch)) },
     yAxis: [
-      { type: 'value', name: 'log-loss', scale: true },
-      { type: 'value', name: 'accuracy / AUC', min: 0, max: 1 },
+      { type: 'value', name: 'Log-loss', nameLocation: 'end', nameGap: 14, nameTextStyle: { align: 'left' }, scale: true },
+      { type: 'value', name: 'Accuracy / AUC', nameLocation: 'end', nameGap: 14, nameTextStyle: { align: 'right' }, min: 0, max: 1 },
     ],
     series: [
       { type: 'line', name: 'Log-loss', yAxisIndex: 0, data: at((t) => t.logLoss), itemStyle: { color: RISK }, symbolSize: 7 },
