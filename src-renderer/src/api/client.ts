@@ -33,6 +33,14 @@ export function onJobProgress(jobId: string, listener: (p: Progress) => void): (
 }
 
 /** Anything thrown (transport failures included) as a failure with a readable message. */
+/** A message as a sentence for people: services write lowercase clauses for logs ("wrong passphrase (...)"). */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (text === '') return text;
+  const capital = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
+}
+
 export function asFailure(error: unknown): ApiFailure {
   if (error instanceof ApiFailure) return error;
   if (error instanceof Error) return new ApiFailure(error.name, error.message);

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import type { Req } from '../../../src-preload/contract.ts';
 import { computed, ref } from 'vue';
 import type { PresetInfo, Role, SessionStatus } from '../api/types.ts';
-import { call } from '../api/client.ts';
+import { asFailure, call, sentence } from '../api/client.ts';
 import { runningJobs } from '../api/jobs.ts';
 import { useUiStore } from './ui.ts';
 
@@ -24,6 +24,8 @@ export const useSessionStore = defineStore('session', () => {
   const presets = ref<PresetInfo[]>([]);
   const loading = ref(false);
   const busy = ref(false);
+  /** Why the last credential did not open the key set, shown under the passphrase field (not as a banner). */
+  const credentialError = ref<string | null>(null);
   const lastActivity = ref(Date.now());
   const now = ref(Date.now());
   let lastSync = 0;
@@ -64,13 +66,19 @@ export const useSessionStore = defineStore('session', () => {
 
   async function enter(action: () => Promise<SessionStatus>, failureTitle: string): Promise<boolean> {
     busy.value = true;
+    credentialError.value = null;
     try {
       status.value = await action();
       lastSync = Date.now();
       lastActivity.value = lastSync;
       return status.value.unlocked;
     } catch (e) {
-      ui.report(e, failureTitle);
+      // A credential that does not open the vault belongs under the passphrase field, in words for people.
+      const failure = asFailure(e);
+      if (failure.name === 'VaultError' && /wrong passphrase/i.test(failure.message)) {
+        credentialError.value = 'Wrong passphrase for this key set (or its vault file was altered). Check it and try again.';
+      } else if (failure.name === 'VaultError') credentialError.value = sentence(failure.message);
+      else ui.report(e, failureTitle);
       return false;
     } finally {
       busy.value = false;
@@ -111,6 +119,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
+    credentialError,
     status,
     presets,
     loading,

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, watchEffect } from 'vue';
-import { asFailure } from '../api/client.ts';
+import { asFailure, sentence } from '../api/client.ts';
 
 export type BannerKind = 'error' | 'info' | 'success';
 
@@ -33,8 +33,8 @@ export const useUiStore = defineStore('ui', () => {
   /** Shows a failure as a banner; a cancellation is the user's own choice, so it is news, not an error. */
   function report(error: unknown, title: string): void {
     const failure = asFailure(error);
-    if (failure.name === 'CancelledError') notify('info', 'Cancelled', failure.message);
-    else notify('error', title, failure.message);
+    if (failure.name === 'CancelledError') notify('info', 'Cancelled', sentence(failure.message));
+    else notify('error', title, sentence(failure.message));
   }
 
   function dismiss(id: number): void {

@@ -152,7 +152,7 @@ describe('reports view', () => {
     };
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(useUiStore().banners.map((b) => [b.kind, b.title, b.message])).toEqual([['error', 'Could not generate the report', 'the OS keychain is locked']]);
+    expect(useUiStore().banners.map((b) => [b.kind, b.title, b.message])).toEqual([['error', 'Could not generate the report', 'The OS keychain is locked.']]);
     expect(wrapper.find('[data-testid=report-generating]').exists()).toBe(false);
   });
 

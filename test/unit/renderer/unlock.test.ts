@@ -98,7 +98,7 @@ describe('unlocking', () => {
     expect(fake.callsTo('keys.unlock')).toEqual([{ custody: 'passphrase', role: 'auditor' }]);
   });
 
-  it('asks only for the passphrase of a passphrase key set, and shows a wrong one as a banner', async () => {
+  it('asks only for the passphrase of a passphrase key set, and says under the field that it was wrong', async () => {
     const { wrapper, fake } = await mountWith(sessionStatus({ keySet: keySetInfo() }), {
       'keys.unlock': () => {
         const e = new Error('wrong passphrase for key set A1B2-C3D4-E5F6-0718');
@@ -119,7 +119,9 @@ describe('unlocking', () => {
     await settle();
     expect(fake.callsTo('keys.unlock')).toEqual([{ custody: 'passphrase', passphrase: 'short', role: 'researcher' }]);
     expect(useSessionStore().unlocked).toBe(false);
-    expect(useUiStore().banners).toMatchObject([{ kind: 'error', message: 'wrong passphrase for key set A1B2-C3D4-E5F6-0718' }]);
+    // Under the field it concerns, in words for people, and not contradicted by an emptied-field hint.
+    expect(useUiStore().banners).toEqual([]);
+    expect(wrapper.get('[data-testid=error-passphrase]').text()).toBe('Wrong passphrase for this key set (or its vault file was altered). Check it and try again.');
     expect((wrapper.get('[data-testid=passphrase]').element as HTMLInputElement).value).toBe('');
   });
 });
