@@ -1,4 +1,4 @@
-import { reactive, ref } from 'vue';
+import { computed, reactive } from 'vue';
 import type { Channel, Progress, Req, Res } from '../../../src-preload/contract.ts';
 import { call, newJobId, onJobProgress } from './client.ts';
 
@@ -11,8 +11,24 @@ export function createJobState(): JobState {
   return reactive({ id: null, progress: null });
 }
 
-/** Jobs in flight across all stores: the idle auto-lock must not pull the key from under a running job. */
-export const runningJobs = ref(0);
+/** A job in flight: its channel (what it is) and the state its store mirrors progress into. */
+export interface ActiveJob {
+  id: string;
+  channel: Channel;
+  state: JobState;
+}
+
+/**
+ * Jobs in flight across all stores: the status bar shows them on every screen, Lock asks before cancelling
+ * them, and the idle auto-lock must not pull the key from under one.
+ */
+export const activeJobs = reactive(new Map<string, ActiveJob>());
+export const runningJobs = computed(() => activeJobs.size);
+
+/** Asks main to stop a job by id (the status bar's Cancel). */
+export async function cancelJobById(jobId: string): Promise<void> {
+  await call('jobs.cancel', { jobId });
+}
 
 /** Runs a long call under a fresh job id, mirroring its progress events into `job` until it settles. */
 export async function runJob<C extends Channel>(job: JobState, channel: C, build: (jobId: string) => Req<C>): Promise<Res<C>> {
@@ -22,12 +38,12 @@ export async function runJob<C extends Channel>(job: JobState, channel: C, build
   const stop = onJobProgress(jobId, (p) => {
     job.progress = p;
   });
-  runningJobs.value++;
+  activeJobs.set(jobId, { id: jobId, channel, state: job });
   try {
     return await call(channel, build(jobId));
   } finally {
     stop();
-    runningJobs.value--;
+    activeJobs.delete(jobId);
     job.id = null;
     job.progress = null;
   }

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type * as C from '../../../src-preload/contract.ts';
 
-export type { Progress, Req, Res, Role } from '../../../src-preload/contract.ts';
+export type { Channel, Progress, Req, Res, Role } from '../../../src-preload/contract.ts';
 export type Custody = z.infer<typeof C.Custody>;
 export type PresetName = z.infer<typeof C.PresetName>;
 export type Scaling = z.infer<typeof C.Scaling>;

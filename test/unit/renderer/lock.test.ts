@@ -30,6 +30,7 @@ async function mountWithRunningJob() {
     'patients.overview': () => ({ hospitals: [], batches: [] }),
     'models.list': () => [],
     'predict.runs': () => [],
+    'jobs.cancel': () => ({ cancelled: true }),
     'models.trainEncrypted': () =>
       new Promise((_, reject) => {
         finish = () => reject(new Error('cancelled'));
@@ -76,5 +77,22 @@ describe('Lock', () => {
     expect(wrapper.find('[data-testid=lock-confirm]').exists()).toBe(false);
     expect(fake.callsTo('keys.lock')).toHaveLength(1);
     expect([imports.form.hospital, imports.form.invalid]).toEqual(['', 'reject']);
+  });
+
+  it('shows a job running on another screen in the status bar, with Cancel and a way back to it', async () => {
+    const { wrapper, fake, finish } = await mountWithRunningJob();
+    // The researcher's first screen is Import; the training runs on its own screen.
+    const bar = wrapper.get('[data-testid=job-status-bar]');
+    expect(bar.text()).toContain('Encrypted training');
+    await bar.get('[data-testid=job-cancel]').trigger('click');
+    await settle();
+    expect(fake.callsTo('jobs.cancel')).toEqual([{ jobId: expect.any(String) }]);
+    await wrapper.get('[data-testid=job-show]').trigger('click');
+    await settle();
+    // On the job's own screen its progress is shown there, not twice.
+    expect(wrapper.find('[data-testid=training-view]').exists()).toBe(true);
+    expect(wrapper.find('[data-testid=job-status-bar]').exists()).toBe(false);
+    finish();
+    await settle();
   });
 });
