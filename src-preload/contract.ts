@@ -128,6 +128,18 @@ export const ImportPreview = z.object({
 /** row: the line in the file (the header is line 1), 0 for the file as a whole; problem: what, message: where and what. */
 export const RowIssue = z.object({ file: z.string(), row: z.number(), column: z.string().nullable(), problem: z.string(), message: z.string() });
 
+/** Every row checked as an import would, nothing stored: rows that pass, and the problems of those that would not. */
+export const ImportCheck = z.object({
+  file: z.string(),
+  /** Rows that pass every check (what an import that skips invalid rows would store). */
+  rows: z.number(),
+  dropped: z.number(),
+  invalidRows: z.number(),
+  issues: z.array(RowIssue).max(50),
+  totalIssues: z.number(),
+});
+export type ImportCheck = z.infer<typeof ImportCheck>;
+
 export const ImportResult = z.object({
   batchId: z.number(),
   file: z.string(),
@@ -535,6 +547,7 @@ export const Api = {
   'files.pickCsv': { req: z.object({}), res: z.string().nullable() },
   'files.pickBundle': { req: z.object({}), res: z.string().nullable() },
   'import.preview': { req: z.object({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportPreview },
+  'import.check': { req: Job.extend({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportCheck },
   'import.run': { req: Job.extend({ path: z.string().min(1), options: ImportOptions.optional() }), res: ImportOutcome },
   /** acceptKey: a hospital's new signing key (short fingerprint), confirmed with the hospital out of band. */
   'import.bundle': {

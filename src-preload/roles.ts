@@ -27,6 +27,7 @@ export const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE
   'files.pickBundle': IMPORTERS,
   'import.bundle': IMPORTERS,
   'import.preview': IMPORTERS,
+  'import.check': IMPORTERS,
   'import.run': IMPORTERS,
   'patients.list': IMPORTERS,
   'patients.overview': READERS,

@@ -23,6 +23,7 @@ import { rotateKeys } from '../services/key-rotation.ts';
 import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { exportPredictions, holdDecryptedRun } from '../services/predictions.ts';
+import { checkCsv } from '../services/import-check.ts';
 import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey, verifyWorkstationReport } from '../services/report.ts';
 import { privacyStatus } from '../services/release-policy.ts';
 import { trainChecked } from '../services/train.ts';
@@ -224,6 +225,12 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
         patientColumn: plan.patientColumn,
         notes: plan.notes,
       };
+    },
+
+    'import.check': async (req) => {
+      const path = session.requirePicked(req.path);
+      const { rejectsCsv: _, duplicates: __, ...ingest } = req.options ?? {};
+      return session.job(req.jobId, (hooks) => checkCsv(path, ingest, hooks));
     },
 
     'import.run': async (req) => {

@@ -318,6 +318,11 @@ describe('HomoPAI in Chromium', () => {
       picked = bad;
       await page.getByTestId('choose-csv').click();
       await page.getByTestId('chosen-file').filter({ hasText: 'bad-vitals.csv' }).waitFor();
+      // Checked before anything is encrypted: the same lines the import then names.
+      await page.getByTestId('check-import').click();
+      await page.getByTestId('check-problems').waitFor({ timeout: CKKS_MS });
+      await expect(page.getByTestId('check-problems').getByTestId('issue-lines').allInnerTexts()).resolves.toEqual(['3', '5']);
+      await shot('10a-import-checked');
       await page.getByTestId('run-import').click();
       await page.getByTestId('import-issues').waitFor({ timeout: CKKS_MS });
       await expect(page.getByTestId('issue-lines').allInnerTexts()).resolves.toEqual(['3', '5']);

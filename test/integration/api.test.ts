@@ -131,6 +131,15 @@ describe('the API facade over real services', () => {
     writeFileSync(bad, lines.join('\n'));
     picked = bad;
     await ok('files.pickCsv', {});
+    // Checked first, every row, nothing stored: the same problems the import will name.
+    const checked = await ok('import.check', { jobId: 'check-bad', path: bad });
+    expect(checked).toMatchObject({ file: 'bad.csv', rows: 17, invalidRows: 2, totalIssues: 2 });
+    expect(checked.issues.map((i) => [i.row, i.column])).toEqual([
+      [3, 'temperature_c'],
+      [6, 'spo2'],
+    ]);
+    expect(JSON.stringify(checked)).not.toContain('XYZZY');
+    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
     const outcome = await ok('import.run', { jobId: 'import-bad', path: bad });
     if (outcome.ok) throw new Error('a bad file was imported');
     expect(outcome.totalIssues).toBe(2);

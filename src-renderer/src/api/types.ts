@@ -14,6 +14,7 @@ export type SessionStatus = z.infer<typeof C.SessionStatus>;
 export type ImportOptions = z.infer<typeof C.ImportOptions>;
 export type ImportPreview = z.infer<typeof C.ImportPreview>;
 export type ImportOutcome = z.infer<typeof C.ImportOutcome>;
+export type ImportCheck = z.infer<typeof C.ImportCheck>;
 export type RowIssue = z.infer<typeof C.RowIssue>;
 export type BatchInfo = z.infer<typeof C.BatchInfo>;
 export type PatientMeta = z.infer<typeof C.PatientMeta>;

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
 import { call } from '../api/client.ts';
 import { canceller, createJobState, runJob } from '../api/jobs.ts';
-import type { ImportOptions, ImportOutcome, ImportPreview } from '../api/types.ts';
+import type { ImportCheck, ImportOptions, ImportOutcome, ImportPreview } from '../api/types.ts';
 import { useUiStore } from './ui.ts';
 
 export interface ImportForm {
@@ -42,6 +42,10 @@ export const useImportsStore = defineStore('imports', () => {
   const job = createJobState();
   const outcome = ref<ImportOutcome | null>(null);
   const running = computed(() => job.id !== null);
+  const checkJob = createJobState();
+  const checking = computed(() => checkJob.id !== null);
+  /** The last full check of the chosen file with the options then in force; cleared when either changes. */
+  const checked = ref<ImportCheck | null>(null);
   /** Source columns whose unit only the user can settle: the import is refused until each is picked. */
   const unitsNeeded = computed(() => (preview.value?.features ?? []).filter((f) => f.sourceUnit?.from === 'needed').map((f) => f.source ?? f.name));
 
@@ -69,6 +73,7 @@ export const useImportsStore = defineStore('imports', () => {
     if (path.value === null) return;
     previewing.value = true;
     preview.value = null;
+    checked.value = null;
     try {
       preview.value = await call('import.preview', { path: path.value, options: importOptions(form) });
     } catch (e) {
@@ -78,10 +83,24 @@ export const useImportsStore = defineStore('imports', () => {
     }
   }
 
+  /** Every row checked as the import would, before anything is encrypted: a long file's problems at once. */
+  async function check(): Promise<void> {
+    const file = path.value;
+    if (file === null || running.value || checking.value) return;
+    checked.value = null;
+    try {
+      checked.value = await runJob(checkJob, 'import.check', (jobId) => ({ jobId, path: file, options: importOptions(form) }));
+    } catch (e) {
+      ui.report(e, 'Could not check the file');
+    }
+  }
+
   async function run(): Promise<void> {
     const file = path.value;
     if (file === null || running.value) return;
     outcome.value = null;
+    // The import's own outcome supersedes the check: one list of problems on screen, not two.
+    checked.value = null;
     try {
       outcome.value = await runJob(job, 'import.run', (jobId) => ({ jobId, path: file, options: importOptions(form) }));
       // The file is stored now; leaving its "Encrypt and import" button up invites a duplicate batch.
@@ -92,14 +111,16 @@ export const useImportsStore = defineStore('imports', () => {
   }
 
   const cancel = canceller(job, ui.report, 'the import');
+  const cancelCheck = canceller(checkJob, ui.report, 'the check');
 
   /** On lock: the next person to unlock starts from a blank form, not the last one's file and choices. */
   function clear(): void {
     path.value = null;
     preview.value = null;
     outcome.value = null;
+    checked.value = null;
     Object.assign(form, blankForm());
   }
 
-  return { path, form, preview, previewing, job, outcome, running, unitsNeeded, pick, loadPreview, setUnit, run, cancel, clear };
+  return { path, form, preview, previewing, job, outcome, running, checkJob, checking, checked, unitsNeeded, pick, loadPreview, setUnit, check, run, cancel, cancelCheck, clear };
 });
