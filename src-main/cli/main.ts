@@ -12,6 +12,7 @@ import { type Caller, callerFor } from '../services/caller.ts';
 import { evaluateRun } from '../services/evaluate.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { importCsv, type ImportCsvOptions } from '../services/import.ts';
+import { checkCsv } from '../services/import-check.ts';
 import { createKeySet, KeyHolder, loadRowKey, unlockIntegrity } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
@@ -47,6 +48,7 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
   keys restore FILE                             put the secret key back from its backup into the vault
   keys grant-clinicians                         seal the clinicians' credential (integrity key alone) under
                                                 HOMOPAI_CLINICIAN_PASSPHRASE or in the keychain
+  check     FILE [ingest options]               check every row as import would; nothing stored, exit 1 on problems
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
   train     FILE [ingest options] [--sigmoid-degree 3|5|7]
                                                 train a plaintext model on the key holder's labeled CSV
@@ -346,6 +348,23 @@ async function main(argv: string[]): Promise<void> {
             : `no clinicians' credential yet: clinicians import once the key holder runs homopai keys grant-clinicians with ${CLINICIAN_ENV} set`,
         ].join('\n'),
       );
+      return;
+    }
+    case 'check': {
+      // No workspace and no key: the file is read and checked as an import would, and nothing is stored.
+      const file = fileArg(positionals, 'check');
+      const { rejectsCsv: _, duplicates: __, ...ingest } = ingestOptions(v);
+      const r = await checkCsv(file, ingest, { onProgress });
+      print(json, r, () =>
+        r.totalIssues === 0
+          ? `${r.file}: every row passes; ${r.rows} row(s) would be imported (${r.dropped} with missing values dropped)`
+          : [
+              `${r.file}: ${r.invalidRows > 0 ? `${r.invalidRows} row(s) would be refused, ${r.rows} pass` : 'the file cannot be imported as it is'}`,
+              ...r.issues.map((i) => `  ${i.message}`),
+              ...(r.totalIssues > r.issues.length ? [`  and ${r.totalIssues - r.issues.length} more`] : []),
+            ].join('\n'),
+      );
+      if (r.totalIssues > 0) process.exitCode = 1;
       return;
     }
     case 'import': {

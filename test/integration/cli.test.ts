@@ -32,6 +32,10 @@ describe('homopai CLI', () => {
     await homopai(['init', '--workspace', tmp.dir], env);
     const bad = join(tmp.dir, 'bad.csv');
     writeFileSync(bad, 'hospital,patient_id,temp,sbp,dbp,rr,spo2\nH,P1,36.9,120,80,16,97\nH,P2,36.9,120,80,16,\n');
+    // Checked first, with no workspace or key: the same row, and nothing stored.
+    const checked = await homopai(['check', bad]);
+    expect(checked.code).toBe(1);
+    expect(checked.stdout).toMatch(/^bad\.csv: 1 row\(s\) would be refused, 1 pass\n {2}row 3, column "spo2"/);
     const r = await homopai(['import', bad, '--workspace', tmp.dir], env);
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
