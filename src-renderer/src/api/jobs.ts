@@ -1,14 +1,16 @@
 import { computed, reactive } from 'vue';
 import type { Channel, Progress, Req, Res } from '../../../src-preload/contract.ts';
-import { call, newJobId, onJobProgress } from './client.ts';
+import { asFailure, call, newJobId, onJobProgress, sentence } from './client.ts';
 
 export interface JobState {
   id: string | null;
   progress: Progress | null;
+  /** Why the last run failed, shown beside the button that started it (JobError), not far away in a banner. */
+  error: string | null;
 }
 
 export function createJobState(): JobState {
-  return reactive({ id: null, progress: null });
+  return reactive({ id: null, progress: null, error: null });
 }
 
 /** A job in flight: its channel (what it is) and the state its store mirrors progress into. */
@@ -35,12 +37,18 @@ export async function runJob<C extends Channel>(job: JobState, channel: C, build
   const jobId = newJobId();
   job.id = jobId;
   job.progress = null;
+  job.error = null;
   const stop = onJobProgress(jobId, (p) => {
     job.progress = p;
   });
   activeJobs.set(jobId, { id: jobId, channel, state: job });
   try {
     return await call(channel, build(jobId));
+  } catch (e) {
+    // A cancellation is the user's own doing: news (a banner), not an error to show beside the button.
+    const failure = asFailure(e);
+    if (failure.name !== 'CancelledError') job.error = sentence(failure.message);
+    throw e;
   } finally {
     stop();
     activeJobs.delete(jobId);

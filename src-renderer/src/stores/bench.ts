@@ -38,7 +38,7 @@ export const useBenchStore = defineStore('bench', () => {
       latest.value = await runJob(job, 'bench.run', (jobId) => ({ jobId, patients: n, preset: p }));
       await loadHistory();
     } catch (e) {
-      ui.report(e, 'Benchmark failed');
+      ui.reportJob(job, e, 'Benchmark failed');
     }
   }
 

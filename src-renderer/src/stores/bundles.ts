@@ -34,7 +34,7 @@ export const useBundlesStore = defineStore('bundles', () => {
     try {
       outcome.value = await runJob(job, 'import.bundle', (jobId) => ({ jobId, path: file, ...(acceptKey ? { acceptKey } : {}) }));
     } catch (e) {
-      ui.report(e, 'Bundle import failed');
+      ui.reportJob(job, e, 'Bundle import failed');
     }
   }
 

@@ -91,7 +91,7 @@ export const useImportsStore = defineStore('imports', () => {
     try {
       checked.value = await runJob(checkJob, 'import.check', (jobId) => ({ jobId, path: file, options: importOptions(form) }));
     } catch (e) {
-      ui.report(e, 'Could not check the file');
+      ui.reportJob(checkJob, e, 'Could not check the file');
     }
   }
 
@@ -106,7 +106,7 @@ export const useImportsStore = defineStore('imports', () => {
       // The file is stored now; leaving its "Encrypt and import" button up invites a duplicate batch.
       if (outcome.value.ok) preview.value = null;
     } catch (e) {
-      ui.report(e, 'Import failed');
+      ui.reportJob(job, e, 'Import failed');
     }
   }
 

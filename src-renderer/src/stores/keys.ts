@@ -39,7 +39,7 @@ export const useKeysStore = defineStore('keys', () => {
       result.value = done;
       ui.notify('success', 'Keys rotated', `Every batch is now under key set ${done.to.shortFingerprint}`);
     } catch (e) {
-      ui.report(e, 'The key rotation stopped');
+      ui.reportJob(job, e, 'The key rotation stopped');
       // A stopped rotation leaves a key set 'being rotated to': the list says so and the form offers to resume.
       await load();
     } finally {

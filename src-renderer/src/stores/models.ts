@@ -53,7 +53,7 @@ export const useModelsStore = defineStore('models', () => {
       await load();
       return result;
     } catch (e) {
-      ui.report(e, 'Training failed');
+      ui.reportJob(job, e, 'Training failed');
       return null;
     }
   }

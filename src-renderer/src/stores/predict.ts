@@ -57,7 +57,7 @@ export const usePredictStore = defineStore('predict', () => {
       await loadRuns();
       await decrypt(run);
     } catch (e) {
-      ui.report(e, 'Encrypted prediction failed');
+      ui.reportJob(job, e, 'Encrypted prediction failed');
     }
   }
 

@@ -62,7 +62,7 @@ export const useTrainingStore = defineStore('training', () => {
       epochs.value = result.value.epochs;
       await models.load();
     } catch (e) {
-      ui.report(e, 'Encrypted training failed');
+      ui.reportJob(job, e, 'Encrypted training failed');
     }
   }
 

@@ -1,4 +1,5 @@
 import { defineStore } from 'pinia';
+import type { JobState } from '../api/jobs.ts';
 import { computed, ref, watchEffect } from 'vue';
 import { asFailure, sentence } from '../api/client.ts';
 
@@ -37,6 +38,11 @@ export const useUiStore = defineStore('ui', () => {
     else notify('error', title, sentence(failure.message));
   }
 
+  /** A job's failure: shown beside its button when runJob recorded it there, as a banner otherwise (a cancellation). */
+  function reportJob(job: JobState, error: unknown, title: string): void {
+    if (job.error === null) report(error, title);
+  }
+
   function dismiss(id: number): void {
     banners.value = banners.value.filter((b) => b.id !== id);
   }
@@ -63,5 +69,5 @@ export const useUiStore = defineStore('ui', () => {
     globalThis.localStorage?.setItem(THEME_KEY, themePreference.value);
   }
 
-  return { banners, notify, report, dismiss, dismissLatest, themePreference, dark, cycleTheme };
+  return { banners, notify, report, reportJob, dismiss, dismissLatest, themePreference, dark, cycleTheme };
 });

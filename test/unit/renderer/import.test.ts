@@ -4,6 +4,7 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Req, Res } from '../../../src-preload/contract.ts';
 import { useImportsStore } from '../../../src-renderer/src/stores/imports.ts';
+import { useUiStore } from '../../../src-renderer/src/stores/ui.ts';
 import ImportView from '../../../src-renderer/src/views/ImportView.vue';
 import { installFakeHomopai, keySetInfo, sessionStatus, settle, type FakeHandlers } from './fake-homopai.ts';
 
@@ -243,5 +244,21 @@ describe('import view', () => {
     expect(wrapper.get('[data-testid=drop-hint]').text()).toContain('“dropped.csv” was dropped');
     expect(wrapper.get('[data-testid=drop-hint]').text()).toContain('Choose CSV…');
     expect(fake.calls).toEqual([]);
+  });
+
+  it('says why an import failed beside its button, as a sentence, not in a banner far away', async () => {
+    const { wrapper } = await mountImport({
+      'import.run': () => {
+        throw new Error('the OS keychain is locked');
+      },
+    });
+    await wrapper.get('[data-testid=run-import]').trigger('click');
+    await settle();
+    const error = wrapper.get('[data-testid=job-error]');
+    expect(error.text()).toBe('Import failed. The OS keychain is locked.');
+    expect(error.attributes('role')).toBe('alert');
+    // Right after the import's own actions, in the same card.
+    expect(error.element.previousElementSibling?.classList.contains('actions')).toBe(true);
+    expect(useUiStore().banners).toEqual([]);
   });
 });
