@@ -239,6 +239,7 @@ export const Overview = z.object({
 
 export const ModelInfo = z.object({
   id: z.string(),
+  name: z.string().nullable(),
   createdAt: z.string(),
   features: z.array(FeatureInfo),
   weights: z.array(z.number()),
@@ -288,8 +289,12 @@ export const PredictRequest = z.object({
   sigmoid: SigmoidMode.optional(),
 });
 
+/** A name people gave a model or a run: a label shown beside the id, which stays what everything refers to. */
+const Name = z.string().nullable();
+
 export const RunInfo = z.object({
   id: z.number(),
+  name: Name,
   modelId: z.string(),
   scaling: z.string(),
   sigmoid: SigmoidMode,
@@ -560,6 +565,7 @@ export const Api = {
     res: z.object({ total: z.number(), patients: z.array(PatientMeta) }),
   },
   'models.list': { req: z.object({}), res: z.array(ModelInfo) },
+  'names.set': { req: z.object({ what: z.enum(['model', 'run']), id: z.string().min(1).max(64), name: z.string().max(200) }), res: z.object({ name: z.string() }) },
   'models.train': { req: Job.extend(TrainRequest.shape), res: TrainResult },
   /** Trains on the stored ciphertexts of labeled batches; each epoch arrives as a progress event. */
   'models.trainEncrypted': { req: Job.extend(EncryptedTrainRequest.shape), res: EncryptedTrainResult },

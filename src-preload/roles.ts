@@ -32,6 +32,8 @@ export const ALLOWED: Readonly<Record<Channel, readonly Role[] | typeof EVERYONE
   'patients.list': IMPORTERS,
   'patients.overview': READERS,
   'models.train': RESEARCHER,
+  // Names are tagged with the integrity key the researcher's session holds.
+  'names.set': RESEARCHER,
   // The key holder's work: only aggregates leave it (gradients, cohort statistics, training-set metrics).
   'models.trainEncrypted': RESEARCHER,
   'predict.run': RESEARCHER,

@@ -24,6 +24,7 @@ import { listModels } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { exportPredictions, holdDecryptedRun } from '../services/predictions.ts';
 import { checkCsv } from '../services/import-check.ts';
+import { namesFor, nameThing } from '../services/names.ts';
 import { exportReportKey, type GeneratedReport, generateReport, REPORT_FORMATS, type ReportFormat, signingKey, verifyWorkstationReport } from '../services/report.ts';
 import { privacyStatus } from '../services/release-policy.ts';
 import { trainChecked } from '../services/train.ts';
@@ -47,9 +48,10 @@ export interface Dialogs {
   pickDirectory(purpose: 'save-report' | 'open-report'): Promise<string | null>;
 }
 
-function modelInfo(m: Model): Res<'models.list'>[number] {
+function modelInfo(m: Model, name: string | null = null): Res<'models.list'>[number] {
   return {
     id: m.id,
+    name,
     createdAt: m.createdAt,
     features: m.features,
     weights: m.weights,
@@ -59,8 +61,8 @@ function modelInfo(m: Model): Res<'models.list'>[number] {
   };
 }
 
-function runInfo(r: PredictionRun): Res<'predict.run'> {
-  return { id: r.id, modelId: r.modelId, scaling: r.scaling, sigmoid: r.sigmoid, batchIds: r.batchIds, patients: r.patients, createdAt: r.createdAt };
+function runInfo(r: PredictionRun, name: string | null = null): Res<'predict.run'> {
+  return { id: r.id, name, modelId: r.modelId, scaling: r.scaling, sigmoid: r.sigmoid, batchIds: r.batchIds, patients: r.patients, createdAt: r.createdAt };
 }
 
 /** AUC and ROC rates are undefined (NaN) when the labels hold one class; NaN crosses neither JSON nor zod. */
@@ -289,7 +291,12 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       return { total: countPatients(db, req.batchId), patients: patientsOfBatch(db, req.batchId, req) };
     },
 
-    'models.list': async () => listModels(ws()).map(modelInfo),
+    'models.list': async () => {
+      const names = namesFor(ws(), 'model');
+      return listModels(ws()).map((m) => modelInfo(m, names.get(m.id) ?? null));
+    },
+
+    'names.set': async (req) => ({ name: await run((c) => nameThing(c, req.what, req.id, req.name)) }),
 
     'models.train': async (req) => {
       const path = session.requirePicked(req.path);
@@ -325,7 +332,10 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
       return runInfo(getRun(ws().db, ws().rowMac(), r.runId)!);
     },
 
-    'predict.runs': async () => listRuns(ws().db, ws().rowMacIfLoaded()).map(runInfo),
+    'predict.runs': async () => {
+      const names = namesFor(ws(), 'run');
+      return listRuns(ws().db, ws().rowMacIfLoaded()).map((r) => runInfo(r, names.get(String(r.id)) ?? null));
+    },
 
     'predictions.decrypt': async (req) => {
       const holder = session.holder();

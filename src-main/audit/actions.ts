@@ -58,6 +58,8 @@ export interface AuditDetails {
   predict: { runId: number; modelId: string; batchIds: Ids; patients: number; scaling: string; sigmoid: 'exact' | 'polynomial' };
   /** A prediction that stored nothing: refused before it started, cancelled, or failed midway (rolled back). */
   'predict-failed': { modelId: string | null; batchIds: Ids; reason: string };
+  /** A name given to a model or a run (a label; the id stays what everything refers to). */
+  name: { what: 'model' | 'run'; id: string; name: string };
   decrypt: DecryptDetail;
   'decrypt-refused': DecryptDetail;
   evaluate: { runId: number; labeled: number };
@@ -98,6 +100,7 @@ const ACTIONS: Record<AuditAction, true> = {
   train: true,
   predict: true,
   'predict-failed': true,
+  name: true,
   decrypt: true,
   'decrypt-refused': true,
   evaluate: true,

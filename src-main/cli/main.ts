@@ -13,6 +13,7 @@ import { evaluateRun } from '../services/evaluate.ts';
 import { runExperiment } from '../services/experiment.ts';
 import { importCsv, type ImportCsvOptions } from '../services/import.ts';
 import { checkCsv } from '../services/import-check.ts';
+import { nameThing } from '../services/names.ts';
 import { createKeySet, KeyHolder, loadRowKey, unlockIntegrity } from '../services/key-sets.ts';
 import { predict } from '../services/predict.ts';
 import { decryptRun, savePredictions } from '../services/predictions.ts';
@@ -49,6 +50,7 @@ Workspace commands (all take --workspace DIR, default ${defaultWorkspaceDir()}):
   keys grant-clinicians                         seal the clinicians' credential (integrity key alone) under
                                                 HOMOPAI_CLINICIAN_PASSPHRASE or in the keychain
   check     FILE [ingest options]               check every row as import would; nothing stored, exit 1 on problems
+  name      model|run ID NAME                   name a model or a run for people (a tagged label; ids stay)
   import    FILE [ingest options]               validate, encrypt and store a CSV (one atomic batch)
   train     FILE [ingest options] [--sigmoid-degree 3|5|7]
                                                 train a plaintext model on the key holder's labeled CSV
@@ -391,6 +393,16 @@ async function main(argv: string[]): Promise<void> {
     case 'import-bundle':
     case 'stats':
       return federationCommand(command, federation);
+    case 'name': {
+      const [, what, id, ...words] = positionals;
+      if ((what !== 'model' && what !== 'run') || !id || words.length === 0) throw new UsageError('name needs: model|run ID NAME');
+      using ws = openWs();
+      // The name's row is tagged like the model's: the key holder's.
+      await loadRowKey(ws, await vault(ws, 'to tag the name'));
+      const name = nameThing(caller(ws), what, id, words.join(' '));
+      print(json, { what, id, name }, () => `${what} ${id} is named "${name}"`);
+      return;
+    }
     case 'train': {
       if (v.encrypted) return federationCommand('train-encrypted', federation);
       using ws = openWs();

@@ -201,4 +201,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE prediction_runs ADD COLUMN sigmoid TEXT NOT NULL DEFAULT 'polynomial' CHECK (sigmoid IN ('exact', 'polynomial'));
   `,
+  // v10: names people give models and runs. Tagged like every row a reader relies on: a name edited in the file
+  // is not shown (the id is), so nobody can relabel a model "validated" from outside the app.
+  `
+  CREATE TABLE names (
+    kind TEXT NOT NULL CHECK (kind IN ('model', 'run')),
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    mac BLOB NOT NULL,
+    PRIMARY KEY (kind, id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -197,6 +197,13 @@ describe('HomoPAI in Chromium', () => {
       await expect(page.getByTestId('results-count').innerText()).resolves.toBe('7 of 19 patients');
       await page.getByTestId('results-filter').fill('');
       await expect.poll(() => page.getByTestId('result-row').count()).toBe(19);
+      // The model and the run get names people read beside their ids.
+      await page.getByTestId('model-name-input').fill('Pilot vitals model');
+      await page.getByTestId('model-name-save').click();
+      await page.locator('[data-testid=predict-model] option').filter({ hasText: 'Pilot vitals model' }).waitFor({ state: 'attached' });
+      await page.getByTestId('run-name-input').fill('Ward check, December');
+      await page.getByTestId('run-name-input').press('Enter');
+      await page.locator('[data-testid=results-run] option').filter({ hasText: 'Ward check, December' }).waitFor({ state: 'attached' });
       await page.getByTestId('export-csv').click();
       await page.getByTestId('banner').filter({ hasText: '19 predictions saved' }).waitFor();
       const csv = readFileSync(join(tmp, 'exports', 'homopai-run-1-predictions.csv'), 'utf8');

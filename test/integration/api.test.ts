@@ -234,6 +234,24 @@ describe('the API facade over real services', () => {
     expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: null, rows: 0 });
   });
 
+  it('names a model and a run for people, records it, and shows no name edited in the .db file', async () => {
+    expect(await ok('names.set', { what: 'model', id: modelId, name: '  Pilot\tvitals\u0007 model ' })).toEqual({ name: 'Pilot vitals model' });
+    expect(await ok('names.set', { what: 'run', id: String(runId), name: 'Ward 7, first look' })).toEqual({ name: 'Ward 7, first look' });
+    expect((await ok('models.list', {})).find((m) => m.id === modelId)?.name).toBe('Pilot vitals model');
+    expect((await ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
+    expect((await refused('names.set', { what: 'run', id: '999', name: 'x' })).message).toMatch(/no prediction run 999/);
+    expect((await refused('names.set', { what: 'model', id: modelId, name: 'x'.repeat(81) })).message).toMatch(/at most 80 characters/);
+    // Whoever holds the file relabels the model: the tag no longer matches and the name is not shown.
+    const db = new Database(join(dir, 'workspace', DB_FILE));
+    try {
+      db.prepare("UPDATE names SET name = 'Validated by the ethics board' WHERE kind = 'model'").run();
+    } finally {
+      db.close();
+    }
+    expect((await ok('models.list', {})).find((m) => m.id === modelId)?.name).toBeNull();
+    expect((await ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
+  });
+
   it('signs a report into the chosen folder, evaluated for the researcher, and verifies it from disk', async () => {
     expect((await refused('reports.generate', { formats: ['json'] })).message).toMatch(/passphrase custody needs a passphrase/);
     expect((await refused('reports.generate', { passphrase: 'not the passphrase' })).name).toBe('VaultError');
@@ -297,6 +315,10 @@ describe('the API facade over real services', () => {
     expect((await refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
     const log = await ok('audit.list', {});
     const actions = new Set(log.map((e) => e.action));
+    expect(log.filter((e) => e.action === 'name').map((e) => e.detail)).toEqual([
+      { what: 'model', id: modelId, name: 'Pilot vitals model', via: 'app' },
+      { what: 'run', id: String(runId), name: 'Ward 7, first look', via: 'app' },
+    ]);
     expect(log.find((e) => e.action === 'predict-failed')?.detail).toMatchObject({ modelId, batchIds: [999], reason: expect.stringMatching(/batch 999/) });
     for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'predict-failed', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
       expect(actions, a).toContain(a);

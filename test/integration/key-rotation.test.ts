@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callerFor } from '../../src-main/services/caller.ts';
 import { rotateKeys } from '../../src-main/services/key-rotation.ts';
 import { KeyHolder } from '../../src-main/services/key-sets.ts';
+import { namesFor } from '../../src-main/services/names.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -39,7 +40,8 @@ describe('key rotation', () => {
     base = join(tmp.dir, 'base');
     await cli(base, ['init']);
     await cli(base, ['import', SAMPLE]);
-    await cli(base, ['train', SAMPLE]);
+    const model = await cliJson<{ id: string }>(base, ['train', SAMPLE]);
+    await cli(base, ['name', 'model', model.id, 'Pilot', 'model']);
     before = await predictions(base, join(tmp.dir, 'before.csv'));
     oldKey = (await cliJson<KeySetListing[]>(base, ['keys', 'list']))[0]!.fingerprint;
   });
@@ -64,6 +66,16 @@ describe('key rotation', () => {
       expect(await cliJson(dir, ['evaluate'])).toMatchObject({ metrics: { accuracy: 1 } });
       expect(await predictions(dir, join(dir, 'after.csv'))).toEqual(before);
       expect(await cli(dir, ['audit', 'verify'])).toMatch(/^activity log intact/);
+      // The model's name was tagged again under the new key set: it still verifies, so it is still shown.
+      {
+        using ws = Workspace.open(dir);
+        const holder = await KeyHolder.unlock(ws, new PassphraseVault(dir, PASSPHRASE));
+        try {
+          expect([...namesFor(ws, 'model').values()]).toEqual(['Pilot model']);
+        } finally {
+          holder.lock();
+        }
+      }
       // No row is left under the old key set.
       editDb(dir, (db) => {
         expect(db.prepare('SELECT COUNT(*) FROM batches WHERE key_fingerprint = ?').pluck().get(oldKey)).toBe(0);

@@ -34,6 +34,16 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
+  /** Names a model (a label; runs and reports keep referring to its id). */
+  async function rename(id: string, name: string): Promise<void> {
+    try {
+      await call('names.set', { what: 'model', id, name });
+      await load();
+    } catch (e) {
+      ui.report(e, 'Could not name the model');
+    }
+  }
+
   async function pick(): Promise<void> {
     try {
       const chosen = await call('files.pickCsv', {});
@@ -66,5 +76,5 @@ export const useModelsStore = defineStore('models', () => {
     path.value = null;
   }
 
-  return { models, loading, path, form, job, training, lastTrain, load, pick, train, cancel, clear };
+  return { models, loading, path, form, job, training, lastTrain, load, rename, pick, train, cancel, clear };
 });

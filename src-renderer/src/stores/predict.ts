@@ -125,6 +125,18 @@ export const usePredictStore = defineStore('predict', () => {
     sort.value = { key, direction };
   }
 
+  /** Names a run (a label; the log and reports keep referring to its number). */
+  async function renameRun(id: number, name: string): Promise<void> {
+    try {
+      await call('names.set', { what: 'run', id: String(id), name });
+      await loadRuns();
+      const named = runs.value.find((r) => r.id === id);
+      if (named && resultsRun.value?.id === id) resultsRun.value = named;
+    } catch (e) {
+      ui.report(e, 'Could not name the run');
+    }
+  }
+
   async function exportCsv(): Promise<void> {
     const run = resultsRun.value;
     if (run === null) return;
@@ -175,6 +187,7 @@ export const usePredictStore = defineStore('predict', () => {
     cancel,
     sortBy,
     exportCsv,
+    renameRun,
     clear,
   };
 });

@@ -9,8 +9,8 @@ import EvaluationView from '../../../src-renderer/src/views/EvaluationView.vue';
 import { installFakeHomopai, keySetInfo, metrics, sessionStatus, settle } from './fake-homopai.ts';
 
 const RUNS: Res<'predict.runs'> = [
-  { id: 1, modelId: 'model-aaaa', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 19, createdAt: '2025-01-10T10:00:00.000Z' },
-  { id: 2, modelId: 'model-bbbb', scaling: 'folded', sigmoid: 'exact', batchIds: [1, 2], patients: 38, createdAt: '2025-01-11T10:00:00.000Z' },
+  { id: 1, name: null, modelId: 'model-aaaa', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 19, createdAt: '2025-01-10T10:00:00.000Z' },
+  { id: 2, name: 'ward 7, December', modelId: 'model-bbbb', scaling: 'folded', sigmoid: 'exact', batchIds: [1, 2], patients: 38, createdAt: '2025-01-11T10:00:00.000Z' },
 ];
 
 function evaluationOf(runId: number): Res<'evaluate.run'> {

@@ -22,7 +22,7 @@ const ROWS: Prediction[] = [
   p('H-SOUTH', 'P-0014', 0.49),
 ];
 
-const RUN: Res<'predict.run'> = { id: 3, modelId: 'm-1', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 5, createdAt: '2025-01-10T10:00:00.000Z' };
+const RUN: Res<'predict.run'> = { id: 3, name: null, modelId: 'm-1', scaling: 'folded', sigmoid: 'exact', batchIds: [1], patients: 5, createdAt: '2025-01-10T10:00:00.000Z' };
 
 let pinia: Pinia;
 enableAutoUnmount(afterEach);
