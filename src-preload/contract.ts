@@ -240,6 +240,8 @@ export const Overview = z.object({
 export const ModelInfo = z.object({
   id: z.string(),
   name: z.string().nullable(),
+  /** Who trained it, as the activity log records it: "actor (role)". */
+  trainedBy: z.string().nullable(),
   createdAt: z.string(),
   features: z.array(FeatureInfo),
   weights: z.array(z.number()),

@@ -20,7 +20,7 @@ import { evaluateRun } from '../services/evaluate.ts';
 import { importCsv } from '../services/import.ts';
 import { createKeySet, KeyHolder, keySetInfo, listKeySetInfos, openAsAuditor, unlockClinician, unlockKeySet } from '../services/key-sets.ts';
 import { rotateKeys } from '../services/key-rotation.ts';
-import { listModels } from '../services/models.ts';
+import { listModels, trainersOf } from '../services/models.ts';
 import { predict } from '../services/predict.ts';
 import { exportPredictions, holdDecryptedRun } from '../services/predictions.ts';
 import { checkCsv } from '../services/import-check.ts';
@@ -48,10 +48,11 @@ export interface Dialogs {
   pickDirectory(purpose: 'save-report' | 'open-report'): Promise<string | null>;
 }
 
-function modelInfo(m: Model, name: string | null = null): Res<'models.list'>[number] {
+function modelInfo(m: Model, name: string | null = null, trainedBy: string | null = null): Res<'models.list'>[number] {
   return {
     id: m.id,
     name,
+    trainedBy,
     createdAt: m.createdAt,
     features: m.features,
     weights: m.weights,
@@ -293,7 +294,8 @@ export function createHandlers(session: Session, dialogs: Dialogs): Handlers {
 
     'models.list': async () => {
       const names = namesFor(ws(), 'model');
-      return listModels(ws()).map((m) => modelInfo(m, names.get(m.id) ?? null));
+      const trainers = trainersOf(ws());
+      return listModels(ws()).map((m) => modelInfo(m, names.get(m.id) ?? null, trainers.get(m.id) ?? null));
     },
 
     'names.set': async (req) => ({ name: await run((c) => nameThing(c, req.what, req.id, req.name)) }),

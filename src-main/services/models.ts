@@ -1,4 +1,4 @@
-import { modelsAppliedTo } from '../audit/log.ts';
+import { listAudit, modelsAppliedTo } from '../audit/log.ts';
 import { sha256Hex } from '../common/files.ts';
 import { type Model, parseModel } from '../ml/model.ts';
 import { getModelJson, insertModel, latestModelJson, listModelJson } from '../store/models.ts';
@@ -40,6 +40,12 @@ export function loadModel(ws: Workspace, id?: string): Model & { sha256: string 
   const json = id === undefined ? latestModelJson(ws.db, ws.rowMacIfLoaded()) : getModelJson(ws.db, ws.rowMacIfLoaded(), id);
   if (json === null) throw new Error(id === undefined ? 'this workspace has no model yet: train one first (homopai train)' : `no model with id ${id} in this workspace`);
   return { ...parseModel(JSON.parse(json)), sha256: sha256Hex(json) };
+}
+
+/** Who trained each model, by model id, as the activity log's train entries record it (actor and role). */
+export function trainersOf(ws: Workspace): Map<string, string> {
+  const entries = listAudit(ws.db, { action: 'train' });
+  return new Map(entries.flatMap((e) => (typeof e.detail['modelId'] === 'string' ? [[e.detail['modelId'], `${e.actor} (${e.role})`] as const] : [])));
 }
 
 export function listModels(ws: Workspace): Model[] {

@@ -237,7 +237,7 @@ describe('the API facade over real services', () => {
   it('names a model and a run for people, records it, and shows no name edited in the .db file', async () => {
     expect(await ok('names.set', { what: 'model', id: modelId, name: '  Pilot\tvitals\u0007 model ' })).toEqual({ name: 'Pilot vitals model' });
     expect(await ok('names.set', { what: 'run', id: String(runId), name: 'Ward 7, first look' })).toEqual({ name: 'Ward 7, first look' });
-    expect((await ok('models.list', {})).find((m) => m.id === modelId)?.name).toBe('Pilot vitals model');
+    expect((await ok('models.list', {})).find((m) => m.id === modelId)).toMatchObject({ name: 'Pilot vitals model', trainedBy: expect.stringMatching(/ \(researcher\)$/) });
     expect((await ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
     expect((await refused('names.set', { what: 'run', id: '999', name: 'x' })).message).toMatch(/no prediction run 999/);
     expect((await refused('names.set', { what: 'model', id: modelId, name: 'x'.repeat(81) })).message).toMatch(/at most 80 characters/);

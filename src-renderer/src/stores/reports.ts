@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { call } from '../api/client.ts';
+import { asFailure, call, sentence } from '../api/client.ts';
 import type { GeneratedReport, PrivacyStatus, ReportFormat, ReportVerification } from '../api/types.ts';
 import { shortFingerprint } from '../format.ts';
 import { useUiStore } from './ui.ts';
@@ -21,6 +21,9 @@ export const useReportsStore = defineStore('reports', () => {
   const generating = ref(false);
   const verifying = ref(false);
   const savingKey = ref(false);
+  /** Why the last generation or verification failed, shown beside its button (JobError), not in a banner. */
+  const generateError = ref<string | null>(null);
+  const verifyError = ref<string | null>(null);
   /** The release rule and ledger a report states, shown before one is generated too. */
   const privacy = ref<PrivacyStatus | null>(null);
 
@@ -36,6 +39,7 @@ export const useReportsStore = defineStore('reports', () => {
   async function generate(passphrase: string | undefined): Promise<void> {
     if (generating.value) return;
     generating.value = true;
+    generateError.value = null;
     try {
       const made = await call('reports.generate', { formats: [...formats.value], ...(passphrase ? { passphrase } : {}) });
       if (made !== null) {
@@ -43,7 +47,7 @@ export const useReportsStore = defineStore('reports', () => {
         verification.value = null;
       }
     } catch (e) {
-      ui.report(e, 'Could not generate the report');
+      generateError.value = sentence(asFailure(e).message);
     } finally {
       generating.value = false;
     }
@@ -52,11 +56,12 @@ export const useReportsStore = defineStore('reports', () => {
   /** 'last': the report just generated; 'folder': one the user picks, checked against this workspace's report keys. */
   async function verify(source: 'last' | 'folder' = 'last'): Promise<void> {
     verifying.value = true;
+    verifyError.value = null;
     try {
       const v = await call('reports.verify', { source });
       if (v !== null) verification.value = v;
     } catch (e) {
-      ui.report(e, 'Could not verify the report');
+      verifyError.value = sentence(asFailure(e).message);
     } finally {
       verifying.value = false;
     }
@@ -77,10 +82,12 @@ export const useReportsStore = defineStore('reports', () => {
   }
 
   function clear(): void {
+    generateError.value = null;
+    verifyError.value = null;
     report.value = null;
     verification.value = null;
     privacy.value = null;
   }
 
-  return { formats, report, verification, privacy, generating, verifying, savingKey, loadPrivacy, generate, verify, saveKey, clear };
+  return { formats, report, verification, privacy, generating, verifying, savingKey, generateError, verifyError, loadPrivacy, generate, verify, saveKey, clear };
 });

@@ -41,6 +41,7 @@ const BATCHES = [
 const MODEL: Res<'models.list'>[number] = {
   id: 'model-vitals',
   name: null,
+  trainedBy: 'ana (researcher)',
   createdAt: '2025-01-10T10:00:00.000Z',
   features: VITALS.map(feature),
   weights: [0.1, 0.2, 0.3],

@@ -139,7 +139,7 @@ describe('reports view', () => {
     expect(fake.callsTo('reports.generate')).toEqual([]);
   });
 
-  it('keeps the empty state when the folder dialog is cancelled, and shows a failure as a banner', async () => {
+  it('keeps the empty state when the folder dialog is cancelled, and shows a failure beside the Generate button', async () => {
     let answer: () => Res<'reports.generate'> = () => null;
     const { wrapper } = await mountReports('researcher', 'keychain', { 'reports.generate': () => answer() });
     await wrapper.get('form').trigger('submit');
@@ -152,7 +152,9 @@ describe('reports view', () => {
     };
     await wrapper.get('form').trigger('submit');
     await settle();
-    expect(useUiStore().banners.map((b) => [b.kind, b.title, b.message])).toEqual([['error', 'Could not generate the report', 'The OS keychain is locked.']]);
+    // Beside the Generate button, not in a banner at the top.
+    expect(useUiStore().banners).toEqual([]);
+    expect(wrapper.get('[data-testid=job-error]').text()).toBe('Could not generate the report. The OS keychain is locked.');
     expect(wrapper.find('[data-testid=report-generating]').exists()).toBe(false);
   });
 
