@@ -26,7 +26,7 @@ import {
 import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import type { Caller } from './caller.ts';
-import { integrityKeyId, type KeyHolder, keySetInfo } from './key-sets.ts';
+import { generatedKeyFields, integrityKeyId, type KeyHolder, keySetInfo } from './key-sets.ts';
 
 /** What happens to the old secret key once every batch is under the new one: the key holder's choice. */
 export type OldKeyFate = 'archive' | 'destroy';
@@ -135,17 +135,7 @@ async function begin(caller: Caller, from: KeySetRow, vault: SecretKeyVault): Pr
   const ks = generateKeySet(ctx, from.galoisSteps);
   // The vault first: a crash after it leaves an unused vault entry, never a key set row whose secret key is lost.
   await vault.store(ks.fingerprint, ks.secretKey);
-  const to: KeySetRow = {
-    ...from,
-    fingerprint: ks.fingerprint,
-    publicKey: ks.publicKey,
-    relinKeys: ks.relinKeys,
-    galoisKeys: ks.galoisKeys,
-    galoisSteps: [...ks.galoisSteps],
-    custody: vault.custody,
-    createdAt: new Date().toISOString(),
-    active: false,
-  };
+  const to: KeySetRow = { ...from, ...generatedKeyFields(ks, vault.custody), active: false };
   const rotation = await caller.ws.transaction(async () => {
     insertKeySet(caller.ws.db, to, false);
     const r = startRotation(caller.ws.db, from.fingerprint, to.fingerprint);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KeySetInfo } from '../../src-preload/contract.ts';
-import { generateKeySet, shortFingerprint } from '../ckks/keys.ts';
+import { generateKeySet, type KeySetBytes, shortFingerprint } from '../ckks/keys.ts';
 import { presetByName } from '../ckks/presets.ts';
 import { activeKeySet, insertKeySet, type KeySetRow, listKeySets } from '../store/keysets.ts';
 import { runningRotation } from '../store/rotation.ts';
@@ -9,6 +9,19 @@ import { RowMac } from '../store/row-mac.ts';
 import type { SecretKeyVault } from '../vault/vault.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import type { Workspace } from '../store/workspace.ts';
+
+/** The public half of freshly generated keys as a key set row's fields: a new key set's, or a rotation's target. */
+export function generatedKeyFields(ks: KeySetBytes, custody: SecretKeyVault['custody']) {
+  return {
+    fingerprint: ks.fingerprint,
+    publicKey: ks.publicKey,
+    relinKeys: ks.relinKeys,
+    galoisKeys: ks.galoisKeys,
+    galoisSteps: [...ks.galoisSteps],
+    custody,
+    createdAt: new Date().toISOString(),
+  };
+}
 
 export function keySetInfo(k: KeySetRow): KeySetInfo {
   return {
@@ -82,17 +95,11 @@ export async function createKeySet(
     ks.secretKey.fill(0);
   }
   const row = {
-    fingerprint: ks.fingerprint,
     preset: preset.name,
     polyModulusDegree: preset.polyModulusDegree,
     coeffModulusBits: [...preset.coeffModulusBits],
     scaleBits: preset.scaleBits,
-    publicKey: ks.publicKey,
-    relinKeys: ks.relinKeys,
-    galoisKeys: ks.galoisKeys,
-    galoisSteps: [...ks.galoisSteps],
-    custody: vault.custody,
-    createdAt: new Date().toISOString(),
+    ...generatedKeyFields(ks, vault.custody),
   };
   try {
     insertKeySet(ws.db, row);

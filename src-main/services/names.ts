@@ -4,7 +4,7 @@ import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
 import { loadModel } from './models.ts';
 
-export const MAX_NAME_LENGTH = 80;
+const MAX_NAME_LENGTH = 80;
 
 /** A name as stored: trimmed, one line of printable text, 1 to 80 characters. */
 function cleanName(name: string): string {

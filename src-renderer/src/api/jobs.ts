@@ -58,7 +58,7 @@ export async function runJob<C extends Channel>(job: JobState, channel: C, build
 }
 
 async function cancelJob(job: JobState): Promise<void> {
-  if (job.id !== null) await call('jobs.cancel', { jobId: job.id });
+  if (job.id !== null) await cancelJobById(job.id);
 }
 
 /** A store's Cancel action: asks main to stop the job, and reports a failure to do so (never throws). */
