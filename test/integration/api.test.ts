@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { sha256Hex } from '../../src-main/common/files.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
 import { signManifest } from '../../src-main/reports/manifest.ts';
 import { publicKeyFingerprint } from '../../src-main/reports/signing.ts';
-import type { Channel, Envelope, Progress, Req, Res } from '../../src-preload/contract.ts';
+import type { Channel, Envelope, Progress, Req, Res, Role } from '../../src-preload/contract.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 /** The clinicians' credential: it opens the integrity key only, never the secret key. */
@@ -30,117 +30,171 @@ function sampleVitals(): RegExp[] {
   return [...values].map((v) => new RegExp(`(?<![\\w.])${v.replace('.', '\\.')}(?![\\w.])`));
 }
 
-describe('the API facade over real services', () => {
-  let dir: string;
-  let api: AppApi;
-  let picked: string | null = SAMPLE;
-  let savePath: string | null = null;
-  let reportDir: string | null = null;
-  const progress: Progress[] = [];
-  const seen: { channel: string; envelope: Envelope<unknown> }[] = [];
-  let batchId = 0;
-  let modelId = '';
-  let runId = 0;
+/**
+ * One app over a workspace of its own: a fresh folder, or a copy of a prepared one, so no test sees another's
+ * state or depends on the order tests run in. It stands in for the dialogs (what they return is set per test)
+ * and records every envelope the API sends back.
+ */
+class Harness {
+  readonly dir = mkdtempSync(join(tmpdir(), 'homopai-api-'));
+  readonly workspace = join(this.dir, 'workspace');
+  readonly api: AppApi;
+  picked: string | null = SAMPLE;
+  savePath: string | null = null;
+  reportDir: string | null = null;
+  readonly progress: Progress[] = [];
+  readonly seen: { channel: string; envelope: Envelope<unknown> }[] = [];
 
-  async function call(channel: string, req: unknown): Promise<Envelope<unknown>> {
-    const envelope = await api.invoke(channel, req);
-    seen.push({ channel, envelope });
+  constructor(from?: string, idleLockMs?: number) {
+    if (from) cpSync(from, this.workspace, { recursive: true });
+    this.api = createApi({
+      workspaceDir: this.workspace,
+      pickCsv: async () => this.picked,
+      pickBundle: async () => null,
+      pickSavePath: async () => this.savePath,
+      pickDirectory: async () => this.reportDir,
+      emit: (p) => this.progress.push(p),
+      ...(idleLockMs ? { idleLockMs } : {}),
+    });
+  }
+
+  async call(channel: string, req: unknown): Promise<Envelope<unknown>> {
+    const envelope = await this.api.invoke(channel, req);
+    this.seen.push({ channel, envelope });
     return envelope;
   }
-  async function ok<C extends Channel>(channel: C, req: Req<C>): Promise<Res<C>> {
-    const envelope = await call(channel, req);
+  async ok<C extends Channel>(channel: C, req: Req<C>): Promise<Res<C>> {
+    const envelope = await this.call(channel, req);
     if (!envelope.ok) throw new Error(`${channel} failed: ${envelope.error.name}: ${envelope.error.message}`);
     return envelope.value as Res<C>;
   }
-  async function refused(channel: Channel, req: unknown): Promise<{ name: string; message: string }> {
-    const envelope = await call(channel, req);
+  async refused(channel: Channel, req: unknown): Promise<{ name: string; message: string }> {
+    const envelope = await this.call(channel, req);
     if (envelope.ok) throw new Error(`${channel} was expected to fail`);
     return envelope.error;
   }
+  unlock(role: Role): Promise<Res<'keys.unlock'>> {
+    const passphrase = { researcher: PASSPHRASE, clinician: CLINICIANS, auditor: undefined }[role];
+    return this.ok('keys.unlock', { custody: 'passphrase', role, ...(passphrase ? { passphrase } : {}) });
+  }
+  /** A prediction run of the prepared model over the prepared batch, as the researcher. */
+  async predictRun(jobId = 'predict'): Promise<number> {
+    return (await this.ok('predict.run', { jobId, modelId: prepared.modelId, batchIds: [prepared.batchId] })).id;
+  }
+  db(): Database.Database {
+    return new Database(join(this.workspace, DB_FILE));
+  }
+  [Symbol.dispose](): void {
+    this.api.dispose();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
 
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'homopai-api-'));
-    api = createApi({
-      workspaceDir: join(dir, 'workspace'),
-      pickCsv: async () => picked,
-      pickBundle: async () => null,
-      pickSavePath: async () => savePath,
-      pickDirectory: async () => reportDir,
-      emit: (p) => progress.push(p),
-    });
-  });
-  afterAll(() => {
-    api.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+/*
+ * Two prepared workspaces, copied into each test that starts from one: KEYED holds a key set and the clinicians'
+ * credential; IMPORTED also the sample, imported by a clinician, and a model the researcher trained on it.
+ */
+const prepared = { root: '', keyed: '', imported: '', batchId: 0, modelId: '' };
+beforeAll(async () => {
+  prepared.root = mkdtempSync(join(tmpdir(), 'homopai-api-prepared-'));
+  prepared.keyed = join(prepared.root, 'keyed');
+  prepared.imported = join(prepared.root, 'imported');
+  {
+    using h = new Harness();
+    await h.ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, clinicianPassphrase: CLINICIANS });
+    await h.ok('keys.lock', {});
+    h.api.dispose();
+    cpSync(h.workspace, prepared.keyed, { recursive: true });
+  }
+  using h = new Harness(prepared.keyed);
+  await h.unlock('clinician');
+  await h.ok('files.pickCsv', {});
+  const imported = await h.ok('import.run', { jobId: 'import', path: SAMPLE });
+  if (!imported.ok) throw new Error('the sample was not imported');
+  prepared.batchId = imported.result.batchId;
+  await h.unlock('researcher');
+  prepared.modelId = (await h.ok('models.train', { jobId: 'train', path: SAMPLE, testFraction: 0.3, seed: 11 })).model.id;
+  await h.ok('keys.lock', {});
+  h.api.dispose();
+  cpSync(h.workspace, prepared.imported, { recursive: true });
+});
+afterAll(() => rmSync(prepared.root, { recursive: true, force: true }));
 
+describe('the API facade over real services', () => {
   it('starts locked, with no key set and no role', async () => {
-    const s = await ok('session.status', {});
+    using h = new Harness();
+    const s = await h.ok('session.status', {});
     expect(s).toMatchObject({ keySet: null, unlocked: false, role: null });
     expect(typeof s.keychainAvailable).toBe('boolean');
-    expect(await ok('presets.list', {})).toHaveLength(2);
-    expect((await refused('files.pickCsv', {})).message).toMatch(/locked: unlock it as clinician or researcher/);
+    expect(await h.ok('presets.list', {})).toHaveLength(2);
+    expect((await h.refused('files.pickCsv', {})).message).toMatch(/locked: unlock it as clinician or researcher/);
   });
 
   it('rejects unknown channels and malformed requests with readable messages', async () => {
-    expect((await call('secrets.dump', {})).ok).toBe(false);
-    const bad = await refused('keys.create', { preset: 'huge', custody: 'passphrase' });
+    using h = new Harness();
+    expect((await h.call('secrets.dump', {})).ok).toBe(false);
+    const bad = await h.refused('keys.create', { preset: 'huge', custody: 'passphrase' });
     expect(bad.name).toBe('ValidationError');
     expect(bad.message).toMatch(/^invalid keys\.create request: preset: /);
-    expect((await refused('patients.list', { batchId: 1, offset: -1, limit: 10 })).message).toMatch(/offset: /);
-    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase' })).message).toMatch(
-      /passphrase custody needs a passphrase/,
-    );
+    expect((await h.refused('patients.list', { batchId: 1, offset: -1, limit: 10 })).message).toMatch(/offset: /);
+    expect((await h.refused('keys.create', { preset: 'standard', custody: 'passphrase' })).message).toMatch(/passphrase custody needs a passphrase/);
   });
 
   it('creates a key set as its key holder, sealing a separate credential for clinicians', async () => {
-    const s = await ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, clinicianPassphrase: CLINICIANS });
+    using h = new Harness();
+    const s = await h.ok('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE, clinicianPassphrase: CLINICIANS });
     expect(s).toMatchObject({ unlocked: true, role: 'researcher', keySet: { preset: 'standard', custody: 'passphrase' } });
-    expect((await refused('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE })).message).toMatch(/already has key set/);
+    expect((await h.refused('keys.create', { preset: 'standard', custody: 'passphrase', passphrase: PASSPHRASE })).message).toMatch(/already has key set/);
   });
 
   it('gives each role what its credential opens, not what the person declares', async () => {
-    await ok('keys.lock', {});
+    using h = new Harness(prepared.keyed);
     // The key holder's passphrase does not open the clinicians' vault, nor theirs the secret key.
-    expect(await refused('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' })).toMatchObject({ name: 'VaultError' });
-    expect(await refused('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'researcher' })).toMatchObject({ name: 'VaultError' });
-    expect(await ok('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'clinician' })).toMatchObject({ unlocked: true, role: 'clinician' });
-    expect((await refused('audit.list', {})).message).toMatch(/the clinician role may not use audit\.list/);
+    expect(await h.refused('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'clinician' })).toMatchObject({ name: 'VaultError' });
+    expect(await h.refused('keys.unlock', { custody: 'passphrase', passphrase: CLINICIANS, role: 'researcher' })).toMatchObject({ name: 'VaultError' });
+    expect(await h.unlock('clinician')).toMatchObject({ unlocked: true, role: 'clinician' });
+    expect((await h.refused('audit.list', {})).message).toMatch(/the clinician role may not use audit\.list/);
   });
 
   it('refuses to read a file the dialog did not return', async () => {
-    expect((await refused('import.preview', { path: '/etc/passwd' })).message).toMatch(/not chosen in this session's file dialog/);
+    using h = new Harness(prepared.keyed);
+    await h.unlock('clinician');
+    expect((await h.refused('import.preview', { path: '/etc/passwd' })).message).toMatch(/not chosen in this session's file dialog/);
   });
 
   it('previews and imports the sample as a clinician, with progress under the job id', async () => {
-    expect(await ok('files.pickCsv', {})).toBe(SAMPLE);
-    const preview = await ok('import.preview', { path: SAMPLE });
+    using h = new Harness(prepared.keyed);
+    await h.unlock('clinician');
+    expect(await h.ok('files.pickCsv', {})).toBe(SAMPLE);
+    const preview = await h.ok('import.preview', { path: SAMPLE });
     expect(preview).toMatchObject({ file: 'pilot-vitals.csv', schema: 'vitals', hospitalColumn: 'hospital_id', patientColumn: 'patient_id' });
-    const outcome = await ok('import.run', { jobId: 'import-1', path: SAMPLE });
+    const outcome = await h.ok('import.run', { jobId: 'import-1', path: SAMPLE });
     if (!outcome.ok) throw new Error('import rejected');
     expect(outcome.result).toMatchObject({ rows: 19, labeledRows: 19, hospitals: ['H-CENTRAL', 'H-NORTH', 'H-SOUTH'] });
-    batchId = outcome.result.batchId;
-    expect(progress.some((p) => p.jobId === 'import-1' && p.phase === 'encrypting')).toBe(true);
+    expect(h.progress.some((p) => p.jobId === 'import-1' && p.phase === 'encrypting')).toBe(true);
+    expect((await h.ok('patients.overview', {})).batches.map((b) => b.id)).toEqual([outcome.result.batchId]);
   });
 
   it('rejects a bad CSV whole, with row numbers and without echoing its cells', async () => {
+    using h = new Harness(prepared.imported);
+    await h.unlock('clinician');
     const lines = readFileSync(SAMPLE, 'utf8').split('\n');
     lines[2] = lines[2]!.replace('37.1', 'XYZZY-hot');
     lines[5] = lines[5]!.replace(/,96,0$/, ',150,0');
-    const bad = join(dir, 'bad.csv');
+    const bad = join(h.dir, 'bad.csv');
     writeFileSync(bad, lines.join('\n'));
-    picked = bad;
-    await ok('files.pickCsv', {});
+    h.picked = bad;
+    await h.ok('files.pickCsv', {});
     // Checked first, every row, nothing stored: the same problems the import will name.
-    const checked = await ok('import.check', { jobId: 'check-bad', path: bad });
+    const checked = await h.ok('import.check', { jobId: 'check-bad', path: bad });
     expect(checked).toMatchObject({ file: 'bad.csv', rows: 17, invalidRows: 2, totalIssues: 2 });
     expect(checked.issues.map((i) => [i.row, i.column])).toEqual([
       [3, 'temperature_c'],
       [6, 'spo2'],
     ]);
     expect(JSON.stringify(checked)).not.toContain('XYZZY');
-    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
-    const outcome = await ok('import.run', { jobId: 'import-bad', path: bad });
+    expect((await h.ok('patients.overview', {})).batches).toHaveLength(1);
+    const outcome = await h.ok('import.run', { jobId: 'import-bad', path: bad });
     if (outcome.ok) throw new Error('a bad file was imported');
     expect(outcome.totalIssues).toBe(2);
     expect(outcome.issues.map((i) => [i.row, i.column])).toEqual([
@@ -148,119 +202,144 @@ describe('the API facade over real services', () => {
       [6, 'spo2'],
     ]);
     expect(JSON.stringify(outcome)).not.toContain('XYZZY');
-    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
+    expect((await h.ok('patients.overview', {})).batches).toHaveLength(1);
   });
 
   it('cancels a running import, storing nothing', async () => {
-    picked = SAMPLE;
-    const running = call('import.run', { jobId: 'import-2', path: SAMPLE });
-    expect(await ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: true });
+    using h = new Harness(prepared.keyed);
+    await h.unlock('clinician');
+    await h.ok('files.pickCsv', {});
+    const running = h.call('import.run', { jobId: 'import-2', path: SAMPLE });
+    expect(await h.ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: true });
     const envelope = await running;
     expect(envelope.ok ? 'stored' : envelope.error.name).toMatch(/Cancelled|Abort/);
-    expect(await ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: false });
-    expect((await ok('patients.overview', {})).batches).toHaveLength(1);
+    expect(await h.ok('jobs.cancel', { jobId: 'import-2' })).toEqual({ cancelled: false });
+    expect((await h.ok('patients.overview', {})).batches).toHaveLength(0);
   });
 
   it('keeps a clinician away from prediction and decryption', async () => {
-    const e = await refused('predict.run', { jobId: 'p', modelId: 'm', batchIds: [batchId] });
+    using h = new Harness(prepared.imported);
+    await h.unlock('clinician');
+    const e = await h.refused('predict.run', { jobId: 'p', modelId: prepared.modelId, batchIds: [prepared.batchId] });
     expect(e.name).toBe('PermissionError');
     expect(e.message).toMatch(/the clinician role may not use predict\.run/);
-    expect((await refused('predictions.decrypt', { runId: 1 })).message).toMatch(/clinician/);
+    expect((await h.refused('predictions.decrypt', { runId: 1 })).message).toMatch(/clinician/);
   });
 
   it('lists patient metadata page by page', async () => {
-    const page = await ok('patients.list', { batchId, offset: 5, limit: 4 });
+    using h = new Harness(prepared.imported);
+    await h.unlock('clinician');
+    const page = await h.ok('patients.list', { batchId: prepared.batchId, offset: 5, limit: 4 });
     expect(page.total).toBe(19);
     expect(page.patients.map((p) => p.patientId)).toEqual(['P-0006', 'P-0007', 'P-0008', 'P-0009']);
   });
 
   it('refuses a wrong passphrase and switches to the researcher role with the right one', async () => {
-    const wrong = await refused('keys.unlock', { custody: 'passphrase', passphrase: 'not the passphrase', role: 'researcher' });
+    using h = new Harness(prepared.keyed);
+    await h.unlock('clinician');
+    const wrong = await h.refused('keys.unlock', { custody: 'passphrase', passphrase: 'not the passphrase', role: 'researcher' });
     expect(wrong).toMatchObject({ name: 'VaultError' });
-    expect((await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'researcher' })).role).toBe('researcher');
+    expect(await h.ok('session.status', {})).toMatchObject({ role: 'clinician' });
+    expect((await h.unlock('researcher')).role).toBe('researcher');
   });
 
   it('trains on the sample with a held-out check', async () => {
-    const r = await ok('models.train', { jobId: 'train-1', path: SAMPLE, testFraction: 0.3, seed: 11 });
+    using h = new Harness(prepared.keyed);
+    await h.unlock('researcher');
+    await h.ok('files.pickCsv', {});
+    const r = await h.ok('models.train', { jobId: 'train-1', path: SAMPLE, testFraction: 0.3, seed: 11 });
     expect(r.check.nTrain + r.check.nTest).toBe(19);
     expect(r.check.fidelity.labelAgreement).toBeGreaterThan(0.8);
     expect(r.model.features.map((f) => f.name)).toContain('spo2');
-    modelId = r.model.id;
-    expect((await ok('models.list', {})).map((m) => m.id)).toEqual([modelId]);
+    expect((await h.ok('models.list', {})).map((m) => m.id)).toEqual([r.model.id]);
   });
 
   it('predicts on ciphertexts, decrypts 19 probabilities, evaluates and exports', async () => {
+    using h = new Harness(prepared.imported);
+    await h.unlock('researcher');
+    const { modelId, batchId } = prepared;
     // A prediction that fails stores nothing and is recorded all the same.
-    expect((await refused('predict.run', { jobId: 'predict-0', modelId, batchIds: [999] })).message).toMatch(/batch 999/);
-    const run = await ok('predict.run', { jobId: 'predict-1', modelId, batchIds: [batchId] });
+    expect((await h.refused('predict.run', { jobId: 'predict-0', modelId, batchIds: [999] })).message).toMatch(/batch 999/);
+    const run = await h.ok('predict.run', { jobId: 'predict-1', modelId, batchIds: [batchId] });
     expect(run).toMatchObject({ modelId, batchIds: [batchId], patients: 19, scaling: 'folded' });
-    runId = run.id;
-    expect((await ok('predict.runs', {})).map((r) => r.id)).toEqual([runId]);
+    const runId = run.id;
+    expect((await h.ok('predict.runs', {})).map((r) => r.id)).toEqual([runId]);
 
-    expect(await ok('predictions.decrypt', { runId })).toEqual({ runId, patients: 19, atRisk: 3 });
+    expect(await h.ok('predictions.decrypt', { runId })).toEqual({ runId, patients: 19, atRisk: 3 });
     const page = { runId, offset: 0, limit: 500, sort: { key: 'probability', direction: 'desc' }, filter: { text: '', atRiskOnly: false } } as const;
-    const all = await ok('predictions.page', page);
+    const all = await h.ok('predictions.page', page);
     expect(all.matching).toBe(19);
     const predictions = all.rows;
     expect(predictions).toHaveLength(19);
     expect(predictions.map((p) => p.probability)).toEqual(predictions.map((p) => p.probability).sort((a, b) => b - a));
-    const second = await ok('predictions.page', { ...page, offset: 5, limit: 5 });
+    const second = await h.ok('predictions.page', { ...page, offset: 5, limit: 5 });
     expect(second.rows).toEqual(predictions.slice(5, 10));
-    expect((await refused('predictions.page', { ...page, limit: 501 })).message).toMatch(/limit: Too big: expected number to be <=500/);
+    expect((await h.refused('predictions.page', { ...page, limit: 501 })).message).toMatch(/limit: Too big: expected number to be <=500/);
     for (const p of predictions) {
       expect(p.probability).toBeGreaterThanOrEqual(0);
       expect(p.probability).toBeLessThanOrEqual(1);
       expect(p.atRisk).toBe(p.probability >= 0.5);
     }
-    expect((await ok('predictions.page', { ...page, sort: { key: 'patientId', direction: 'asc' }, filter: { text: '', atRiskOnly: true } })).rows.map((p) => p.patientId)).toEqual([
-      'P-0004',
-      'P-0010',
-      'P-0017',
-    ]);
+    const atRisk = await h.ok('predictions.page', { ...page, sort: { key: 'patientId', direction: 'asc' }, filter: { text: '', atRiskOnly: true } });
+    expect(atRisk.rows.map((p) => p.patientId)).toEqual(['P-0004', 'P-0010', 'P-0017']);
 
-    const evaluation = await ok('evaluate.run', { runId });
+    const evaluation = await h.ok('evaluate.run', { runId });
     expect(evaluation.labeled).toBe(19);
     expect(evaluation.histogram.reduce((a, b) => a + b.patients, 0)).toBe(19);
     expect(evaluation.roc[0]!.threshold).toBeNull();
     // The model was trained on the very file this batch was imported from: the evaluation says so.
     expect(evaluation.trainedOn).toEqual([batchId]);
 
-    savePath = join(dir, 'predictions.csv');
-    expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: savePath, rows: 19 });
-    const csv = readFileSync(savePath, 'utf8').trim().split('\r\n');
+    h.savePath = join(h.dir, 'predictions.csv');
+    expect(await h.ok('predictions.exportCsv', { runId })).toEqual({ path: h.savePath, rows: 19 });
+    const csv = readFileSync(h.savePath, 'utf8').trim().split('\r\n');
     expect(csv[0]).toBe('batch_id,hospital,patient_id,probability,at_risk');
     expect(csv).toHaveLength(20);
-    savePath = null;
-    expect(await ok('predictions.exportCsv', { runId })).toEqual({ path: null, rows: 0 });
+    h.savePath = null;
+    expect(await h.ok('predictions.exportCsv', { runId })).toEqual({ path: null, rows: 0 });
   });
 
   it('names a model and a run for people, records it, and shows no name edited in the .db file', async () => {
-    expect(await ok('names.set', { what: 'model', id: modelId, name: '  Pilot\tvitals\u0007 model ' })).toEqual({ name: 'Pilot vitals model' });
-    expect(await ok('names.set', { what: 'run', id: String(runId), name: 'Ward 7, first look' })).toEqual({ name: 'Ward 7, first look' });
-    expect((await ok('models.list', {})).find((m) => m.id === modelId)).toMatchObject({ name: 'Pilot vitals model', trainedBy: expect.stringMatching(/ \(researcher\)$/) });
-    expect((await ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
-    expect((await refused('names.set', { what: 'run', id: '999', name: 'x' })).message).toMatch(/no prediction run 999/);
-    expect((await refused('names.set', { what: 'model', id: modelId, name: 'x'.repeat(81) })).message).toMatch(/at most 80 characters/);
+    using h = new Harness(prepared.imported);
+    await h.unlock('researcher');
+    const { modelId } = prepared;
+    const runId = await h.predictRun();
+    expect(await h.ok('names.set', { what: 'model', id: modelId, name: '  Pilot\tvitals\u0007 model ' })).toEqual({ name: 'Pilot vitals model' });
+    expect(await h.ok('names.set', { what: 'run', id: String(runId), name: 'Ward 7, first look' })).toEqual({ name: 'Ward 7, first look' });
+    expect((await h.ok('models.list', {})).find((m) => m.id === modelId)).toMatchObject({ name: 'Pilot vitals model', trainedBy: expect.stringMatching(/ \(researcher\)$/) });
+    expect((await h.ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
+    expect((await h.refused('names.set', { what: 'run', id: '999', name: 'x' })).message).toMatch(/no prediction run 999/);
+    expect((await h.refused('names.set', { what: 'model', id: modelId, name: 'x'.repeat(81) })).message).toMatch(/at most 80 characters/);
     // Whoever holds the file relabels the model: the tag no longer matches and the name is not shown.
-    const db = new Database(join(dir, 'workspace', DB_FILE));
+    const db = h.db();
     try {
       db.prepare("UPDATE names SET name = 'Validated by the ethics board' WHERE kind = 'model'").run();
     } finally {
       db.close();
     }
-    expect((await ok('models.list', {})).find((m) => m.id === modelId)?.name).toBeNull();
-    expect((await ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
+    expect((await h.ok('models.list', {})).find((m) => m.id === modelId)?.name).toBeNull();
+    expect((await h.ok('predict.runs', {})).find((r) => r.id === runId)?.name).toBe('Ward 7, first look');
+    await h.ok('keys.lock', {});
+    await h.unlock('auditor');
+    expect((await h.ok('audit.list', { action: 'name' })).map((e) => e.detail)).toEqual([
+      { what: 'model', id: modelId, name: 'Pilot vitals model', via: 'app' },
+      { what: 'run', id: String(runId), name: 'Ward 7, first look', via: 'app' },
+    ]);
   });
 
   it('signs a report into the chosen folder, evaluated for the researcher, and verifies it from disk', async () => {
-    expect((await refused('reports.generate', { formats: ['json'] })).message).toMatch(/passphrase custody needs a passphrase/);
-    expect((await refused('reports.generate', { passphrase: 'not the passphrase' })).name).toBe('VaultError');
-    expect((await refused('reports.verify', {})).message).toMatch(/generate one first/);
+    using h = new Harness(prepared.imported);
+    await h.unlock('researcher');
+    const runId = await h.predictRun();
+    expect((await h.refused('reports.generate', { formats: ['json'] })).message).toMatch(/passphrase custody needs a passphrase/);
+    expect((await h.refused('reports.generate', { passphrase: 'not the passphrase' })).name).toBe('VaultError');
+    expect((await h.refused('reports.verify', {})).message).toMatch(/generate one first/);
     // Cancelling the folder dialog writes nothing.
-    expect(await ok('reports.generate', { passphrase: PASSPHRASE })).toBeNull();
+    expect(await h.ok('reports.generate', { passphrase: PASSPHRASE })).toBeNull();
 
-    reportDir = join(dir, 'report');
-    const r = await ok('reports.generate', { passphrase: PASSPHRASE, formats: ['pdf', 'json'] });
+    const reportDir = join(h.dir, 'report');
+    h.reportDir = reportDir;
+    const r = await h.ok('reports.generate', { passphrase: PASSPHRASE, formats: ['pdf', 'json'] });
     if (!r) throw new Error('no report');
     expect(r.files.map((f) => f.name)).toEqual([`${r.name}.pdf`, `${r.name}.json`]);
     expect(readdirSync(reportDir).sort()).toEqual([...r.files.map((f) => f.name), r.manifest, r.signature].sort());
@@ -269,56 +348,71 @@ describe('the API facade over real services', () => {
       directory: reportDir,
       generatedBy: { role: 'researcher' },
       totals: { hospitals: 3, batches: 1, patients: 19, labeled: 19 },
-      model: { id: modelId, sigmoidDegree: 3 },
+      model: { id: prepared.modelId, sigmoidDegree: 3 },
       evaluation: { evaluated: true, runId, labeled: 19 },
       audit: { chainOk: true },
     });
 
-    expect(await ok('reports.verify', {})).toMatchObject({ ok: true, report: r.name, files: 2, signer: { role: 'researcher', fingerprint: r.signer } });
-    savePath = join(dir, 'report-key.pem');
-    expect(await ok('reports.publicKey', {})).toEqual({ path: savePath, fingerprint: r.signer });
-    expect(readFileSync(savePath, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
-    savePath = null;
+    expect(await h.ok('reports.verify', {})).toMatchObject({ ok: true, report: r.name, files: 2, signer: { role: 'researcher', fingerprint: r.signer } });
+    h.savePath = join(h.dir, 'report-key.pem');
+    expect(await h.ok('reports.publicKey', {})).toEqual({ path: h.savePath, fingerprint: r.signer });
+    expect(readFileSync(h.savePath, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
 
     const pdf = join(reportDir, `${r.name}.pdf`);
     const bytes = readFileSync(pdf);
     bytes[bytes.length >> 1]! ^= 1;
     writeFileSync(pdf, bytes);
-    expect(await ok('reports.verify', {})).toMatchObject({ ok: false, file: `${r.name}.pdf` });
-    bytes[bytes.length >> 1]! ^= 1;
-    writeFileSync(pdf, bytes);
+    expect(await h.ok('reports.verify', {})).toMatchObject({ ok: false, file: `${r.name}.pdf` });
   });
 
   it('benchmarks in a throwaway workspace and keeps the figures', async () => {
-    const bench = await ok('bench.run', { jobId: 'bench-1', patients: 40 });
+    using h = new Harness(prepared.keyed);
+    await h.unlock('researcher');
+    const bench = await h.ok('bench.run', { jobId: 'bench-1', patients: 40 });
     expect(bench).toMatchObject({ patients: 40, preset: 'standard' });
-    expect((await ok('bench.history', {})).map((b) => b.id)).toEqual([bench.id]);
+    expect((await h.ok('bench.history', {})).map((b) => b.id)).toEqual([bench.id]);
   });
 
   it('locks: the key is gone, decryption is refused, and the decrypted run held in main is gone with it', async () => {
+    using h = new Harness(prepared.imported);
+    await h.unlock('researcher');
+    const runId = await h.predictRun();
     const page = { runId, offset: 0, limit: 5, sort: { key: 'probability', direction: 'desc' }, filter: { text: '', atRiskOnly: false } } as const;
-    await ok('predictions.decrypt', { runId });
-    expect((await ok('predictions.page', page)).rows).toHaveLength(5);
-    expect(await ok('keys.lock', {})).toMatchObject({ unlocked: false, role: null });
-    expect((await refused('predictions.decrypt', { runId })).message).toMatch(/locked/);
-    expect((await refused('predictions.page', page)).message).toMatch(/locked/);
+    await h.ok('predictions.decrypt', { runId });
+    expect((await h.ok('predictions.page', page)).rows).toHaveLength(5);
+    expect(await h.ok('keys.lock', {})).toMatchObject({ unlocked: false, role: null });
+    expect((await h.refused('predictions.decrypt', { runId })).message).toMatch(/locked/);
+    expect((await h.refused('predictions.page', page)).message).toMatch(/locked/);
     // The same key holder back a moment later finds nothing held: Lock cleared it, it is not merely hidden.
-    await ok('keys.unlock', { custody: 'passphrase', passphrase: PASSPHRASE, role: 'researcher' });
-    expect((await refused('predictions.page', page)).message).toMatch(/not decrypted in this session \(or was cleared on lock\)/);
-    await ok('keys.lock', {});
+    await h.unlock('researcher');
+    expect((await h.refused('predictions.page', page)).message).toMatch(/not decrypted in this session \(or was cleared on lock\)/);
   });
 
   it('gives the auditor a verifiable log of ids and counts, and nothing to import or decrypt', async () => {
+    using h = new Harness(prepared.imported);
+    const { modelId, batchId } = prepared;
+    // A researcher's session leaves one entry of each kind: a refused import, a failed and a good prediction,
+    // decryption, evaluation, export, a benchmark, the lock.
+    await h.unlock('researcher');
+    h.picked = join(h.dir, 'bad.csv');
+    writeFileSync(h.picked, readFileSync(SAMPLE, 'utf8').replace('37.1', 'hot'));
+    await h.ok('files.pickCsv', {});
+    expect((await h.ok('import.run', { jobId: 'bad', path: h.picked })).ok).toBe(false);
+    await h.refused('predict.run', { jobId: 'predict-0', modelId, batchIds: [999] });
+    const runId = await h.predictRun();
+    await h.ok('predictions.decrypt', { runId });
+    await h.ok('evaluate.run', { runId });
+    h.savePath = join(h.dir, 'predictions.csv');
+    await h.ok('predictions.exportCsv', { runId });
+    await h.ok('bench.run', { jobId: 'bench', patients: 40 });
+    await h.ok('keys.lock', {});
+
     // The auditor unlocks nothing: no passphrase, no key.
-    await ok('keys.unlock', { custody: 'passphrase', role: 'auditor' });
-    expect((await refused('files.pickCsv', {})).message).toMatch(/the auditor role may not/);
-    expect((await refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
-    const log = await ok('audit.list', {});
+    await h.unlock('auditor');
+    expect((await h.refused('files.pickCsv', {})).message).toMatch(/the auditor role may not/);
+    expect((await h.refused('predictions.decrypt', { runId })).message).toMatch(/auditor/);
+    const log = await h.ok('audit.list', {});
     const actions = new Set(log.map((e) => e.action));
-    expect(log.filter((e) => e.action === 'name').map((e) => e.detail)).toEqual([
-      { what: 'model', id: modelId, name: 'Pilot vitals model', via: 'app' },
-      { what: 'run', id: String(runId), name: 'Ward 7, first look', via: 'app' },
-    ]);
     expect(log.find((e) => e.action === 'predict-failed')?.detail).toMatchObject({ modelId, batchIds: [999], reason: expect.stringMatching(/batch 999/) });
     for (const a of ['keygen', 'unlock', 'import', 'import-rejected', 'train', 'predict', 'predict-failed', 'decrypt', 'evaluate', 'export', 'bench', 'lock', 'decrypt-refused']) {
       expect(actions, a).toContain(a);
@@ -332,26 +426,33 @@ describe('the API facade over real services', () => {
       ['researcher', 'secret-key'],
       ['auditor', 'nothing'],
     ]);
-    expect((await ok('audit.list', { action: 'decrypt', limit: 1 })).map((e) => e.action)).toEqual(['decrypt']);
-    expect((await refused('audit.list', { action: 'nonsense' })).message).toMatch(/unknown audit action/);
-    const verified = await ok('audit.verify', {});
-    expect(verified.ok).toBe(true);
-    savePath = join(dir, 'audit.jsonl');
-    const exported = await ok('audit.export', {});
-    expect(exported.path).toBe(savePath);
-    expect(readFileSync(savePath, 'utf8').trim().split('\n')).toHaveLength(exported.entries);
-    expect(await ok('patients.overview', {})).toMatchObject({ batches: [{ id: batchId, rows: 19, integrity: 'ok' }] });
+    expect((await h.ok('audit.list', { action: 'decrypt', limit: 1 })).map((e) => e.action)).toEqual(['decrypt']);
+    expect((await h.refused('audit.list', { action: 'nonsense' })).message).toMatch(/unknown audit action/);
+    expect((await h.ok('audit.verify', {})).ok).toBe(true);
+    h.savePath = join(h.dir, 'audit.jsonl');
+    const exported = await h.ok('audit.export', {});
+    expect(exported.path).toBe(h.savePath);
+    expect(readFileSync(h.savePath, 'utf8').trim().split('\n')).toHaveLength(exported.entries);
+    expect(await h.ok('patients.overview', {})).toMatchObject({ batches: [{ id: batchId, rows: 19, integrity: 'ok' }] });
   });
 
   it('lets the auditor verify a report from its folder with public material, and refuses one signed by another key', async () => {
-    expect((await refused('reports.generate', { passphrase: PASSPHRASE })).message).toMatch(/the auditor role may not use reports\.generate/);
-    reportDir = join(dir, 'report');
-    const verified = await ok('reports.verify', { source: 'folder' });
+    using h = new Harness(prepared.imported);
+    await h.unlock('researcher');
+    await h.predictRun();
+    const reportDir = join(h.dir, 'report');
+    h.reportDir = reportDir;
+    await h.ok('reports.generate', { passphrase: PASSPHRASE, formats: ['json'] });
+    await h.ok('keys.lock', {});
+
+    await h.unlock('auditor');
+    expect((await h.refused('reports.generate', { passphrase: PASSPHRASE })).message).toMatch(/the auditor role may not use reports\.generate/);
+    const verified = await h.ok('reports.verify', { source: 'folder' });
     expect(verified).toMatchObject({ ok: true, signer: { role: 'researcher' } });
 
     // A forger copies the report, changes a file and re-signs the manifest with a key of their own, which they
     // put in the manifest: internally consistent, but not a key this workspace ever recorded.
-    const forged = join(dir, 'report-forged');
+    const forged = join(h.dir, 'report-forged');
     mkdirSync(forged);
     const manifest = readdirSync(reportDir).find((f) => f.endsWith('.manifest.json'))!;
     const name = manifest.slice(0, -'.manifest.json'.length);
@@ -364,54 +465,75 @@ describe('the API facade over real services', () => {
     writeFileSync(join(forged, files[0]!.name), files[0]!.bytes);
     writeFileSync(join(forged, manifest), signed.manifestBytes);
     writeFileSync(join(forged, `${name}.manifest.sig`), signed.signature);
-    reportDir = forged;
-    const refusedForgery = await ok('reports.verify', { source: 'folder' });
+    h.reportDir = forged;
+    const refusedForgery = await h.ok('reports.verify', { source: 'folder' });
     expect(refusedForgery).toMatchObject({ ok: false, problem: expect.stringMatching(/never recorded as its report key/) });
-    reportDir = null;
-    expect(await ok('reports.verify', { source: 'folder' })).toBeNull();
-    expect((await ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'clinician-credential', 'report-signing']);
+    h.reportDir = null;
+    expect(await h.ok('reports.verify', { source: 'folder' })).toBeNull();
+    expect((await h.ok('audit.list', { action: 'keygen' })).map((e) => e.detail['key'])).toEqual(['key-set', 'clinician-credential', 'report-signing']);
   });
 
   it('never puts a vital value in any payload but the pages of decrypted predictions', async () => {
     const vitals = sampleVitals();
     expect(vitals.length).toBeGreaterThan(20);
     for (const v of vitals) expect(readFileSync(SAMPLE, 'utf8'), 'the matcher finds the value in the sample itself').toMatch(v);
-    const payloads = seen.filter((s) => s.channel !== 'predictions.page').map((s) => JSON.stringify(s.envelope));
-    payloads.push(readFileSync(join(dir, 'audit.jsonl'), 'utf8'));
+
+    // Every step a file's values pass through, from the clinician's preview to the auditor's export.
+    using h = new Harness(prepared.keyed);
+    await h.unlock('clinician');
+    await h.ok('files.pickCsv', {});
+    await h.ok('import.preview', { path: SAMPLE });
+    await h.ok('import.check', { jobId: 'check', path: SAMPLE });
+    const imported = await h.ok('import.run', { jobId: 'import', path: SAMPLE });
+    if (!imported.ok) throw new Error('not imported');
+    const batchId = imported.result.batchId;
+    await h.ok('patients.list', { batchId, offset: 0, limit: 50 });
+    await h.unlock('researcher');
+    const { model } = await h.ok('models.train', { jobId: 'train', path: SAMPLE, testFraction: 0.3, seed: 11 });
+    const runId = (await h.ok('predict.run', { jobId: 'predict', modelId: model.id, batchIds: [batchId] })).id;
+    await h.ok('predictions.decrypt', { runId });
+    await h.ok('predictions.page', { runId, offset: 0, limit: 500, sort: { key: 'probability', direction: 'desc' }, filter: { text: '', atRiskOnly: false } });
+    await h.ok('evaluate.run', { runId });
+    await h.ok('models.list', {});
+    await h.ok('predict.runs', {});
+    await h.ok('privacy.status', {});
+    h.reportDir = join(h.dir, 'report');
+    await h.ok('reports.generate', { passphrase: PASSPHRASE, formats: ['json'] });
+    await h.ok('keys.lock', {});
+    await h.unlock('auditor');
+    await h.ok('patients.overview', {});
+    await h.ok('audit.list', {});
+    h.savePath = join(h.dir, 'audit.jsonl');
+    await h.ok('audit.export', {});
+
+    expect(h.seen.filter((s) => s.channel === 'predictions.page')).toHaveLength(1);
+    const payloads = h.seen.filter((s) => s.channel !== 'predictions.page').map((s) => JSON.stringify(s.envelope));
+    payloads.push(readFileSync(h.savePath, 'utf8'));
     for (const text of payloads) for (const v of vitals) expect(text).not.toMatch(v);
   });
 
   it('flags a batch whose stored ciphertext was altered', async () => {
-    const db = new Database(join(dir, 'workspace', DB_FILE));
+    using h = new Harness(prepared.imported);
+    await h.unlock('auditor');
+    expect((await h.ok('patients.overview', {})).batches[0]?.integrity).toBe('ok');
+    const db = h.db();
     try {
       db.prepare('UPDATE ciphertexts SET bytes = zeroblob(LENGTH(bytes)) WHERE id = (SELECT MIN(id) FROM ciphertexts)').run();
     } finally {
       db.close();
     }
-    expect((await ok('patients.overview', {})).batches[0]?.integrity).toBe('damaged');
+    expect((await h.ok('patients.overview', {})).batches[0]?.integrity).toBe('damaged');
   });
 
   it('locks itself after the idle time', async () => {
-    const idle = createApi({
-      workspaceDir: join(dir, 'workspace'),
-      pickCsv: async () => null,
-      pickBundle: async () => null,
-      pickSavePath: async () => null,
-      pickDirectory: async () => null,
-      emit: () => undefined,
-      idleLockMs: 300,
-    });
-    try {
-      await idle.invoke('keys.unlock', { custody: 'passphrase', role: 'auditor' });
-      expect(await idle.invoke('session.status', {})).toMatchObject({ ok: true, value: { unlocked: true } });
-      await new Promise((r) => setTimeout(r, 600));
-      const status = await idle.invoke('session.status', {});
-      expect(status).toMatchObject({ ok: true, value: { unlocked: false, role: null } });
-      const locks = await ok('audit.list', { action: 'lock' });
-      expect(locks.at(-1)?.detail).toMatchObject({ reason: 'idle' });
-    } finally {
-      idle.dispose();
-    }
+    using h = new Harness(prepared.keyed, 300);
+    await h.unlock('auditor');
+    expect(await h.ok('session.status', {})).toMatchObject({ unlocked: true });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await h.ok('session.status', {})).toMatchObject({ unlocked: false, role: null });
+    await h.unlock('auditor');
+    const locks = await h.ok('audit.list', { action: 'lock' });
+    expect(locks.at(-1)?.detail).toMatchObject({ reason: 'idle' });
   });
 });
 

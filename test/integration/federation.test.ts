@@ -1,5 +1,5 @@
 import { caller } from '../helpers/caller.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src-main/audit/log.ts';
@@ -61,12 +61,14 @@ async function refusal(work: Promise<unknown>): Promise<BundleRefusal> {
 }
 
 describe('three hospitals: kit, signed bundles, encrypted statistics, training and prediction', () => {
+  // Shared, read-only: the hospitals' identities and bundles, and the key holder's workspace after importing them.
+  // Each test works in a copy of that workspace and in a folder of its own (see pooled()).
   const tmp = tempDir('homopai-federation-');
   const dir = tmp.dir;
-  let ws: Workspace;
-  let vault: PassphraseVault;
+  const prepared = join(dir, 'ws');
   let kit: Kit;
   const bundles: string[] = [];
+  let imported: Awaited<ReturnType<typeof importBundle>>[];
   let trainX: Float64Array[];
   let trainY: Float64Array;
   let testX: Float64Array[];
@@ -82,6 +84,27 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     return out;
   };
 
+  /**
+   * The pooled workspace, copied into a folder of this test's own and unlocked by its key holder (the row key
+   * is what lets it read and write rows), with a scratch folder beside it.
+   */
+  async function pooled(): Promise<{ ws: Workspace; holder: KeyHolder; scratch: string; [Symbol.dispose](): void }> {
+    const own = tempDir('homopai-federation-test-');
+    cpSync(prepared, join(own.dir, 'ws'), { recursive: true });
+    const ws = Workspace.open(join(own.dir, 'ws'));
+    const holder = await KeyHolder.unlock(ws, new PassphraseVault(join(own.dir, 'ws'), PASSPHRASE));
+    return {
+      ws,
+      holder,
+      scratch: own.dir,
+      [Symbol.dispose]: () => {
+        holder.lock();
+        ws[Symbol.dispose]();
+        own[Symbol.dispose]();
+      },
+    };
+  }
+
   beforeAll(async () => {
     const { plan, data } = await readAll(join(SHARED, 'framingham.csv'), { label: LABEL, missing: 'drop' });
     expect(data.labels!.length).toBe(3656);
@@ -94,9 +117,8 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     [trainX, testX] = [take(x, split.train), take(x, split.test)];
     [trainY, testY] = [Float64Array.from(split.train, (i) => y[i]!), Float64Array.from(split.test, (i) => y[i]!)];
 
-    ws = Workspace.open(join(dir, 'ws'));
-    vault = new PassphraseVault(join(dir, 'ws'), PASSPHRASE);
-    await createKeySet(caller(ws), 'standard', () => vault);
+    using ws = Workspace.open(prepared);
+    await createKeySet(caller(ws), 'standard', () => new PassphraseVault(prepared, PASSPHRASE));
     const kitPath = join(dir, 'kit.json');
     writeFileSync(kitPath, kitJson(ws.requireKeySet()));
     // The hospital side sees only this file.
@@ -112,16 +134,17 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const testCsv = join(dir, 'test.csv');
     writeCsv(testCsv, testX, testY, all(testY.length));
     bundles.push(await encryptAs(HOSPITALS[0]!, testCsv, join(dir, 'test.bundle')));
+    imported = [];
+    for (const b of bundles) imported.push(await importBundle(caller(ws), b));
   });
 
   afterAll(() => {
-    ws[Symbol.dispose]();
     tmp[Symbol.dispose]();
   });
 
   it('trains on the pooled ciphertexts and matches plaintext gradient descent', async () => {
-    const imported = [];
-    for (const b of bundles) imported.push(await importBundle(caller(ws), b));
+    using pool = await pooled();
+    const { ws, holder } = pool;
     expect(imported.map((r) => [r.hospital, r.newHospital])).toEqual([
       ['H-ALPHA', true],
       ['H-BETA', true],
@@ -135,7 +158,6 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const trainBatches = imported.slice(0, 3).map((r) => r.batchId);
     const testBatch = imported[3]!.batchId;
 
-    const holder = await KeyHolder.unlock(ws, vault);
     const stats = await computeCohortStats(caller(ws), holder, trainBatches);
     const scaler = fitScaler(trainX);
     expect(stats.patients).toBe(780);
@@ -193,14 +215,16 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
   });
 
   it('refuses truncated, altered, replayed, foreign-key and re-keyed bundles, storing nothing', async () => {
+    using pool = await pooled();
+    const { ws, scratch } = pool;
     const before = counts(ws.db);
     const original = readFileSync(bundles[0]!);
 
-    const truncated = join(dir, 'truncated.bundle');
+    const truncated = join(scratch, 'truncated.bundle');
     writeFileSync(truncated, original.subarray(0, original.length - 1000));
     expect(await refusal(importBundle(caller(ws), truncated))).toBe('truncated');
 
-    const flipped = join(dir, 'flipped.bundle');
+    const flipped = join(scratch, 'flipped.bundle');
     const altered = Buffer.from(original);
     altered[Math.floor(altered.length / 2)]! ^= 0x01;
     writeFileSync(flipped, altered);
@@ -208,15 +232,15 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
     expect(await refusal(importBundle(caller(ws), bundles[0]!))).toBe('replay');
 
-    using otherWs = Workspace.open(join(dir, 'other-ws'));
-    await createKeySet(caller(otherWs), 'standard', () => new PassphraseVault(join(dir, 'other-ws'), PASSPHRASE));
+    using otherWs = Workspace.open(join(scratch, 'other-ws'));
+    await createKeySet(caller(otherWs), 'standard', () => new PassphraseVault(join(scratch, 'other-ws'), PASSPHRASE));
     const foreignKit = parseKit(kitJson(otherWs.requireKeySet()));
-    const small = join(dir, 'small.csv');
+    const small = join(scratch, 'small.csv');
     writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
-    expect(await refusal(importBundle(caller(ws), await encryptAs('H-BETA', small, join(dir, 'foreign.bundle'), foreignKit)))).toBe('key-set');
+    expect(await refusal(importBundle(caller(ws), await encryptAs('H-BETA', small, join(scratch, 'foreign.bundle'), foreignKit)))).toBe('key-set');
 
     // Same hospital name, another signing key (a new identity folder): refused against the pinned key.
-    const impostor = await encryptAs('H-GAMMA', small, join(dir, 'impostor.bundle'), kit, join(dir, 'impostor-dir'));
+    const impostor = await encryptAs('H-GAMMA', small, join(scratch, 'impostor.bundle'), kit, join(scratch, 'impostor-dir'));
     const rekeyed = importBundle(caller(ws), impostor);
     expect(await refusal(rekeyed)).toBe('hospital-key-changed');
     await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
@@ -225,12 +249,16 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
   });
 
   it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {
-    const small = join(dir, 'small.csv');
-    const { identity } = await HospitalIdentity.open(join(dir, 'impostor-dir'), 'H-GAMMA', PASSPHRASE);
+    using pool = await pooled();
+    const { ws, scratch } = pool;
+    const small = join(scratch, 'small.csv');
+    writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
+    // H-GAMMA again, from a new identity folder: another signing key under the pinned name.
+    const { identity } = await HospitalIdentity.open(join(scratch, 'new-identity'), 'H-GAMMA', PASSPHRASE);
     const newKey = identity.shortKeyId;
     identity.lock();
     const oldKey = hospitalKey(ws.db, 'H-GAMMA')!.keyId;
-    const rekeyed = await encryptAs('H-GAMMA', small, join(dir, 'rekeyed.bundle'), kit, join(dir, 'impostor-dir'));
+    const rekeyed = await encryptAs('H-GAMMA', small, join(scratch, 'rekeyed.bundle'), kit, join(scratch, 'new-identity'));
     const before = counts(ws.db);
 
     // Naming another key (here the old one) is refused like no key at all.
@@ -248,18 +276,18 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     ]);
     expect(shortFingerprint(hospitalKey(ws.db, 'H-GAMMA')!.keyId)).toBe(newKey);
     // The old key is now the changed one.
-    const oldSigned = await encryptAs('H-GAMMA', small, join(dir, 'old-key.bundle'));
+    const oldSigned = await encryptAs('H-GAMMA', small, join(scratch, 'old-key.bundle'));
     expect(await refusal(importBundle(caller(ws), oldSigned))).toBe('hospital-key-changed');
   });
 
   it('decrypts no total over fewer than k patients (the decryption policy)', async () => {
-    const tiny = join(dir, 'tiny.csv');
+    using pool = await pooled();
+    const { ws, holder, scratch } = pool;
+    const tiny = join(scratch, 'tiny.csv');
     writeCsv(tiny, trainX, trainY, [0, 1, 2]);
-    const { batchId } = await importBundle(caller(ws), await encryptAs('H-BETA', tiny, join(dir, 'tiny.bundle')), { duplicates: 'allow' });
-    const holder = await KeyHolder.unlock(ws, vault);
+    const { batchId } = await importBundle(caller(ws), await encryptAs('H-BETA', tiny, join(scratch, 'tiny.bundle')), { duplicates: 'allow' });
     await expect(computeCohortStats(caller(ws), holder, [batchId])).rejects.toBeInstanceOf(PolicyError);
     await expect(trainEncrypted(caller(ws), holder, [batchId], HYPER)).rejects.toThrow(/holds 3 patient\(s\), fewer than k = 5/);
-    holder.lock();
     const refused = listAudit(ws.db, { action: 'decrypt-refused' });
     expect(refused.map((e) => e.detail['what'])).toEqual(['cohort-statistics', 'cohort-statistics']);
     expect(refused[0]!.detail).toMatchObject({ patients: 3, reason: 'too-few-patients' });
