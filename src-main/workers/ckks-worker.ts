@@ -1,26 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ColumnEncryptor } from '../ckks/encrypt.ts';
-import { EvaluationKeys } from '../ckks/keys.ts';
 import type { CkksContext } from '../ckks/context.ts';
 import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
 import { checkCiphertextBytes, loadCiphertext } from '../ckks/serialize.ts';
 import { evaluateLogistic } from '../circuits/inference.ts';
 import { contextFor } from '../ckks/contexts.ts';
+import { HeldKeys } from './held-keys.ts';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
 
 /* One SEAL module per thread, with the keys it was sent, cached by key id until told to forget them. */
 const role = (workerData as { role: WorkerRole }).role;
 // Compiling SEAL's WebAssembly takes ~0.5 s: start at once, while the first task is still being prepared.
 void loadSeal().catch(() => {});
-const encryptors = new Map<string, ColumnEncryptor>();
-const evaluators = new Map<string, { preset: string; keys: EvaluationKeys }>();
-
-function forget(keyId: string): void {
-  encryptors.get(keyId)?.[Symbol.dispose]();
-  encryptors.delete(keyId);
-  evaluators.get(keyId)?.keys[Symbol.dispose]();
-  evaluators.delete(keyId);
-}
+const keys = new HeldKeys(role);
 
 /**
  * A freshly encrypted column of this context: bounded before SEAL inflates it (checkCiphertextBytes, with the
@@ -35,27 +26,16 @@ function checkFresh(ctx: CkksContext, bytes: Uint8Array, what: string): void {
   }
 }
 
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`worker has no ${what} loaded`);
-  return value;
-}
-
 async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; transfer: ArrayBuffer[] }> {
   switch (req.op) {
-    case 'load-encryption-key': {
-      if (role !== 'encryptor') throw new Error('an evaluator worker never takes an encryption key');
-      forget(req.keyId);
-      encryptors.set(req.keyId, new ColumnEncryptor(await contextFor(req.preset), req.key));
+    case 'load-encryption-key':
+      keys.loadEncryptionKey(req.keyId, await contextFor(req.preset), req.key);
       return { result: null, transfer: [] };
-    }
-    case 'load-evaluation-keys': {
-      forget(req.keyId);
-      const ctx = await contextFor(req.preset);
-      evaluators.set(req.keyId, { preset: req.preset, keys: new EvaluationKeys(ctx, req.relinKeys, null) });
+    case 'load-evaluation-keys':
+      keys.loadEvaluationKeys(req.keyId, req.preset, await contextFor(req.preset), req.relinKeys);
       return { result: null, transfer: [] };
-    }
     case 'encrypt': {
-      const enc = need(encryptors.get(req.keyId), `encryption key ${req.keyId}`);
+      const enc = keys.encryptor(req.keyId);
       const out = req.columns.map((c) => {
         const bytes = enc.encrypt(c);
         // The plaintext copy this thread received is wiped as soon as it is encrypted.
@@ -65,7 +45,7 @@ async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; trans
       return { result: out, transfer: out.map((b) => b.buffer as ArrayBuffer) };
     }
     case 'evaluate': {
-      const ev = need(evaluators.get(req.keyId), `evaluation keys ${req.keyId}`);
+      const ev = keys.evaluator(req.keyId);
       const out = evaluateLogistic(await contextFor(ev.preset), ev.keys, req.features, req.plan);
       return { result: out, transfer: [out.bytes.buffer as ArrayBuffer] };
     }
@@ -75,10 +55,10 @@ async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; trans
       return { result: null, transfer: [] };
     }
     case 'forget':
-      forget(req.keyId);
+      keys.forget(req.keyId);
       return { result: null, transfer: [] };
     case 'held':
-      return { result: [...encryptors.keys(), ...evaluators.keys()], transfer: [] };
+      return { result: keys.held(), transfer: [] };
     case 'heap':
       return { result: await wasmHeapBytes(), transfer: [] };
   }
