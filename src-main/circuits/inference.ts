@@ -1,6 +1,7 @@
 import type { Ciphertext } from 'node-seal/throws';
 import type { CkksContext } from '../ckks/context.ts';
 import { sealCall } from '../ckks/errors.ts';
+import type { EncodedConstants } from '../ckks/encode.ts';
 import type { EvaluationKeys } from '../ckks/keys.ts';
 import { addAll, addConst, dotConst, mul, mulConst } from '../ckks/ops.ts';
 import { inferenceDepth } from '../ckks/presets.ts';
@@ -55,13 +56,15 @@ function logitDepth(scaling: Scaling): number {
 /**
  * Encrypted logistic-regression inference on column-packed features: returns the serialized ciphertext of the
  * logit w.x + b (exact mode) or of sigmoid_poly(w.x + b) (polynomial mode) for every slot, and the level it
- * ended at. Runs with evaluation keys only.
+ * ended at. Runs with evaluation keys only. `constants`, kept by the caller for every block of one plan, saves
+ * re-encoding the same weights, bias and coefficients block after block.
  */
 export function evaluateLogistic(
   ctx: CkksContext,
   keys: EvaluationKeys,
   features: readonly Uint8Array[],
   plan: EncryptedLrPlan,
+  constants?: EncodedConstants,
 ): { bytes: Uint8Array; level: number } {
   if (features.length !== plan.weights.length) {
     throw new Error(`model has ${plan.weights.length} features, batch has ${features.length} columns`);
@@ -73,11 +76,11 @@ export function evaluateLogistic(
     if (plan.mode === 'exact') {
       // The logit itself (interval 1): at the context scale its absolute error is ~1e-7, far below what a
       // probability printed to 4 decimals can show through the logistic's slope of at most 1/4.
-      const z = linearPredictor(ctx, scope, x, plan, 1);
+      const z = linearPredictor(ctx, scope, x, plan, 1, constants);
       return { bytes: saveCiphertext(ctx, z), level: ctx.levelOf(z) };
     }
-    const t = linearPredictor(ctx, scope, x, plan, plan.sigmoid.interval);
-    const p = polynomial(ctx, scope, t, keys, scaledCoefficients(plan));
+    const t = linearPredictor(ctx, scope, x, plan, plan.sigmoid.interval, constants);
+    const p = polynomial(ctx, scope, t, keys, scaledCoefficients(plan), constants);
     return { bytes: saveCiphertext(ctx, p), level: ctx.levelOf(p) };
   });
 }
@@ -87,15 +90,15 @@ export function evaluateLogistic(
  * weights) keeps every power t^k within [-1, 1] and the polynomial's coefficients near 1, so no constant is
  * encoded with only a few bits of precision (c_7 on [-16,16] is ~1e-8 in z; ~1e-1 in t).
  */
-function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: EncryptedLrPlan, a: number): Ciphertext {
+function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: EncryptedLrPlan, a: number, constants?: EncodedConstants): Ciphertext {
   let inputs = x;
   let weights: number[];
   let bias: number;
   if (plan.scaling === 'explicit') {
     // Homomorphic standard scaling: (x - mu) * (1/sd), one level.
     inputs = x.map((ct, j) => {
-      addConst(ctx, ct, -plan.mean[j]!);
-      return mulConst(ctx, scope, ct, 1 / plan.std[j]!, ctx.scale);
+      addConst(ctx, ct, -plan.mean[j]!, constants);
+      return mulConst(ctx, scope, ct, 1 / plan.std[j]!, ctx.scale, constants);
     });
     weights = plan.weights.map((w) => w / a);
     bias = plan.bias / a;
@@ -104,8 +107,8 @@ function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: 
     weights = plan.weights.map((w, j) => w / plan.std[j]! / a);
     bias = (plan.bias - plan.weights.reduce((s, w, j) => s + (w * plan.mean[j]!) / plan.std[j]!, 0)) / a;
   }
-  const t = dotConst(ctx, scope, inputs, weights, ctx.scale);
-  addConst(ctx, t, bias);
+  const t = dotConst(ctx, scope, inputs, weights, ctx.scale, constants);
+  addConst(ctx, t, bias, constants);
   return t;
 }
 
@@ -120,7 +123,7 @@ function scaledCoefficients(plan: EncryptedLrPlan): number[] {
  * Term k >= 2 is (d_k t) * t^(k-1): folding the coefficient into the shallow factor costs no extra level.
  * Powers come from a square-and-multiply tree, so t^(k-1) has depth ceil(log2(k-1)).
  */
-function polynomial(ctx: CkksContext, scope: Scope, t: Ciphertext, keys: EvaluationKeys, d: number[]): Ciphertext {
+function polynomial(ctx: CkksContext, scope: Scope, t: Ciphertext, keys: EvaluationKeys, d: number[], constants?: EncodedConstants): Ciphertext {
   const target = ctx.scale;
   const powers = new Map<number, Ciphertext>([[1, t]]);
   const power = (e: number): Ciphertext => {
@@ -136,17 +139,17 @@ function polynomial(ctx: CkksContext, scope: Scope, t: Ciphertext, keys: Evaluat
   d.forEach((c, k) => {
     if (k === 0 || c === 0) return;
     if (k === 1) {
-      terms.push(mulConst(ctx, scope, t, c, target));
+      terms.push(mulConst(ctx, scope, t, c, target, constants));
       return;
     }
     const pk = power(k - 1);
     const level = Math.min(tLevel - 1, ctx.levelOf(pk));
     // Choose the scale of c*t so that (c*t) * t^(k-1), rescaled at `level`, has exactly the target scale.
-    const ct = mulConst(ctx, scope, t, c, (target * ctx.primeAt(level)) / pk.scale());
+    const ct = mulConst(ctx, scope, t, c, (target * ctx.primeAt(level)) / pk.scale(), constants);
     terms.push(mul(ctx, scope, ct, pk, keys.relin));
   });
   if (terms.length === 0) throw new Error('sigmoid polynomial has no non-constant term');
   const sum = addAll(ctx, scope, terms);
-  addConst(ctx, sum, d[0] ?? 0);
+  addConst(ctx, sum, d[0] ?? 0, constants);
   return sum;
 }

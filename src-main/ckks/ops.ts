@@ -1,5 +1,6 @@
-import type { Ciphertext, Plaintext, RelinKeys } from 'node-seal/throws';
+import type { Ciphertext, RelinKeys } from 'node-seal/throws';
 import type { CkksContext } from './context.ts';
+import { encodeAt, type EncodedConstants, type EncodedLoan, owned } from './encode.ts';
 import { Scope } from './scope.ts';
 
 /*
@@ -14,21 +15,16 @@ export function modSwitchTo(ctx: CkksContext, ct: Ciphertext, level: number): vo
   while (ctx.levelOf(ct) > level) ctx.evaluator.cipherModSwitchToNextInplace(ct);
 }
 
-/** Encodes one constant (or one value per slot) at `scale`, at the level of `ct`; the caller deletes it. */
-function encodeFor(ctx: CkksContext, ct: Ciphertext, value: number | Float64Array, scale: number): Plaintext {
-  const { seal, encoder } = ctx;
-  const pt = new seal.Plaintext();
-  const values = typeof value === 'number' ? new Float64Array(ctx.slotCount).fill(value) : value;
-  using pid = ct.parmsId();
-  encoder.encode(values, scale, pt);
-  ctx.evaluator.plainModSwitchToInplace(pt, pid);
-  return pt;
+/** A constant for `ct` at `scale`: from the circuit's cache when it has one and the value is one number. */
+function encodeFor(ctx: CkksContext, ct: Ciphertext, value: number | Float64Array, scale: number, constants?: EncodedConstants): EncodedLoan {
+  if (constants && typeof value === 'number') return constants.lend(ctx, ct, value, scale);
+  return owned(encodeAt(ctx, ct, value, scale));
 }
 
 /** ct + c, keeping level and scale. */
-export function addConst(ctx: CkksContext, ct: Ciphertext, value: number | Float64Array): void {
-  using pt = encodeFor(ctx, ct, value, ct.scale());
-  ctx.evaluator.addPlainInplace(ct, pt);
+export function addConst(ctx: CkksContext, ct: Ciphertext, value: number | Float64Array, constants?: EncodedConstants): void {
+  using c = encodeFor(ctx, ct, value, ct.scale(), constants);
+  ctx.evaluator.addPlainInplace(ct, c.pt);
 }
 
 /** A fresh ciphertext c * ct, rescaled once (one level lower) and at exactly `targetScale`. */
@@ -38,11 +34,12 @@ export function mulConst(
   ct: Ciphertext,
   value: number | Float64Array,
   targetScale: number,
+  constants?: EncodedConstants,
 ): Ciphertext {
   const q = ctx.primeAt(ctx.levelOf(ct));
-  using pt = encodeFor(ctx, ct, value, (targetScale * q) / ct.scale());
+  using c = encodeFor(ctx, ct, value, (targetScale * q) / ct.scale(), constants);
   const out = scope.track(new ctx.seal.Ciphertext());
-  ctx.evaluator.multiplyPlain(ct, pt, out);
+  ctx.evaluator.multiplyPlain(ct, c.pt, out);
   ctx.evaluator.rescaleToNextInplace(out);
   return out;
 }
@@ -54,6 +51,7 @@ export function dotConst(
   cts: readonly Ciphertext[],
   values: readonly number[],
   targetScale: number,
+  constants?: EncodedConstants,
 ): Ciphertext {
   // A product with an all-zero plaintext is "transparent" (it would reveal nothing encrypted), which SEAL
   // refuses: a zero weight simply contributes no term.
@@ -65,10 +63,10 @@ export function dotConst(
   using term = new ctx.seal.Ciphertext();
   terms.forEach(({ ct, value }, j) => {
     // Accumulate before rescaling: one rescale for the whole sum instead of one per feature.
-    using pt = encodeFor(ctx, ct, value, (targetScale * q) / ct.scale());
-    if (j === 0) ctx.evaluator.multiplyPlain(ct, pt, acc);
+    using c = encodeFor(ctx, ct, value, (targetScale * q) / ct.scale(), constants);
+    if (j === 0) ctx.evaluator.multiplyPlain(ct, c.pt, acc);
     else {
-      ctx.evaluator.multiplyPlain(ct, pt, term);
+      ctx.evaluator.multiplyPlain(ct, c.pt, term);
       ctx.evaluator.addInplace(acc, term);
     }
   });

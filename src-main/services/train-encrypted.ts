@@ -6,6 +6,7 @@ import { type CohortBlock, loadCohort } from './pooled-cohort.ts';
 import { EncryptedGradient, KeyHolderDescent } from '../circuits/gradient.ts';
 import { type Model, parseModel } from '../ml/model.ts';
 import { evaluateLogistic } from '../circuits/inference.ts';
+import { EncodedConstants } from '../ckks/encode.ts';
 import type { LogisticWeights } from '../ml/logistic.ts';
 import { classificationMetrics, logLoss } from '../ml/metrics.ts';
 import { fitSigmoidPoly, type SigmoidPoly } from '../ml/sigmoid-poly.ts';
@@ -81,7 +82,8 @@ async function trainingMetrics(
 ): Promise<TrainingMetrics> {
   // Polynomial, like the encrypted gradient: the metrics describe the function this training actually fits.
   const plan = { ...model, sigmoid: { interval: model.sigmoid.interval, coefficients: model.sigmoid.coefficients }, scaling: 'folded' as const, mode: 'polynomial' as const };
-  const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan).bytes);
+  using constants = new EncodedConstants();
+  const predictions = blocks.map((b) => evaluateLogistic(ctx, keys, b.features, plan, constants).bytes);
   const request = { purpose: 'training-metrics', batchIds, epoch } as const;
   return decryptUnderPolicy(caller, holder, request, (decrypt, r) => {
     const labeledSlots = (mask: Float64Array) => [...mask.keys()].filter((slot) => mask[slot] !== 0).map((slot) => ({ slot, labeled: true }));

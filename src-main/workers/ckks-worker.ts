@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CkksContext } from '../ckks/context.ts';
 import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
 import { checkCiphertextBytes, loadCiphertext } from '../ckks/serialize.ts';
-import { evaluateLogistic } from '../circuits/inference.ts';
+import { type EncryptedLrPlan, evaluateLogistic } from '../circuits/inference.ts';
+import { EncodedConstants } from '../ckks/encode.ts';
 import { contextFor } from '../ckks/contexts.ts';
 import { HeldKeys } from './held-keys.ts';
 import type { WorkerRequest, WorkerResponse, WorkerResult, WorkerRole } from './protocol.ts';
@@ -12,6 +13,21 @@ const role = (workerData as { role: WorkerRole }).role;
 // Compiling SEAL's WebAssembly takes ~0.5 s: start at once, while the first task is still being prepared.
 void loadSeal().catch(() => {});
 const keys = new HeldKeys(role);
+/*
+ * The encoded constants of the plan this thread last evaluated: a prediction sends one plan with every block,
+ * so they are encoded once per prediction and per thread. Public material (a model's weights), freed when
+ * another plan comes.
+ */
+let planConstants: { key: string; constants: EncodedConstants } | null = null;
+
+function constantsFor(preset: string, plan: EncryptedLrPlan): EncodedConstants {
+  const key = `${preset}:${JSON.stringify(plan)}`;
+  if (planConstants?.key !== key) {
+    planConstants?.constants[Symbol.dispose]();
+    planConstants = { key, constants: new EncodedConstants() };
+  }
+  return planConstants.constants;
+}
 
 /**
  * A freshly encrypted column of this context: bounded before SEAL inflates it (checkCiphertextBytes, with the
@@ -46,7 +62,7 @@ async function handle(req: WorkerRequest): Promise<{ result: WorkerResult; trans
     }
     case 'evaluate': {
       const ev = keys.evaluator(req.keyId);
-      const out = evaluateLogistic(await contextFor(ev.preset), ev.keys, req.features, req.plan);
+      const out = evaluateLogistic(await contextFor(ev.preset), ev.keys, req.features, req.plan, constantsFor(ev.preset, req.plan));
       return { result: out, transfer: [out.bytes.buffer as ArrayBuffer] };
     }
     case 'check-fresh': {

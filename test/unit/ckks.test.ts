@@ -92,3 +92,44 @@ describe('encrypted inference with a zero weight', () => {
     wide.forEach((x, i) => expect(Math.abs(z[i]! - (1.2 * x + 0.1))).toBeLessThan(1e-5));
   });
 });
+
+describe('encoded constants kept across blocks', () => {
+  it('give the very same results as constants encoded per block, encoding each constant once', async () => {
+    const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
+    const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
+    const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
+    const { EncodedConstants } = await import('../../src-main/ckks/encode.ts');
+    const { evaluateLogistic } = await import('../../src-main/circuits/inference.ts');
+    using ctx = await CkksContext.create(PRESETS.standard);
+    const keys = generateKeySet(ctx);
+    using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
+    using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
+    using dec = new ColumnDecryptor(ctx, keys.secretKey);
+    const coefficients = [0.5, 0.15, 0, -0.0016];
+    const base = { weights: [0.7, -1.2, 0.3], bias: 0.1, mean: [1, 2, 3], std: [2, 0.5, 1], sigmoid: { interval: 8, coefficients } };
+    const block = (seed: number): Uint8Array[] => [0, 1, 2].map((j) => enc.encrypt([seed + j, seed - j, seed * j]));
+    // Explicit scaling under the polynomial needs the deep preset's fourth level; the other three fit here.
+    const plans = [
+      { scaling: 'folded', mode: 'exact' },
+      { scaling: 'folded', mode: 'polynomial' },
+      { scaling: 'explicit', mode: 'exact' },
+    ] as const;
+    for (const { scaling, mode } of plans) {
+      const plan = { ...base, scaling, mode };
+      using constants = new EncodedConstants();
+      const sizes: number[] = [];
+      for (const seed of [1, 2, 3]) {
+        const features = block(seed);
+        const cached = dec.decrypt(evaluateLogistic(ctx, evalKeys, features, plan, constants).bytes, 3);
+        const fresh = dec.decrypt(evaluateLogistic(ctx, evalKeys, features, plan).bytes, 3);
+        // The same plaintexts in the same products: equal to the last bits CKKS keeps.
+        cached.forEach((v, i) => expect(Math.abs(v - fresh[i]!), `${scaling} ${mode}`).toBeLessThan(1e-6));
+        sizes.push(constants.size);
+      }
+      // Encoded in the first block only: three weights and the bias, plus three means and three 1/sd when the
+      // scaling is explicit, plus the polynomial's three non-zero terms (c1 t, c3 t * t^2, c0).
+      const expected = 4 + (scaling === 'explicit' ? 6 : 0) + (mode === 'polynomial' ? 3 : 0);
+      expect(sizes, `${scaling} ${mode}`).toEqual([expected, expected, expected]);
+    }
+  });
+});
