@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { benchTable, privacyBenchTable, trainingBenchTable } from '../src-main/cli/bench-table.ts';
+import { benchTable, limitsTable, privacyBenchTable, trainingBenchTable } from '../src-main/cli/bench-table.ts';
 import { type PrivacyBenchFigures, runPrivacyBench } from '../src-main/services/bench-privacy.ts';
 import { runTrainingBench, type TrainingBenchFigures, type TrainingBenchOptions } from '../src-main/services/bench-training.ts';
 import { runBench, type BenchFigures } from '../src-main/services/bench.ts';
@@ -46,7 +46,8 @@ for (const p of privacyRuns) {
 }
 
 process.stdout.write(
-  `${benchTable(rows)}\n\nencrypted training (standard preset, 3 epochs, full batch):\n${trainingBenchTable(trainingRows)}\n` +
+  `${benchTable(rows)}\n\neach stage against its node-seal floor (bare SEAL work per block x blocks / workers; decryption on one thread):\n${limitsTable(rows)}\n` +
+    `\nencrypted training (standard preset, 3 epochs, full batch):\n${trainingBenchTable(trainingRows)}\n` +
     `\ndifferential privacy, epsilon 1 per release, 10 noisy releases (mean and largest |difference| from exact):\n${privacyBenchTable(privacyRows)}\n`,
 );
 const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform };

@@ -1,5 +1,6 @@
 import type { TrainingBenchFigures } from '../services/bench-training.ts';
 import type { BenchFigures } from '../services/bench.ts';
+import type { StageLimit, StageLimits } from '../services/bench-limits.ts';
 import type { Deviation, PrivacyBenchFigures } from '../services/bench-privacy.ts';
 
 type Column<T> = [header: string, cell: (row: T) => string];
@@ -25,6 +26,25 @@ export function benchTable(rows: readonly BenchFigures[]): string {
     ['heap MiB', (r) => `${(r.wasmHeapBytesBefore / 2 ** 20).toFixed(0)}→${(r.wasmHeapBytesAfter / 2 ** 20).toFixed(0)}`],
     ['peak RSS MiB', (r) => (r.peakRssBytes / 2 ** 20).toFixed(0)],
   ], rows);
+}
+
+/**
+ * How far each stage is from what node-seal can do on this machine: the stage's floor (its bare SEAL work per
+ * block, spread over the workers) beside its measured time, and their ratio.
+ */
+export function limitsTable(rows: readonly BenchFigures[]): string {
+  const stage = (l: StageLimit): string => `${l.limitMs.toFixed(0)} / ${l.actualMs.toFixed(0)} (${(l.efficiency * 100).toFixed(0)}%)`;
+  const measured = rows.filter((r): r is BenchFigures & { limits: StageLimits } => r.limits !== undefined);
+  return aligned<BenchFigures & { limits: StageLimits }>([
+    ['patients', (r) => r.patients.toLocaleString('en')],
+    ['per block ms: encrypt / load / circuit / decrypt', (r) => {
+      const c = r.limits.perBlock;
+      return [c.encryptMs, c.loadMs, c.circuitMs, c.decryptMs].map((v) => v.toFixed(2)).join(' / ');
+    }],
+    ['import: floor / actual ms', (r) => stage(r.limits.encrypt)],
+    ['prediction: floor / actual ms', (r) => stage(r.limits.predict)],
+    ['decryption: floor / actual ms', (r) => stage(r.limits.decrypt)],
+  ], measured);
 }
 
 /** The encrypted-training benchmark: the cost of the statistics, the setup and each epoch. */

@@ -23,7 +23,7 @@ import { trainModel } from '../services/train.ts';
 import { listRuns } from '../store/predictions.ts';
 import { defaultWorkspaceDir, Workspace } from '../store/workspace.ts';
 import { type SecretKeyVault, VaultError } from '../vault/vault.ts';
-import { benchTable } from './bench-table.ts';
+import { benchTable, limitsTable } from './bench-table.ts';
 import { federationCommand } from './federation.ts';
 import { printable } from './printable.ts';
 import { reportCommands } from './report.ts';
@@ -478,7 +478,7 @@ async function main(argv: string[]): Promise<void> {
         using ws = openWs();
         saveBench(caller(ws), results);
       }
-      print(json, results.length === 1 ? results[0] : results, () => benchTable(results));
+      print(json, results.length === 1 ? results[0] : results, () => `${benchTable(results)}\n\n${limitsTable(results)}`);
       return;
     }
     case 'audit': {

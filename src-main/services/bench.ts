@@ -17,6 +17,7 @@ import { scratchWorkspace } from './scratch.ts';
 import type { Caller } from './caller.ts';
 import type { JobHooks } from '../common/jobs.ts';
 import { decryptRun } from './predictions.ts';
+import { measureStageCosts, type StageLimits, stageLimits } from './bench-limits.ts';
 import { labeledRows } from '../ml/fit.ts';
 import { trainModel } from './train.ts';
 import { Workspace } from '../store/workspace.ts';
@@ -59,6 +60,8 @@ export interface BenchFigures {
   wasmHeapBytesBefore: number;
   wasmHeapBytesAfter: number;
   peakRssBytes: number;
+  /** Each stage's node-seal floor for this run beside its measured time (absent from runs saved before). */
+  limits?: StageLimits;
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -149,6 +152,15 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
     const evalAll = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling, 'exact');
     const evalOne = await evaluationThroughput(single.evaluator, ws, model, imported.batchId, scaling, 'exact');
     const evalPoly = await evaluationThroughput(evaluators, ws, model, imported.batchId, scaling, 'polynomial');
+    // The pipeline's heap, read before the bare-cost measurement below runs SEAL in this thread too.
+    const heapAfter = await wasmHeapBytes();
+    const keySet = ws.requireKeySet();
+    const costs = measureStageCosts(ctx, { publicKey: keySet.publicKey, secretKey: holder.secretKey(), relinKeys: keySet.relinKeys }, planOf(model, scaling, 'exact'));
+    const limits = stageLimits(
+      costs,
+      { blocks: predicted.blocks, columns: imported.features.length + (imported.labeledRows > 0 ? 1 : 0), features: model.features.length, workers: evaluators.size },
+      { importMs, predictMs: predicted.evalMs, decryptMs },
+    );
 
     // Plaintext twin of the evaluation (scaling, w.x + b, exact sigmoid) in the same process and run, on the
     // training cohort, per patient.
@@ -181,8 +193,9 @@ export async function runBench(opts: BenchOptions, hooks: JobHooks = {}): Promis
       bytesPerPatientWithLabel: (storage.total + labelBytes) / n,
       heToPlainRatio: (predicted.evalMs / n) / Math.max(plainMs / x[0]!.length, 1e-9),
       wasmHeapBytesBefore: heapBefore,
-      wasmHeapBytesAfter: await wasmHeapBytes(),
+      wasmHeapBytesAfter: heapAfter,
       peakRssBytes: peakRss,
+      limits,
     };
   } finally {
     await Promise.all([encryptors.close(), evaluators.close(), single.encryptor.close(), single.evaluator.close()]);
