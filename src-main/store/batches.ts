@@ -103,17 +103,20 @@ export function patientsDigest(patients: readonly { slot: number; hospital: stri
 /** Stores a block's patients in slot order; returns their digest (patientsDigest) for the block's row tags. */
 export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): string {
   const ids = new Map<string, number>();
-  const stmt = db.prepare(
-    'INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  patients.forEach((p, slot) => {
+  const rows = patients.map((p) => {
     let h = ids.get(p.hospital);
     if (h === undefined) {
       h = hospitalId(db, p.hospital, now);
       ids.set(p.hospital, h);
     }
-    stmt.run(batchId, block, slot, h, p.patientId, p.labeled ? 1 : 0);
+    return [h, p.patientId, p.labeled ? 1 : 0];
   });
+  // One statement per block, its rows as one JSON array (the slot is the array index): a native call per block
+  // instead of per patient, half the time of 4,096 single-row inserts.
+  db.prepare(
+    `INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
+     SELECT ?, ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+  ).run(batchId, block, JSON.stringify(rows));
   return patientsDigest(patients.map((p, slot) => ({ ...p, slot })));
 }
 
