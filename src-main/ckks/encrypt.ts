@@ -2,6 +2,7 @@ import type { Encryptor } from 'node-seal/throws';
 import type { CkksContext } from './context.ts';
 import { sealCall } from './errors.ts';
 import { loadPublicKey, loadSecretKey } from './keys.ts';
+import { saveCiphertext } from './serialize.ts';
 
 /**
  * How a column is encrypted. Both kinds decrypt with the same secret key and evaluate identically.
@@ -69,11 +70,11 @@ export class ColumnEncryptor implements Disposable {
         encoder.encode(this.slots, scale, pt);
         if (this.mode === 'seeded-symmetric') {
           using sct = this.encryptor.encryptSymmetricSerializable(pt);
-          return sct.saveToArray(seal.ComprModeType.zstd) as Uint8Array;
+          return saveCiphertext(this.ctx, sct);
         }
         using ct = new seal.Ciphertext();
         this.encryptor.encrypt(pt, ct);
-        return ct.saveToArray(seal.ComprModeType.zstd) as Uint8Array;
+        return saveCiphertext(this.ctx, ct);
       });
     } finally {
       this.slots.fill(0);

@@ -1,13 +1,31 @@
-import { zstdDecompressSync } from 'node:zlib';
+import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync, type ZstdOptions } from 'node:zlib';
 import type { Ciphertext } from 'node-seal/throws';
 import type { CkksContext } from './context.ts';
 import { sealCall } from './errors.ts';
 
-/** SEAL's own serialization with its built-in zstd: about 38% smaller than raw at these moduli. */
-export function saveCiphertext(ctx: CkksContext, ct: Ciphertext): Uint8Array {
-  return sealCall(ctx.seal, 'serializing a ciphertext', () =>
-    ct.saveToArray(ctx.seal.ComprModeType.zstd) as Uint8Array,
-  );
+/**
+ * SEAL's serialization with zstd, the compression done by Node's native zstd rather than the one compiled into
+ * SEAL's WebAssembly: the bytes are SEAL's own format (its header, then one zstd frame of the uncompressed
+ * serialization), which SEAL and loadCiphertext read alike, about 38% smaller than raw at these moduli. Measured
+ * at N = 8192 on this project's machine: SEAL's zstd takes 3-8 ms per ciphertext, saving raw and compressing
+ * natively under 1.5 ms; inflating natively 0.6 ms against SEAL's 1.3 ms.
+ */
+export function saveCiphertext(ctx: CkksContext, ct: { saveToArray(mode: unknown): unknown }): Uint8Array {
+  return zstdFramed(sealCall(ctx.seal, 'serializing a ciphertext', () => ct.saveToArray(ctx.seal.ComprModeType.none) as Uint8Array));
+}
+
+/** A SEAL serialization without compression, recompressed: same header with the zstd mode and the new size. */
+function zstdFramed(raw: Uint8Array): Uint8Array {
+  const payload = raw.subarray(SEAL_HEADER_BYTES);
+  // Level 1: a ciphertext's coefficients are random below each prime; what compresses is the unused top bits of
+  // each 64-bit word, which level 1 finds as well as SEAL's default (level 3) within 4%, at half the time.
+  const frame = zstdCompressSync(payload, { params: { [zlibConstants.ZSTD_c_compressionLevel]: 1 }, pledgedSrcSize: payload.length } as ZstdOptions);
+  const out = new Uint8Array(SEAL_HEADER_BYTES + frame.length);
+  out.set(raw.subarray(0, SEAL_HEADER_BYTES));
+  out.set(frame, SEAL_HEADER_BYTES);
+  out[5] = COMPR_ZSTD;
+  new DataView(out.buffer).setBigUint64(8, BigInt(out.length), true);
+  return out;
 }
 
 /**
@@ -66,10 +84,8 @@ function zstdContentSize(frame: Uint8Array): number | null {
 /**
  * Checks, from the bytes alone, that a serialized ciphertext cannot make SEAL allocate more than a ciphertext of
  * this context needs: SEAL's header, the declared total size, and for zstd the frame's declared content size.
- * `inflate` (untrusted bytes: a hospital's bundle) also decompresses it with that size as a hard limit, so a
- * frame that lies about its size is caught in Node, bounded, before SEAL's own inflater sees it.
  */
-export function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string, inflate = false): void {
+function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string): void {
   const max = maxCiphertextBytes(ctx);
   const refuse = (problem: string): never => {
     throw new CiphertextBoundsError(what, problem);
@@ -84,26 +100,42 @@ export function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: 
   const mode = bytes[5];
   if (mode === COMPR_NONE) return;
   if (mode !== COMPR_ZSTD) refuse(`compression mode ${mode} (HomoPAI writes zstd or none)`);
-  const frame = bytes.subarray(SEAL_HEADER_BYTES);
-  const size = zstdContentSize(frame);
+  const size = zstdContentSize(bytes.subarray(SEAL_HEADER_BYTES));
   if (size === null) refuse('its zstd frame does not declare its size');
   if (size! > max) refuse(`it would inflate to ${size} bytes, more than a ciphertext of these parameters (${max})`);
-  if (!inflate) return;
-  let inflated: Buffer;
+}
+
+/**
+ * The uncompressed SEAL serialization of checked bytes, inflated by Node's native zstd with the context's
+ * largest ciphertext as a hard limit: a frame that lies about its size is caught here, bounded, and SEAL's own
+ * inflater never runs on stored or received bytes.
+ */
+function inflated(ctx: CkksContext, bytes: Uint8Array, what: string): Uint8Array {
+  if (bytes[5] === COMPR_NONE) return bytes;
+  const frame = bytes.subarray(SEAL_HEADER_BYTES);
+  const size = zstdContentSize(frame)!;
+  let payload: Buffer;
   try {
-    inflated = zstdDecompressSync(frame, { maxOutputLength: max });
+    payload = zstdDecompressSync(frame, { maxOutputLength: maxCiphertextBytes(ctx) });
   } catch (e) {
-    return refuse(`its zstd data does not inflate within ${max} bytes (${(e as Error).message})`);
+    throw new CiphertextBoundsError(what, `its zstd data does not inflate within ${maxCiphertextBytes(ctx)} bytes (${(e as Error).message})`);
   }
-  if (inflated.length !== size) refuse(`it inflates to ${inflated.length} bytes, not the ${size} it declares`);
+  if (payload.length !== size) throw new CiphertextBoundsError(what, `it inflates to ${payload.length} bytes, not the ${size} it declares`);
+  const raw = new Uint8Array(SEAL_HEADER_BYTES + payload.length);
+  raw.set(bytes.subarray(0, SEAL_HEADER_BYTES));
+  raw.set(payload, SEAL_HEADER_BYTES);
+  raw[5] = COMPR_NONE;
+  new DataView(raw.buffer).setBigUint64(8, BigInt(raw.length), true);
+  return raw;
 }
 
 /** Loads and validates a ciphertext against the context's parameters; the caller owns (deletes) it. */
 export function loadCiphertext(ctx: CkksContext, bytes: Uint8Array, what = 'a ciphertext'): Ciphertext {
   checkCiphertextBytes(ctx, bytes, what);
+  const raw = inflated(ctx, bytes, what);
   const ct = new ctx.seal.Ciphertext();
   try {
-    sealCall(ctx.seal, `loading ${what}`, () => ct.loadFromArray(ctx.context, plainBytes(bytes)));
+    sealCall(ctx.seal, `loading ${what}`, () => ct.loadFromArray(ctx.context, plainBytes(raw)));
     return ct;
   } catch (e) {
     ct.delete();

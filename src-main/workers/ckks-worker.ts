@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CkksContext } from '../ckks/context.ts';
 import { loadSeal, wasmHeapBytes } from '../ckks/seal.ts';
-import { checkCiphertextBytes, loadCiphertext } from '../ckks/serialize.ts';
+import { loadCiphertext } from '../ckks/serialize.ts';
 import { type EncryptedLrPlan, evaluateLogistic } from '../circuits/inference.ts';
 import { EncodedConstants } from '../ckks/encode.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -30,12 +30,11 @@ function constantsFor(preset: string, plan: EncryptedLrPlan): EncodedConstants {
 }
 
 /**
- * A freshly encrypted column of this context: bounded before SEAL inflates it (checkCiphertextBytes, with the
- * inflation itself capped), then loaded, which makes SEAL validate it, and two polynomials at the top level and
- * exactly the context scale, which the scale-exact circuits rely on.
+ * A freshly encrypted column of this context: bounded and inflated under a hard cap before SEAL sees it
+ * (loadCiphertext), then loaded, which makes SEAL validate it, and two polynomials at the top level and exactly
+ * the context scale, which the scale-exact circuits rely on.
  */
 function checkFresh(ctx: CkksContext, bytes: Uint8Array, what: string): void {
-  checkCiphertextBytes(ctx, bytes, what, true);
   using ct = loadCiphertext(ctx, bytes, what);
   if (ct.size() !== 2 || ctx.levelOf(ct) !== ctx.topLevel || ct.scale() !== ctx.scale) {
     throw new Error(`${what} is not a freshly encrypted column (size, level or scale differ)`);
