@@ -406,6 +406,18 @@ describe('plan decisions', () => {
     expect((unknown as CsvValidationError).issues[0]?.message).toMatch(/unit or range column "Weight" is not in the header/);
   });
 
+  it('a declared range includes both ends, refuses just outside them, and must run from low to high', async () => {
+    const path = csv(['Patient,Age,Outcome', 'p1,0,1', 'p2,120,0', 'p3,-0.5,0', 'p4,120.5,1']);
+    const ranged = await validationError(path, { schema: 'generic', ranges: { Age: [0, 120] } });
+    expect(ranged.issues.map((i) => i.message)).toEqual(['row 4, column "Age": out of the declared range 0–120', 'row 5, column "Age": out of the declared range 0–120']);
+    const ends = csv(['Patient,Age,Outcome', 'p1,0,1', 'p2,120,0']);
+    const { data } = await readAll(ends, { schema: 'generic', ranges: { Age: [0, 120] } });
+    expect([...data.values[0]!]).toEqual([0, 120]);
+    for (const bad of [[120, 0], [5, 5], [Number.NaN, 3], [0, Number.POSITIVE_INFINITY]] as [number, number][]) {
+      await expect(readAll(ends, { schema: 'generic', ranges: { Age: bad } })).rejects.toThrow(/the range of "Age" must run from a low to a higher number/);
+    }
+  });
+
   it('weight, height and glucose: the unit from the header, the values, or --unit; an ambiguous column asks', async () => {
     const path = csv(['id,Weight,Height (in),BloodSugar,label', 'a,70,65,5.5,1', 'b,82,70,6.1,0', 'c,95,72,7.2,0']);
     const asked = await validationError(path);
