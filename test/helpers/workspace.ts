@@ -8,5 +8,6 @@ export function tempDir(prefix = 'homopai-test-'): { dir: string; [Symbol.dispos
   return { dir, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export const SHARED = join(import.meta.dirname, '../../../shared/datasets');
+/** ../shared beside the project root; HOMOPAI_SHARED names it when the tests run from a copy (StrykerJS's sandbox). */
+export const SHARED = join(process.env.HOMOPAI_SHARED ?? join(import.meta.dirname, '../../../shared'), 'datasets');
 export const PASSPHRASE = 'correct horse battery staple';
