@@ -64,17 +64,35 @@ describe('CKKS presets and engine', () => {
   });
 });
 
+/** A standard-preset context with fresh keys: an encryptor, the evaluator's keys and a decryptor, freed together. */
+async function engine() {
+  const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
+  const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
+  const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
+  const ctx = await CkksContext.create(PRESETS.standard);
+  const keys = generateKeySet(ctx);
+  const enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
+  const evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
+  const dec = new ColumnDecryptor(ctx, keys.secretKey);
+  return {
+    ctx,
+    enc,
+    evalKeys,
+    dec,
+    [Symbol.dispose]: () => {
+      dec[Symbol.dispose]();
+      evalKeys[Symbol.dispose]();
+      enc[Symbol.dispose]();
+      ctx[Symbol.dispose]();
+    },
+  };
+}
+
 describe('encrypted inference with a zero weight', () => {
   it('skips the zero term instead of failing on a transparent product', async () => {
-    const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
-    const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
-    const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
     const { evaluateLogistic } = await import('../../src-main/circuits/inference.ts');
-    using ctx = await CkksContext.create(PRESETS.standard);
-    const keys = generateKeySet(ctx);
-    using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
-    using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
-    using dec = new ColumnDecryptor(ctx, keys.secretKey);
+    using e = await engine();
+    const { ctx, enc, evalKeys, dec } = e;
     const coefficients = [0.5, 0.15, 0, -0.0016];
     const plan = { weights: [0, 1.2], bias: 0.1, mean: [0, 0], std: [1, 1], sigmoid: { interval: 8, coefficients }, scaling: 'folded' as const, mode: 'polynomial' as const };
     const out = evaluateLogistic(ctx, evalKeys, [enc.encrypt([5, 6]), enc.encrypt([1, -2])], plan);
@@ -95,16 +113,10 @@ describe('encrypted inference with a zero weight', () => {
 
 describe('encoded constants kept across blocks', () => {
   it('give the very same results as constants encoded per block, encoding each constant once', async () => {
-    const { ColumnEncryptor } = await import('../../src-main/ckks/encrypt.ts');
-    const { ColumnDecryptor } = await import('../../src-main/ckks/decrypt.ts');
-    const { EvaluationKeys } = await import('../../src-main/ckks/keys.ts');
     const { EncodedConstants } = await import('../../src-main/ckks/encode.ts');
     const { evaluateLogistic } = await import('../../src-main/circuits/inference.ts');
-    using ctx = await CkksContext.create(PRESETS.standard);
-    const keys = generateKeySet(ctx);
-    using enc = new ColumnEncryptor(ctx, { mode: 'public-key', publicKey: keys.publicKey });
-    using evalKeys = new EvaluationKeys(ctx, keys.relinKeys, null);
-    using dec = new ColumnDecryptor(ctx, keys.secretKey);
+    using e = await engine();
+    const { ctx, enc, evalKeys, dec } = e;
     const coefficients = [0.5, 0.15, 0, -0.0016];
     const base = { weights: [0.7, -1.2, 0.3], bias: 0.1, mean: [1, 2, 3], std: [2, 0.5, 1], sigmoid: { interval: 8, coefficients } };
     const block = (seed: number): Uint8Array[] => [0, 1, 2].map((j) => enc.encrypt([seed + j, seed - j, seed * j]));
