@@ -21,6 +21,10 @@ export function owned(pt: Plaintext): EncodedLoan {
   return { pt, [Symbol.dispose]: () => pt.delete() };
 }
 
+function borrowed(pt: Plaintext): EncodedLoan {
+  return { pt, [Symbol.dispose]: () => {} };
+}
+
 /**
  * A circuit's constants, each encoded once and lent out for every block after. A model's weights and bias are
  * the same in all 245 blocks of a million-patient prediction, and encoding one (an inverse FFT over the slots,
@@ -41,11 +45,11 @@ export class EncodedConstants implements Disposable {
   lend(ctx: CkksContext, ct: Ciphertext, value: number, scale: number): EncodedLoan {
     const key = `${ctx.levelOf(ct)}:${scale}:${value}`;
     const held = this.byKey.get(key);
-    if (held) return { pt: held, [Symbol.dispose]: () => {} };
+    if (held) return borrowed(held);
     const pt = encodeAt(ctx, ct, value, scale);
     if (this.byKey.size >= this.limit) return owned(pt);
     this.byKey.set(key, pt);
-    return { pt, [Symbol.dispose]: () => {} };
+    return borrowed(pt);
   }
 
   get size(): number {

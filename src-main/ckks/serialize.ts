@@ -88,9 +88,10 @@ function zstdContentSize(frame: Uint8Array): number | null {
 
 /**
  * Checks, from the bytes alone, that a serialized ciphertext cannot make SEAL allocate more than a ciphertext of
- * this context needs: SEAL's header, the declared total size, and for zstd the frame's declared content size.
+ * this context needs: SEAL's header, the declared total size, and for zstd the frame's declared content size,
+ * which it returns (null when the bytes are not compressed).
  */
-function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string): void {
+function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string): number | null {
   const max = maxCiphertextBytes(ctx);
   const refuse = (problem: string): never => {
     throw new CiphertextBoundsError(what, problem);
@@ -103,11 +104,12 @@ function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string)
   if (declared !== bytes.length) refuse(`its header declares ${declared} bytes, but it has ${bytes.length}`);
   if (bytes.length > max + SEAL_HEADER_BYTES) refuse(`${bytes.length} bytes, more than a ciphertext of these parameters (${max})`);
   const mode = bytes[5];
-  if (mode === COMPR_NONE) return;
+  if (mode === COMPR_NONE) return null;
   if (mode !== COMPR_ZSTD) refuse(`compression mode ${mode} (HomoPAI writes zstd or none)`);
   const size = zstdContentSize(bytes.subarray(SEAL_HEADER_BYTES));
   if (size === null) refuse('its zstd frame does not declare its size');
   if (size! > max) refuse(`it would inflate to ${size} bytes, more than a ciphertext of these parameters (${max})`);
+  return size;
 }
 
 /**
@@ -115,15 +117,14 @@ function checkCiphertextBytes(ctx: CkksContext, bytes: Uint8Array, what: string)
  * largest ciphertext as a hard limit: a frame that lies about its size is caught here, bounded, and SEAL's own
  * inflater never runs on stored or received bytes.
  */
-function inflated(ctx: CkksContext, bytes: Uint8Array, what: string): Uint8Array {
-  if (bytes[5] === COMPR_NONE) return bytes;
-  const frame = bytes.subarray(SEAL_HEADER_BYTES);
-  const size = zstdContentSize(frame)!;
+function inflated(ctx: CkksContext, bytes: Uint8Array, size: number | null, what: string): Uint8Array {
+  if (size === null) return bytes;
+  const max = maxCiphertextBytes(ctx);
   let payload: Buffer;
   try {
-    payload = zstdDecompressSync(frame, { maxOutputLength: maxCiphertextBytes(ctx) });
+    payload = zstdDecompressSync(bytes.subarray(SEAL_HEADER_BYTES), { maxOutputLength: max });
   } catch (e) {
-    throw new CiphertextBoundsError(what, `its zstd data does not inflate within ${maxCiphertextBytes(ctx)} bytes (${(e as Error).message})`);
+    throw new CiphertextBoundsError(what, `its zstd data does not inflate within ${max} bytes (${(e as Error).message})`);
   }
   if (payload.length !== size) throw new CiphertextBoundsError(what, `it inflates to ${payload.length} bytes, not the ${size} it declares`);
   return withHeader(bytes, payload, COMPR_NONE);
@@ -131,8 +132,7 @@ function inflated(ctx: CkksContext, bytes: Uint8Array, what: string): Uint8Array
 
 /** Loads and validates a ciphertext against the context's parameters; the caller owns (deletes) it. */
 export function loadCiphertext(ctx: CkksContext, bytes: Uint8Array, what = 'a ciphertext'): Ciphertext {
-  checkCiphertextBytes(ctx, bytes, what);
-  const raw = inflated(ctx, bytes, what);
+  const raw = inflated(ctx, bytes, checkCiphertextBytes(ctx, bytes, what), what);
   const ct = new ctx.seal.Ciphertext();
   try {
     sealCall(ctx.seal, `loading ${what}`, () => ct.loadFromArray(ctx.context, plainBytes(raw)));
