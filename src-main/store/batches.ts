@@ -89,15 +89,20 @@ export interface PatientMeta {
   labeled: boolean;
 }
 
+/** A patient as the row tags see it: [slot, hospital, patient id, labeled 0 | 1]. */
+type PatientTuple = [slot: number, hospital: string, patientId: string, labeled: number];
+
 /**
  * SHA-256 of a block's patients in slot order (slot, hospital, patient id, labeled): the row tags of the
  * block's ciphertexts cover it, so a patient id swapped, a label flag flipped, or a patient added to or
  * removed from the block is caught before any value is attributed or counted.
  */
+function digestOf(tuples: readonly PatientTuple[]): string {
+  return createHash('sha256').update(JSON.stringify(tuples)).digest('hex');
+}
+
 export function patientsDigest(patients: readonly { slot: number; hospital: string; patientId: string; labeled: boolean }[]): string {
-  return createHash('sha256')
-    .update(JSON.stringify(patients.map((p) => [p.slot, p.hospital, p.patientId, p.labeled ? 1 : 0])))
-    .digest('hex');
+  return digestOf(patients.map((p) => [p.slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
 }
 
 /** Stores a block's patients in slot order; returns their digest (patientsDigest) for the block's row tags. */
@@ -197,16 +202,42 @@ function rowsOf(raw: RawPatient[]): PatientRow[] {
   }));
 }
 
-/** One block's patients in slot order. */
-export function patientsOfBlock(db: Db, batchId: number, block: number): PatientRow[] {
-  return rowsOf(
-    db
-      .prepare(
-        `${SELECT_PATIENTS}
-         WHERE p.batch_id = ? AND p.block = ? ORDER BY p.slot`,
-      )
-      .all(batchId, block) as RawPatient[],
-  );
+/**
+ * One block's patients in slot order, read as the tags' tuples: the digest needs no row objects, and the rows
+ * are built only for a caller that attributes or counts patients (prediction needs the digest alone).
+ */
+export class BlockPatients {
+  readonly digest: string;
+  readonly #tuples: readonly PatientTuple[];
+  readonly #batchId: number;
+  readonly #block: number;
+  #rows: PatientRow[] | null = null;
+
+  constructor(batchId: number, block: number, tuples: readonly PatientTuple[]) {
+    this.#batchId = batchId;
+    this.#block = block;
+    this.#tuples = tuples;
+    this.digest = digestOf(tuples);
+  }
+
+  get rows(): PatientRow[] {
+    const batchId = this.#batchId;
+    const block = this.#block;
+    this.#rows ??= this.#tuples.map(([slot, hospital, patientId, labeled]) => ({ batchId, block, slot, hospital, patientId, labeled: labeled === 1 }));
+    return this.#rows;
+  }
+}
+
+export function patientsOfBlock(db: Db, batchId: number, block: number): BlockPatients {
+  // `labeled = 1` gives the 0 | 1 the digest hashes, as rowsOf reads a flag (=== 1), whatever else a forger stored.
+  const tuples = db
+    .prepare(
+      `SELECT p.slot, h.name, p.patient_id, p.labeled = 1 FROM patients p JOIN hospitals h ON h.id = p.hospital_id
+       WHERE p.batch_id = ? AND p.block = ? ORDER BY p.slot`,
+    )
+    .raw()
+    .all(batchId, block) as PatientTuple[];
+  return new BlockPatients(batchId, block, tuples);
 }
 
 /** A batch's patients in slot order, all of them or one page (a listing: not verified against the row tags). */

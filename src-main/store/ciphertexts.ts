@@ -1,6 +1,6 @@
 import { sha256Hex } from '../common/files.ts';
 import type { Db } from './db.ts';
-import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
+import { type PatientRow, patientsOfBlock } from './batches.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 export type CiphertextKind = 'feature' | 'label';
@@ -109,7 +109,7 @@ export function ciphertextIds(db: Db): [number, number][] {
 }
 
 function blockDigest(db: Db, batchId: number, block: number): string {
-  return patientsDigest(patientsOfBlock(db, batchId, block));
+  return patientsOfBlock(db, batchId, block).digest;
 }
 
 /**
@@ -148,7 +148,7 @@ export interface VerifiedBlock {
   slots: number;
   columns: Map<string, StoredCiphertext>;
   patients: PatientRow[];
-  /** patientsDigest of `patients`, for the tags of what is computed from this block (prediction vectors). */
+  /** The digest of `patients`, for the tags of what is computed from this block (prediction vectors). */
   patientsDigest: string;
 }
 
@@ -170,7 +170,7 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
     const patients = patientsOfBlock(db, batchId, block);
-    const digest = patientsDigest(patients);
+    const digest = patients.digest;
     let slots = 0;
     for (const r of stmt.all(batchId, block, ...wanted) as CiphertextRow[]) {
       authenticCiphertext(mac, r, digest);
@@ -185,7 +185,16 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
         bytes: r.bytes,
       });
     }
-    yield { block, slots, columns, patients, patientsDigest: digest };
+    yield {
+      block,
+      slots,
+      columns,
+      // Built on first use: prediction tags its output with the digest and never reads a patient.
+      get patients() {
+        return patients.rows;
+      },
+      patientsDigest: digest,
+    };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { type PatientRow, patientsDigest, patientsOfBlock } from './batches.ts';
+import { type PatientRow, patientsOfBlock } from './batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { IntegrityError, rowProblem } from './ciphertexts.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
@@ -108,7 +108,7 @@ export function insertPredictionBlock(
 export function replacePredictionBlock(db: Db, mac: RowMac, b: { runId: number; batchId: number; block: number }, level: number, bytes: Uint8Array): void {
   const { slots } = db.prepare('SELECT slots FROM prediction_blocks WHERE run_id = ? AND batch_id = ? AND block = ?').get(b.runId, b.batchId, b.block) as { slots: number };
   const sha256 = sha256Hex(bytes);
-  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, patientsDigest(patientsOfBlock(db, b.batchId, b.block))), sha256);
+  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, patientsOfBlock(db, b.batchId, b.block).digest), sha256);
   db.prepare('UPDATE prediction_blocks SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE run_id = ? AND batch_id = ? AND block = ?').run(
     level,
     bytes,
@@ -137,11 +137,11 @@ type BlockRow = { batch_id: number; block: number; slots: number; level: number;
 function verifiedBlock(db: Db, mac: RowMac, runId: number, r: BlockRow): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] } {
   const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
   const patients = patientsOfBlock(db, r.batch_id, r.block);
-  const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patientsDigest(patients)), r);
+  const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patients.digest), r);
   if (problem) {
     throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
   }
-  return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients };
+  return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients: patients.rows };
 }
 
 const BLOCK_COLUMNS = 'batch_id, block, slots, level, bytes, sha256, mac';
