@@ -85,7 +85,13 @@ describe('audit log', () => {
     tamper('DELETE FROM audit_log WHERE seq = 3');
     const v = verifyAudit(db);
     expect(v).toMatchObject({ ok: false, entries: 4, brokenAt: 4 });
-    expect(v.ok === false && v.reason).toMatch(/3\.\.3 are missing/);
+    expect(v.ok === false && v.reason).toBe('entries 3..3 are missing (seq jumps from 2 to 4)');
+  });
+
+  it('reports a detail that is no longer JSON, at that row', () => {
+    seed(3);
+    tamper('UPDATE audit_log SET detail = ? WHERE seq = 2', '{"batchId": 2,');
+    expect(verifyAudit(db)).toEqual({ ok: false, entries: 3, brokenAt: 2, reason: "entry 2's detail is not JSON" });
   });
 
   it('aborts UPDATE and DELETE through SQL', () => {
@@ -117,6 +123,29 @@ describe('audit log', () => {
     const ok = appendAudit(db, { role: 'clinician', action: 'import', detail: { id: 'x'.repeat(200), n: 0, flag: false, none: null, ids: [1, 2], names: [] } });
     expect(ok.detail).toEqual({ id: 'x'.repeat(200), n: 0, flag: false, none: null, ids: [1, 2], names: [] });
     expect(verifyAudit(db)).toMatchObject({ ok: true, entries: 1 });
+  });
+
+  it('refuses each malformed entry with the rule it breaks, and takes the largest that fits', () => {
+    const append = (e: { actor?: string; role?: unknown; action?: string; detail?: unknown }) =>
+      appendAudit(db, { actor: 'dr.ng', role: 'clinician', action: 'import', detail: {}, ...e } as Parameters<typeof appendAudit>[1]);
+    const plain = /^audit detail must be a plain object$/;
+    // Each of these would otherwise be read key by key (a Map or a Date has none): refused as a whole.
+    for (const detail of [null, 'text', 7, [1, 2], new Map([['a', 1]]), new Date(0), Object.create(null)]) {
+      expect(() => append({ detail })).toThrow(plain);
+    }
+    expect(() => append({ detail: { ['k'.repeat(100)]: 1 } })).toThrow(`audit detail key "${'k'.repeat(64)}" is not an identifier`);
+    expect(() => append({ detail: { ids: [1, Number.POSITIVE_INFINITY] } })).toThrow(/^audit detail "ids" is not a finite number$/);
+    expect(() => append({ detail: { names: ['a', 'x'.repeat(201)] } })).toThrow(/^audit detail "names" is longer than 200 characters/);
+    expect(() => append({ detail: { ids: Array.from({ length: 257 }, (_, i) => i) } })).toThrow(/^audit detail "ids" has more than 256 items$/);
+    expect(() => append({ action: 'a'.repeat(100) })).toThrow(`unknown audit action "${'a'.repeat(40)}"`);
+    for (const role of ['', 'r'.repeat(201), 42, null]) expect(() => append({ role })).toThrow(/^audit role must be 1 to 200 characters$/);
+    for (const actor of ['', 'a'.repeat(201)]) expect(() => append({ actor })).toThrow(/^audit actor must be 1 to 200 characters$/);
+    expect(listAudit(db)).toEqual([]);
+
+    const largest = append({ actor: 'a'.repeat(200), role: 'r'.repeat(200), detail: { ids: Array.from({ length: 256 }, (_, i) => i) } });
+    expect(largest).toMatchObject({ seq: 1, actor: 'a'.repeat(200), role: 'r'.repeat(200) });
+    expect(append({ actor: 'b', role: 'c' }).seq).toBe(2);
+    expect(verifyAudit(db)).toMatchObject({ ok: true, entries: 2 });
   });
 
   it('filters by action and time, keeping the most recent when limited', () => {

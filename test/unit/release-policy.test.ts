@@ -57,7 +57,29 @@ describe('the release policy', () => {
     expect(() => releasePolicy(ws)).toThrow(IntegrityError);
   });
 
+  it('keeps the log’s stricter privacy budget over an older, genuinely tagged policy row put back in the file', async () => {
+    using tmp = tempDir();
+    using ws = await keyedWorkspace(tmp.dir);
+    await tightenPolicy(caller(ws), { dp: { epsilon: 1, budget: 8 } });
+    const older = ws.db.prepare('SELECT json, updated_at, mac FROM policies').get() as { json: string; updated_at: string; mac: Buffer };
+    await tightenPolicy(caller(ws), { dp: { epsilon: 0.5, budget: 4 } });
+    // A rollback: the row's tag is valid (same key set), only the log knows it was tightened since.
+    ws.db.prepare('UPDATE policies SET json = ?, updated_at = ?, mac = ?').run(older.json, older.updated_at, older.mac);
+    expect(releasePolicy(ws).dp).toEqual({ epsilon: 0.5, budget: 4 });
+    expect(privacyStatus(ws)).toMatchObject({ verified: true, policy: { dp: { epsilon: 0.5, budget: 4 } } });
+  });
+
   it('shows a reader without the integrity key the strictest policy the log records, marked unverified', async () => {
+    using tmp = tempDir();
+    using ws = await keyedWorkspace(tmp.dir);
+    await tightenPolicy(caller(ws), { minPatients: 8 });
+    expect(privacyStatus(ws)).toMatchObject({ policy: { ...DEFAULT_POLICY, minPatients: 8 }, verified: true });
+    ws.dropRowMac();
+    // A policy with no differential privacy is logged with a null epsilon, and read back as such.
+    expect(privacyStatus(ws)).toMatchObject({ policy: { ...DEFAULT_POLICY, minPatients: 8 }, verified: false });
+  });
+
+  it('shows the unverified reader a logged differential-privacy rule too', async () => {
     using tmp = tempDir();
     using ws = await keyedWorkspace(tmp.dir);
     await tightenPolicy(caller(ws), strict);

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { keychainError, KeytarLoadError } from '../../src-main/vault/keychain-errors.ts';
 import { type KeychainBackend, keychainAvailable, KeychainVault, wrappedKeyPath } from '../../src-main/vault/keychain.ts';
 import { PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
-import { seal } from '../../src-main/vault/sealed-box.ts';
+import { open, seal } from '../../src-main/vault/sealed-box.ts';
 import { VaultError } from '../../src-main/vault/vault.ts';
 import { vaultError } from '../helpers/vault.ts';
 
@@ -173,5 +173,24 @@ describe('PassphraseVault', () => {
 
   it('refuses a short passphrase', async () => {
     expect((await vaultError(new PassphraseVault(dir, 'short').store(fp, secretKey))).code).toBe('wrong-passphrase');
+  });
+});
+
+describe('sealed box', () => {
+  const key = randomBytes(32);
+  const plaintext = randomBytes(64);
+
+  it('opens only with its key, its key set and every byte as sealed: anything else is null, never a wrong key', () => {
+    const box = seal(key, plaintext, 'fp-1');
+    expect(Buffer.from(open(key, box, 'fp-1')!).equals(plaintext)).toBe(true);
+    expect(open(randomBytes(32), box, 'fp-1')).toBeNull();
+    expect(open(key, box, 'fp-2')).toBeNull();
+    const data = Buffer.from(box.data, 'base64');
+    data[0]! ^= 1;
+    expect(open(key, { ...box, data: data.toString('base64') }, 'fp-1')).toBeNull();
+    // A tag cut to 4 bytes, which Node's GCM would otherwise check as a 32-bit tag.
+    expect(open(key, { ...box, tag: Buffer.from(box.tag, 'base64').subarray(0, 4).toString('base64') }, 'fp-1')).toBeNull();
+    // An empty IV makes the cipher itself throw: still null.
+    expect(open(key, { ...box, iv: '' }, 'fp-1')).toBeNull();
   });
 });
