@@ -58,7 +58,10 @@ export class PolicyError extends Error {
 /** Which patients an aggregate counts: all of a batch's, or only its labeled ones. */
 type Counted = 'patients' | 'labeled';
 
-function counted(request: DecryptionRequest): Counted[] {
+/** The requests the release rule applies to: aggregates over batches (predictions and stored inputs never reach it). */
+type AggregateRequest = Extract<DecryptionRequest, { purpose: 'aggregates' | 'cohort-totals' | 'training-metrics' }>;
+
+function counted(request: AggregateRequest): Counted[] {
   switch (request.purpose) {
     case 'aggregates':
       // Metrics over the labeled, and the distribution of every patient's score.
@@ -67,15 +70,11 @@ function counted(request: DecryptionRequest): Counted[] {
       return request.what === 'cohort-statistics' ? ['patients'] : ['labeled'];
     case 'training-metrics':
       return ['labeled'];
-    default:
-      return [];
   }
 }
 
-function batchesOf(request: DecryptionRequest): readonly number[] {
-  if (request.purpose === 'aggregates' || request.purpose === 'predictions') return request.run.batchIds;
-  if (request.purpose === 'stored-input') return [];
-  return request.batchIds;
+function batchesOf(request: AggregateRequest): readonly number[] {
+  return request.purpose === 'aggregates' ? request.run.batchIds : request.batchIds;
 }
 
 /** k for this caller: the workspace's, or more when the command asked for more; never less. */
@@ -207,18 +206,26 @@ function decide(caller: Caller, request: DecryptionRequest): Decision {
     return [...per.values()].reduce((a, b) => a + b, 0);
   });
   const patients = totals[0]!;
-  const epsilon = policy.dp?.epsilon ?? null;
-  if (policy.dp && epsilon !== null) {
+  const { dp } = policy;
+  if (dp) {
     const spent = epsilonSpent(ws.db);
-    if (spent + epsilon > policy.dp.budget + 1e-9) {
+    if (exceedsBudget(spent + dp.epsilon, dp.budget)) {
       throw new PolicyError(
         'budget',
-        `the privacy budget is spent: ${spent.toFixed(2)} of ${policy.dp.budget} used, and this release needs ${epsilon}; ` +
+        `the privacy budget is spent: ${spent.toFixed(2)} of ${dp.budget} used, and this release needs ${dp.epsilon}; ` +
           'no further aggregate can be released under this workspace’s differential-privacy setting',
       );
     }
   }
-  return { k, patients, epsilon };
+  return { k, patients, epsilon: dp?.epsilon ?? null };
+}
+
+/*
+ * Compared in millionths: epsilons are sums of decimal settings (0.1 + 0.2), and a release that exactly fills the
+ * budget must pass however the floating-point sum rounds.
+ */
+function exceedsBudget(total: number, budget: number): boolean {
+  return Math.round(total * 1e6) > Math.round(budget * 1e6);
 }
 
 function describeCiphertext(c: TaggedCiphertext): string {

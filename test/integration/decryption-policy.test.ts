@@ -17,7 +17,7 @@ import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
 import { getRun } from '../../src-main/store/predictions.ts';
-import { storedCiphertexts, taggedInput } from '../../src-main/services/provenance.ts';
+import { runOutputs, storedCiphertexts, taggedInput } from '../../src-main/services/provenance.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 
@@ -49,6 +49,20 @@ describe('decryption policy', () => {
   /** Four labeled patients: per-patient predictions yes, aggregates no (k = 5). */
   let smallRun = 0;
   let smallBatch = 0;
+  /** Six patients, four of them labeled: enough for statistics over every patient, not for label totals. */
+  let partialBatch = 0;
+  /** Three patients without labels, predicted together with the pilot. */
+  let unlabeledBatch = 0;
+  let mixedRun = 0;
+
+  /** The pilot's first rows as a file of their own, the label kept for the first `labeled` of them. */
+  function pilotRows(name: string, rows: number, labeled: number): string {
+    const [header, ...lines] = readFileSync(samplePath(), 'utf8').trim().split('\n');
+    const kept = lines.slice(0, rows).map((l, i) => (i < labeled ? l : l.replace(/,[01]$/, ',')));
+    const path = join(tmp.dir, name);
+    writeFileSync(path, `${[header, ...kept].join('\n')}\n`);
+    return path;
+  }
 
   beforeAll(async () => {
     ws = Workspace.open(join(tmp.dir, 'ws'));
@@ -61,7 +75,10 @@ describe('decryption policy', () => {
     writeFileSync(small, `${readFileSync(samplePath(), 'utf8').trim().split('\n').slice(0, 5).join('\n')}\n`);
     // The pilot's first patients again, as a batch of their own: allowed on purpose.
     smallBatch = (await importCsv(caller(ws), small, { duplicates: 'allow' })).batchId;
+    partialBatch = (await importCsv(caller(ws), pilotRows('six.csv', 6, 4), { duplicates: 'allow' })).batchId;
+    unlabeledBatch = (await importCsv(caller(ws), pilotRows('three.csv', 3, 0), { duplicates: 'allow' })).batchId;
     bigRun = (await predict(caller(ws), { modelId: model.id, batchIds: [big.batchId] })).runId;
+    mixedRun = (await predict(caller(ws), { modelId: model.id, batchIds: [big.batchId, unlabeledBatch] })).runId;
     smallRun = (await predict(caller(ws), { modelId: model.id, batchIds: [smallBatch] })).runId;
     holder = await KeyHolder.unlock(ws, vault);
   });
@@ -102,6 +119,60 @@ describe('decryption policy', () => {
       ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, batchIds: [smallBatch], reason: 'too-few-patients', minPatients: 5, patients: 4, via: 'cli' }],
       ['decrypt-refused', { purpose: 'aggregates', runId: bigRun, batchIds: [1], reason: 'too-few-patients', minPatients: 20, patients: 19, via: 'cli' }],
       ['decrypt-refused', { purpose: 'aggregates', runId: smallRun, batchIds: [smallBatch], reason: 'below-policy', minPatients: 5, via: 'cli' }],
+    ]);
+  });
+
+  it('counts what each aggregate counts: statistics every patient, label totals and training metrics the labeled', async () => {
+    const before = head(ws);
+    const work = async () => 'released';
+    const statistics = { purpose: 'cohort-totals', what: 'cohort-statistics', batchIds: [partialBatch] } as const;
+    expect(await decryptUnderPolicy(caller(ws), holder, statistics, work)).toBe('released');
+    const gradient = await refusal(decryptUnderPolicy(caller(ws), holder, { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [partialBatch], epoch: 2 }, work));
+    expect(gradient.message).toMatch(new RegExp(`^batch ${partialBatch} holds 4 labeled patient\\(s\\), fewer than k = 5: .*; the aggregated-gradient was not computed$`));
+    const metrics = await refusal(decryptUnderPolicy(caller(ws), holder, { purpose: 'training-metrics', batchIds: [partialBatch], epoch: 3 }, work));
+    expect(metrics.message).toMatch(/; the training cohort was not computed$/);
+    expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
+      ['decrypt', { purpose: 'cohort-totals', what: 'cohort-statistics', batchIds: [partialBatch], patients: 6, minPatients: 5, ciphertexts: 0, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [partialBatch], epoch: 2, reason: 'too-few-patients', minPatients: 5, patients: 4, via: 'cli' }],
+      ['decrypt-refused', { purpose: 'training-metrics', batchIds: [partialBatch], epoch: 3, reason: 'too-few-patients', minPatients: 5, patients: 4, via: 'cli' }],
+    ]);
+  });
+
+  it('counts every patient for a run’s aggregates too: a batch of three without labels keeps the score histogram back', async () => {
+    const e = await refusal(evaluateRun(caller(ws), holder, mixedRun));
+    expect(e.reason).toBe('too-few-patients');
+    expect(e.message).toMatch(new RegExp(`^batch ${unlabeledBatch} holds 3 patient\\(s\\), fewer than k = 5`));
+  });
+
+  it('names at most the first 100 ids of a request in its entry', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => 1000 + i);
+    const before = head(ws);
+    await refusal(decryptUnderPolicy(caller(ws), holder, { purpose: 'cohort-totals', what: 'at-risk-count', batchIds: ids }, () => 0));
+    expect(since(ws, before).map((e) => e.detail['batchIds'])).toEqual([ids.slice(0, 100)]);
+  });
+
+  it('lets a command raise k but not lower it, even to 1; a k that is no positive integer is an error, not a refusal', async () => {
+    expect((await refusal(decryptRun(caller(ws, { minPatients: 1 }), holder, bigRun))).reason).toBe('below-policy');
+    const before = head(ws);
+    for (const k of [0, -5, 2.5]) {
+      await expect(decryptRun(caller(ws, { minPatients: k }), holder, bigRun)).rejects.toThrow(/^the minimum number of patients for an aggregate must be a positive integer$/);
+    }
+    expect(since(ws, before)).toEqual([]);
+  });
+
+  it('records work that failed after decrypting as an incomplete decryption, and nothing for work that failed before', async () => {
+    const run = getRun(ws.db, ws.rowMac(), smallRun)!;
+    const [output] = runOutputs(ws.db, ws.rowMac(), smallRun);
+    const before = head(ws);
+    const failing = (decryptFirst: boolean) =>
+      decryptUnderPolicy(caller(ws), holder, { purpose: 'predictions', run }, (decrypt) => {
+        if (decryptFirst) decrypt(output!);
+        throw new Error('the disk is full');
+      });
+    await expect(failing(true)).rejects.toThrow('the disk is full');
+    await expect(failing(false)).rejects.toThrow('the disk is full');
+    expect(since(ws, before).map((e) => [e.action, e.detail])).toEqual([
+      ['decrypt', { purpose: 'predictions', runId: smallRun, batchIds: [smallBatch], patients: 4, minPatients: 5, ciphertexts: 1, completed: false, via: 'cli' }],
     ]);
   });
 

@@ -5,7 +5,7 @@ import { evaluateRun } from '../../src-main/services/evaluate.ts';
 import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
 import { registerModel } from '../../src-main/services/models.ts';
-import { PolicyError } from '../../src-main/services/policy.ts';
+import { decryptUnderPolicy, PolicyError, type Release } from '../../src-main/services/policy.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { tightenPolicy } from '../../src-main/services/release-policy.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
@@ -48,5 +48,29 @@ describe('the privacy budget', () => {
     expect(listAudit(ws.db, { action: 'decrypt-refused' }).map((e) => e.detail)).toEqual([
       { purpose: 'aggregates', runId, batchIds: [batchId], reason: 'budget', minPatients: 5, via: 'cli' },
     ]);
+  });
+
+  it('gives each release Laplace noise of scale sensitivity / (epsilon × share), and a budget of decimal epsilons fills exactly', async () => {
+    using tmp = tempDir();
+    using ws = Workspace.open(tmp.dir);
+    const vault = new PassphraseVault(tmp.dir, PASSPHRASE);
+    await createKeySet(caller(ws), 'standard', () => vault);
+    const { batchId } = await importCsv(caller(ws), samplePath());
+    // 0.1 + 0.1 + 0.1 is 0.30000000000000004 in floating point: three releases still fit a budget of 0.3.
+    await tightenPolicy(caller(ws), { dp: { epsilon: 0.1, budget: 0.3 } });
+    const holder = await KeyHolder.unlock(ws, vault);
+    const statistics = { purpose: 'cohort-totals', what: 'cohort-statistics', batchIds: [batchId] } as const;
+    try {
+      const releases: Release[] = [];
+      for (let i = 0; i < 3; i++) releases.push(await decryptUnderPolicy(caller(ws), holder, statistics, (_decrypt, release) => release));
+      expect(releases.map((r) => [r.k, r.dp?.epsilon])).toEqual([[5, 0.1], [5, 0.1], [5, 0.1]]);
+      // Mean |Laplace(b)| is b: sensitivity 1 over epsilon 0.1 × share 0.5 is b = 20, within 5% over 40,000 draws.
+      const draws = Array.from({ length: 40_000 }, () => Math.abs(releases[0]!.dp!.laplace(1, 0.5)));
+      expect(draws.reduce((a, b) => a + b, 0) / draws.length).toBeCloseTo(20, -0.3);
+      await expect(decryptUnderPolicy(caller(ws), holder, statistics, () => 0)).rejects.toThrow(/^the privacy budget is spent: 0\.30 of 0\.3 used/);
+    } finally {
+      holder.lock();
+    }
+    expect(epsilonSpent(ws.db)).toBeCloseTo(0.3, 12);
   });
 });

@@ -19,21 +19,26 @@ describe('the provenance rule of the decryption policy', () => {
   const total = cohortTotal(new Uint8Array() as SlotSumBytes);
   // A stored input relabelled as an output must still be refused: the rule checks kind and provenance.
   const inputPassedOffAsPrediction = ct('input', 'prediction');
+  // And the converse: outputs claiming an input's kind, and a stored input claiming to be a cohort total.
+  const outputPassedOffAsLabel = ct('evaluator-output', 'label');
+  const outputPassedOffAsVital = ct('evaluator-output', 'feature');
+  const inputPassedOffAsTotal = { ...total, provenance: 'input' } as TaggedCiphertext;
+  const forged = [outputPassedOffAsLabel, outputPassedOffAsVital, inputPassedOffAsTotal];
   const cases: [DecryptionRequest, TaggedCiphertext[], TaggedCiphertext[]][] = [
     // request, allowed, refused
-    [{ purpose: 'predictions', run }, [prediction], [vital, label, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
-    [{ purpose: 'aggregates', run }, [prediction, label], [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction]],
+    [{ purpose: 'predictions', run }, [prediction], [vital, label, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ...forged]],
+    [{ purpose: 'aggregates', run }, [prediction, label], [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ...forged]],
     [
       { purpose: 'cohort-totals', what: 'aggregated-gradient', batchIds: [1, 2] },
       [total],
-      [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction],
+      [prediction, vital, label, labelOfAnotherBatch, inputPassedOffAsPrediction, ...forged],
     ],
     [
       { purpose: 'training-metrics', batchIds: [1, 2], epoch: 1 },
       [prediction, label],
-      [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ct('evaluator-output', 'prediction', 3)],
+      [vital, labelOfAnotherBatch, total, inputPassedOffAsPrediction, ct('evaluator-output', 'prediction', 3), ...forged],
     ],
-    [{ purpose: 'stored-input', requested: 1, ciphertexts: [] }, [], [prediction, vital, label, labelOfAnotherBatch, total]],
+    [{ purpose: 'stored-input', requested: 1, ciphertexts: [] }, [], [prediction, vital, label, labelOfAnotherBatch, total, ...forged]],
   ];
 
   it.each(cases.map((c) => [c[0].purpose, ...c] as const))('allows exactly what its purpose needs: %s', (_purpose, request, allowed, refused) => {

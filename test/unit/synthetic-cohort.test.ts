@@ -66,16 +66,20 @@ describe('cohortRows', () => {
     expect(COHORT_HEADER).toBe(HEADER);
     expect(lines[0]).toBe(HEADER);
     expect(rows).toHaveLength(20_000);
-    expect(new Set(rows.map((r) => r.patient)).size).toBe(20_000);
-    expect(rows[0]!.patient).toBe('P-00001');
+    const ids = rows.map((r) => r.patient);
+    expect(new Set(ids).size).toBe(20_000);
+    ids.forEach((id) => expect(id).toMatch(/^MRN-\d{8}$/));
+    // In no order, as in a real export: neither the rows' order nor its reverse.
+    const sorted = [...ids].sort();
+    expect(ids).not.toEqual(sorted);
+    expect(ids).not.toEqual(sorted.reverse());
   });
 
   it('is deterministic per seed', () => {
     expect([...cohortRows({ patients: 20_000, seed: 7 })]).toEqual(lines);
-    const withoutIds = (cohort: string[]): string[] => cohort.map((l) => l.replace(/,P-\d+,/, ','));
-    // A smaller cohort is a prefix of a larger one with the same seed (ids are only padded differently).
-    expect(withoutIds([...cohortRows({ patients: 500, seed: 7 })])).toEqual(withoutIds(lines.slice(0, 501)));
-    expect(withoutIds([...cohortRows({ patients: 500, seed: 8 })])).not.toEqual(withoutIds(lines.slice(0, 501)));
+    // A smaller cohort is a prefix of a larger one with the same seed.
+    expect([...cohortRows({ patients: 500, seed: 7 })]).toEqual(lines.slice(0, 501));
+    expect([...cohortRows({ patients: 500, seed: 8 })]).not.toEqual(lines.slice(0, 501));
   });
 
   it('keeps every value within physiological ranges, diastolic below systolic', () => {
@@ -106,6 +110,7 @@ describe('cohortRows', () => {
 
   it('validates its options', () => {
     expect(() => [...cohortRows({ patients: -1, seed: 1 })]).toThrow(RangeError);
+    expect(() => [...cohortRows({ patients: 100_000_001, seed: 1 })]).toThrow(/from 0 to 100000000/);
     expect(() => [...cohortRows({ patients: 10, seed: 1, hospitals: 0 })]).toThrow(RangeError);
     expect(() => [...cohortRows({ patients: 10, seed: 1, atRiskFraction: 1.5 })]).toThrow(RangeError);
   });
