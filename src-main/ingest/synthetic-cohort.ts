@@ -79,11 +79,26 @@ function atRiskVitals(rand: () => number): Vitals {
   };
 }
 
+/*
+ * Hospital exports list patients by record number (MRN), in an order that has nothing to do with the numbers:
+ * ids counting up with the rows would flatter every index on them (each insert an append). The row index
+ * through an affine permutation of [0, 10^8) (a multiplier coprime with 10) gives unique 8-digit MRNs in no
+ * order, and a smaller cohort stays a prefix of a larger one with the same seed.
+ */
+const MRN_SPACE = 100_000_000;
+// Odd and not a multiple of 5, so i -> i * MRN_STRIDE mod 10^8 is a bijection; below 2^53 / 10^8, so exact.
+const MRN_STRIDE = 73_939_133;
+const MRN_OFFSET = 12_345_679;
+
+function mrn(i: number): string {
+  return `MRN-${String((i * MRN_STRIDE + MRN_OFFSET) % MRN_SPACE).padStart(8, '0')}`;
+}
+
 function validate(opts: CohortOptions): { hospitals: number; atRiskFraction: number } {
   const hospitals = opts.hospitals ?? DEFAULT_HOSPITALS;
   const atRiskFraction = opts.atRiskFraction ?? DEFAULT_AT_RISK_FRACTION;
-  if (!Number.isInteger(opts.patients) || opts.patients < 0) {
-    throw new RangeError(`cohort: patients must be a non-negative integer, got ${opts.patients}`);
+  if (!Number.isInteger(opts.patients) || opts.patients < 0 || opts.patients > MRN_SPACE) {
+    throw new RangeError(`cohort: patients must be an integer from 0 to ${MRN_SPACE}, got ${opts.patients}`);
   }
   if (!Number.isInteger(hospitals) || hospitals < 1) {
     throw new RangeError(`cohort: hospitals must be a positive integer, got ${hospitals}`);
@@ -102,11 +117,10 @@ export function* cohortRows(opts: CohortOptions): Generator<string> {
   const { hospitals, atRiskFraction } = validate(opts);
   const rand = mulberry32(opts.seed);
   const hospitalWidth = Math.max(2, String(hospitals).length);
-  const patientWidth = Math.max(4, String(opts.patients).length);
   yield COHORT_HEADER;
   for (let i = 0; i < opts.patients; i++) {
     const hospital = `H-${String(1 + Math.floor(rand() * hospitals)).padStart(hospitalWidth, '0')}`;
-    const patient = `P-${String(i + 1).padStart(patientWidth, '0')}`;
+    const patient = mrn(i);
     const atRisk = rand() < atRiskFraction;
     const v = atRisk ? atRiskVitals(rand) : healthyVitals(rand);
     // Monitors print temperature to 0.1 °C and the rest as integers; rounding here makes the synthetic

@@ -22,7 +22,7 @@ describe('the provenance rule of the decryption policy', () => {
   // And the converse: outputs claiming an input's kind, and a stored input claiming to be a cohort total.
   const outputPassedOffAsLabel = ct('evaluator-output', 'label');
   const outputPassedOffAsVital = ct('evaluator-output', 'feature');
-  const inputPassedOffAsTotal = { ...total, provenance: 'input' } as TaggedCiphertext;
+  const inputPassedOffAsTotal = { ...total, provenance: 'input' } as unknown as TaggedCiphertext;
   const forged = [outputPassedOffAsLabel, outputPassedOffAsVital, inputPassedOffAsTotal];
   const cases: [DecryptionRequest, TaggedCiphertext[], TaggedCiphertext[]][] = [
     // request, allowed, refused
