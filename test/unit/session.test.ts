@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Progress } from '../../src-preload/contract.ts';
 import { Session } from '../../src-main/app/session.ts';
 import { listAudit } from '../../src-main/audit/log.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
@@ -13,8 +14,8 @@ describe('the session', () => {
   const tmp = tempDir('homopai-session-');
   let vault: PassphraseVault;
   const sessions: Session[] = [];
-  const open = (idleLockMs = 60_000): Session => {
-    const s = new Session({ workspaceDir: tmp.dir, emit: () => undefined, idleLockMs });
+  const open = (idleLockMs = 60_000, emit: (p: Progress) => void = () => undefined): Session => {
+    const s = new Session({ workspaceDir: tmp.dir, emit, idleLockMs });
     sessions.push(s);
     return s;
   };
@@ -29,6 +30,11 @@ describe('the session', () => {
     for (const s of sessions) s.dispose();
     tmp[Symbol.dispose]();
   });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  const lockEntries = (s: Session) => listAudit(s.workspace().db, { action: 'lock' }).length;
 
   it('gives the secret key only to a researcher session that holds it, and the auditor no row key', async () => {
     const s = open();
@@ -129,13 +135,120 @@ describe('the session', () => {
     expect(() => open().requirePicked('/data/ward.csv')).toThrow(/not chosen/);
   });
 
-  it('on dispose, locks the key holder and destroys the held run', async () => {
+  it('begins a new session from any other, locking what the last one held and destroying its run', async () => {
+    const s = open();
+    s.begin('auditor', null);
+    s.begin('auditor', null);
+    const first = await KeyHolder.unlock(s.workspace(), vault);
+    s.begin('researcher', first);
+    const held = s.holdDecrypted(run(1), first);
+    // Held again, the same run stays held.
+    expect(s.holdDecrypted(held, first)).toBe(held);
+    expect(held.held).toBe(true);
+    const second = await KeyHolder.unlock(s.workspace(), vault);
+    s.begin('researcher', second);
+    expect(first.unlocked).toBe(false);
+    expect(held.held).toBe(false);
+    expect(s.holder()).toBe(second);
+  });
+
+  it('refuses a run decrypted by the session’s own key holder once that holder is locked', async () => {
+    const s = open();
+    const holder = await KeyHolder.unlock(s.workspace(), vault);
+    s.begin('researcher', holder);
+    holder.lock();
+    const late = run(5);
+    expect(() => s.holdDecrypted(late, holder)).toThrow(/locked while the run was being decrypted/);
+    expect(late.held).toBe(false);
+  });
+
+  it('locks a session without a key holder, and a session with none ends without an entry', async () => {
+    const s = open();
+    const before = lockEntries(s);
+    await s.lock('user');
+    expect(lockEntries(s)).toBe(before);
+    s.begin('auditor', null);
+    await s.lock('user');
+    expect(lockEntries(s)).toBe(before + 1);
+    expect(s.role).toBeNull();
+  });
+
+  it('keeps the row key for whoever unlocked while the lock was being recorded', async () => {
+    const s = open();
+    const holder = await KeyHolder.unlock(s.workspace(), vault);
+    const rowMac = holder.rowMac();
+    s.begin('researcher', holder);
+    const locking = s.lock('user');
+    // A clinician unlocks before the lock's entry is written.
+    s.workspace().useRowMac(rowMac);
+    s.begin('clinician', null);
+    await locking;
+    expect(s.role).toBe('clinician');
+    expect(s.workspace().rowMacIfLoaded()).not.toBeNull();
+  });
+
+  it('forwards a job’s progress under its id, and cancels it by that id', async () => {
+    const progress: unknown[] = [];
+    const s = open(60_000, (p) => progress.push(p));
+    let signal: AbortSignal | undefined;
+    const job = s.job('j2', async (hooks) => {
+      signal = hooks.signal;
+      hooks.onProgress?.({ phase: 'encrypting', done: 4096, total: null });
+      await new Promise<void>((r) => hooks.signal?.addEventListener('abort', () => r()));
+      return 'stopped';
+    });
+    expect(s.cancel('j2')).toBe(true);
+    expect(signal?.aborted).toBe(true);
+    expect(await job).toBe('stopped');
+    expect(progress).toEqual([{ jobId: 'j2', phase: 'encrypting', done: 4096, total: null }]);
+  });
+
+  it('counts idle time from the last call, on a timer that keeps no process alive', () => {
+    vi.useFakeTimers();
+    const s = open(200);
+    s.begin('auditor', null);
+    s.touch();
+    expect((s as unknown as { idleTimer: NodeJS.Timeout }).idleTimer.hasRef()).toBe(false);
+    vi.advanceTimersByTime(150);
+    s.touch();
+    vi.advanceTimersByTime(100);
+    expect(s.role).toBe('auditor');
+    vi.advanceTimersByTime(150);
+    expect(s.role).toBeNull();
+  });
+
+  it('reports an idle lock that could not be recorded instead of dropping the error', async () => {
+    vi.useFakeTimers();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const s = open(100);
+    s.begin('auditor', null);
+    // The workspace's database is gone: the lock's entry cannot be written.
+    s.workspace().db.close();
+    s.touch();
+    vi.advanceTimersByTime(150);
+    vi.useRealTimers();
+    await expect.poll(() => errors.mock.calls.length).toBe(1);
+    expect(errors.mock.calls[0]![0]).toBe('homopai: idle lock could not be audited:');
+    expect(s.role).toBeNull();
+  });
+
+  it('on dispose, locks the key holder, destroys the held run, cancels jobs and leaves no timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const s = new Session({ workspaceDir: tmp.dir, emit: () => undefined, idleLockMs: 60_000 });
     const holder = await KeyHolder.unlock(s.workspace(), vault);
     s.begin('researcher', holder);
     const held = s.holdDecrypted(run(1), holder);
+    let signal: AbortSignal | undefined;
+    void s.job('j3', async (hooks) => {
+      signal = hooks.signal;
+      await new Promise(() => undefined);
+    });
+    s.touch();
+    expect(vi.getTimerCount()).toBe(1);
     s.dispose();
     expect(holder.unlocked).toBe(false);
     expect(held.held).toBe(false);
+    expect(signal?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
