@@ -155,7 +155,8 @@ class Reader {
 /** Parses the layout and the header; the signature is checked by the caller, against the pinned key. */
 export function parseBundle(bytes: Uint8Array): ParsedBundle {
   const r = new Reader(bytes);
-  if (bytes.length < BUNDLE_MAGIC.length || new TextDecoder().decode(bytes.subarray(0, BUNDLE_MAGIC.length)) !== BUNDLE_MAGIC) {
+  // A file shorter than the magic decodes to a shorter string: refused here too.
+  if (new TextDecoder().decode(bytes.subarray(0, BUNDLE_MAGIC.length)) !== BUNDLE_MAGIC) {
     throw new BundleError('not-a-bundle', 'not a HomoPAI bundle (wrong magic bytes)');
   }
   r.take(BUNDLE_MAGIC.length, 'the magic');

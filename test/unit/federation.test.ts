@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../src-main/ckks/keys.ts';
-import { type BundleHeader, parseBundle, writeBundle } from '../../src-main/federation/bundle.ts';
+import { type BundleHeader, BundleHeaderSchema, parseBundle, writeBundle } from '../../src-main/federation/bundle.ts';
 import { BundleError, KitError } from '../../src-main/federation/errors.ts';
 import { HospitalIdentity, verifySignature } from '../../src-main/federation/identity.ts';
 import { kitJson, parseKit } from '../../src-main/federation/kit.ts';
@@ -91,6 +91,66 @@ describe('bundle format', async () => {
     new DataView(v2.buffer).setUint32(8, 2);
     expect(() => parseBundle(v2)).toThrow(/format version 2 is not supported/);
     expect(code(bytes.subarray(0, bytes.length - 10))).toBe('truncated');
+  });
+
+  it('names where the layout breaks: the header, a ciphertext, the signature', () => {
+    const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12);
+    const at = 16 + headerLength;
+    const message = (b: Uint8Array): string => {
+      try {
+        parseBundle(b);
+        return 'parsed';
+      } catch (e) {
+        return `${(e as BundleError).code}: ${(e as Error).message}`;
+      }
+    };
+    const withU32 = (offset: number, value: number): Uint8Array => {
+      const b = Uint8Array.from(bytes);
+      new DataView(b.buffer).setUint32(offset, value);
+      return b;
+    };
+    const prefix = bytes.subarray(0, 12);
+    expect(message(Buffer.concat([prefix, Buffer.from([0x10, 0, 0, 1])]))).toBe('malformed: the bundle declares a 268435457-byte header: damaged or not a bundle');
+    // A header of exactly the largest size is allowed, and here cut short.
+    expect(message(Buffer.concat([prefix, Buffer.from([0x10, 0, 0, 0])]))).toMatch(/^truncated: /);
+    expect(message(bytes.subarray(0, 16 + 10))).toMatch(/^truncated: /);
+    const notJson = Buffer.concat([prefix, Buffer.from([0, 0, 0, 3]), Buffer.from('{"a')]);
+    expect(message(notJson)).toBe('malformed: the bundle header is not valid JSON: the bundle was damaged or altered');
+    // Valid JSON but for one byte that is no UTF-8: refused as such, not read as a replacement character.
+    const badUtf8 = Buffer.concat([prefix, Buffer.from([0, 0, 0, 8]), Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('}')]);
+    expect(message(badUtf8)).toBe('malformed: the bundle header is not valid JSON: the bundle was damaged or altered');
+    expect(message(withU32(at + 4 + cts[0]![0]!.length, 281))).toBe('malformed: ciphertext 2 of block 1 is 281 bytes, but the header says 280: damaged or altered');
+    expect(message(withU32(bytes.length - 68, 63))).toBe('malformed: the signature is 63 bytes, not 64: damaged or altered');
+    expect(message(Buffer.from('HPAIBND'))).toMatch(/^not-a-bundle: /);
+  });
+
+  it('refuses a header that contradicts itself, naming where', () => {
+    const issues = (h: BundleHeader) => BundleHeaderSchema.safeParse(h).error?.issues.map((i) => [i.path, i.message]);
+    const variant = (change: (h: BundleHeader) => void): BundleHeader => {
+      const h = structuredClone(header(identity, cts));
+      change(h);
+      return h;
+    };
+    expect(issues(header(identity, cts))).toBeUndefined();
+    expect(issues(variant((h) => h.blocks[0]!.labeled.pop()))).toEqual([[['blocks', 0], '3 slots but 3 pseudonyms and 2 label flags']]);
+    expect(issues(variant((h) => h.blocks[0]!.ciphertextBytes.pop()))).toEqual([[['blocks', 0, 'ciphertextBytes'], '1 ciphertexts for 2 columns']]);
+    expect(issues(variant((h) => (h.rows = 4)))).toEqual([[['rows'], '4 rows but the blocks hold 3']]);
+    expect(issues(variant((h) => (h.blocks[0]!.pseudonyms[2] = h.blocks[0]!.pseudonyms[0]!)))).toEqual([[['blocks'], 'a patient pseudonym appears twice']]);
+    expect(issues(variant((h) => (h.labeled = false)))).toEqual([[['blocks', 0, 'ciphertextBytes'], '2 ciphertexts for 1 columns']]);
+    expect(
+      issues(
+        variant((h) => {
+          h.features.push({ name: 'sbp', unit: 'mmHg' });
+          h.blocks[0]!.ciphertextBytes.push(1);
+        }),
+      ),
+    ).toEqual([[['features'], 'a feature name appears twice']]);
+  });
+
+  it('does not verify a signature against bytes that are no public key', () => {
+    const parsed = parseBundle(bytes);
+    expect(verifySignature(randomBytes(44), parsed.signed, parsed.signature)).toBe(false);
+    expect(verifySignature(identity.publicKey, parsed.signed, parsed.signature)).toBe(true);
   });
 
   it('will not write a header that contradicts itself', () => {
