@@ -59,7 +59,8 @@ export interface BundleImportOptions {
 /** Whether a key id is the one the user typed: its full id, or the short fingerprint the app and CLI show. */
 function namesKey(typed: string, keyId: string): boolean {
   const hex = typed.replace(/[\s-]/g, '').toLowerCase();
-  return /^[0-9a-f]{16,64}$/.test(hex) && keyId.startsWith(hex);
+  // At least the 16 hex digits of a short fingerprint; a key id is hex, so a prefix of it is too.
+  return hex.length >= 16 && keyId.startsWith(hex);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { caller } from '../helpers/caller.ts';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src-main/audit/log.ts';
 import { shortFingerprint } from '../../src-main/ckks/keys.ts';
@@ -230,7 +230,18 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     writeFileSync(flipped, altered);
     expect(await refusal(importBundle(caller(ws), flipped))).toBe('signature');
 
-    expect(await refusal(importBundle(caller(ws), bundles[0]!))).toBe('replay');
+    await expect(importBundle(caller(ws), bundles[0]!)).rejects.toThrow(/was already imported \(batch \d+, \d{4}-\d{2}-\d{2}\): a bundle is imported once$/);
+
+    // Not a bundle, under a long name; a file larger than any bundle (sparse: nothing is written or read).
+    const longName = join(scratch, `${'n'.repeat(230)}.bundle`);
+    writeFileSync(longName, 'plain text, not a bundle');
+    expect(await refusal(importBundle(caller(ws), longName))).toBe('not-a-bundle');
+    const huge = join(scratch, 'huge.bundle');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 31);
+    await expect(importBundle(caller(ws), huge)).rejects.toThrow(/^huge\.bundle is 2147483648 bytes, more than a bundle may be \(2147483647\): not read$/);
+    // A file that is not there is no refused bundle: nothing to record.
+    await expect(importBundle(caller(ws), join(scratch, 'missing.bundle'))).rejects.toThrow(/ENOENT/);
 
     using otherWs = Workspace.open(join(scratch, 'other-ws'));
     await createKeySet(caller(otherWs), 'standard', () => new PassphraseVault(join(scratch, 'other-ws'), PASSPHRASE));
@@ -243,9 +254,20 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const impostor = await encryptAs('H-GAMMA', small, join(scratch, 'impostor.bundle'), kit, join(scratch, 'impostor-dir'));
     const rekeyed = importBundle(caller(ws), impostor);
     expect(await refusal(rekeyed)).toBe('hospital-key-changed');
-    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key .* refused/);
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/hospital "H-GAMMA" is registered with signing key [0-9A-F-]{19} \(since \d{4}-\d{2}-\d{2}\), but/);
 
     expect(counts(ws.db)).toEqual(before);
+    // Each refused bundle is recorded by file name (cut to 200 characters) and reason.
+    expect(listAudit(ws.db, { action: 'import-rejected' }).slice(-8).map((e) => e.detail)).toEqual([
+      { file: 'truncated.bundle', reason: 'truncated', via: 'cli' },
+      { file: 'flipped.bundle', reason: 'signature', via: 'cli' },
+      { file: basename(bundles[0]!), reason: 'replay', via: 'cli' },
+      { file: `${'n'.repeat(200)}`, reason: 'not-a-bundle', via: 'cli' },
+      { file: 'huge.bundle', reason: 'malformed', via: 'cli' },
+      { file: 'foreign.bundle', reason: 'key-set', via: 'cli' },
+      { file: 'impostor.bundle', reason: 'hospital-key-changed', via: 'cli' },
+      { file: 'impostor.bundle', reason: 'hospital-key-changed', via: 'cli' },
+    ]);
   });
 
   it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {
@@ -263,6 +285,11 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
 
     // Naming another key (here the old one) is refused like no key at all.
     expect(await refusal(importBundle(caller(ws), rekeyed, { acceptKey: shortFingerprint(oldKey) }))).toBe('hospital-key-changed');
+    // Fewer than the 16 digits of a short fingerprint name no key; a long paste is quoted cut to 80 characters.
+    expect(await refusal(importBundle(caller(ws), rekeyed, { acceptKey: newKey.replace(/-/g, '').slice(0, 15) }))).toBe('hospital-key-changed');
+    await expect(importBundle(caller(ws), rekeyed, { acceptKey: `${newKey} ${'x'.repeat(100)}` })).rejects.toThrow(
+      `the key to accept, ${`${newKey} ${'x'.repeat(100)}`.slice(0, 80)}, is not the key`,
+    );
     await expect(importBundle(caller(ws), rekeyed)).rejects.toThrow(`--accept-key ${newKey}`);
     expect(counts(ws.db)).toEqual(before);
 
