@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -157,18 +157,46 @@ describe('PassphraseVault', () => {
     expect(e.message).toMatch(/was altered/);
   });
 
-  it("a file that is not a vault -> 'tampered'", async () => {
-    writeFileSync(passphraseVaultPath(dir, fp), '{"format":"homopai.passphrase-vault"');
-    expect((await vaultError(new PassphraseVault(dir, passphrase).load(fp))).code).toBe('tampered');
+  it("a file that is not a vault -> 'tampered', saying whether it is not JSON or not a vault", async () => {
+    const path = passphraseVaultPath(dir, fp);
+    writeFileSync(path, '{"format":"homopai.passphrase-vault"');
+    const notJson = await vaultError(new PassphraseVault(dir, passphrase).load(fp));
+    expect([notJson.code, notJson.message]).toEqual(['tampered', `vault file ${path} is not valid JSON (damaged or altered)`]);
+    writeFileSync(path, '{"format":"homopai.passphrase-vault"}');
+    const notVault = await vaultError(new PassphraseVault(dir, passphrase).load(fp));
+    expect(notVault.code).toBe('tampered');
+    expect(notVault.message).toMatch(new RegExp(`^vault file ${path} is malformed: \\S`));
+  });
+
+  it('replaces the sealed key whole, and destroys it by overwriting the file before unlinking it', async () => {
+    const vault = new PassphraseVault(dir, passphrase);
+    const path = passphraseVaultPath(dir, fp);
+    copyFileSync(passphraseVaultPath(stored, fp), path);
+    const rotated = randomBytes(64);
+    await vault.replace(fp, rotated);
+    expect(Buffer.from(await vault.load(fp)).equals(rotated)).toBe(true);
+    // A second name for the same file, as a backup tool or an attacker might keep: it sees the overwrite.
+    const alias = join(dir, 'alias');
+    linkSync(path, alias);
+    const sealed = readFileSync(alias);
+    await vault.destroy(fp);
+    expect(existsSync(path)).toBe(false);
+    const left = readFileSync(alias);
+    expect(left.length).toBe(sealed.length);
+    expect(left.equals(sealed)).toBe(false);
+    expect(left.includes(Buffer.from('homopai.passphrase-vault'))).toBe(false);
+    // Destroying what is not there is done already.
+    await expect(vault.destroy(fp)).resolves.toBeUndefined();
   });
 
   it("wrong fingerprint -> 'missing', or 'tampered' when another key set's vault is put in its place", async () => {
     const other = fingerprint();
-    expect((await vaultError(new PassphraseVault(stored, passphrase).load(other))).code).toBe('missing');
+    const missing = await vaultError(new PassphraseVault(stored, passphrase).load(other));
+    expect([missing.code, missing.message]).toEqual(['missing', `no passphrase vault for key set ${other.slice(0, 16)} at ${passphraseVaultPath(stored, other)}`]);
     copyFileSync(passphraseVaultPath(stored, fp), passphraseVaultPath(dir, other));
     const e = await vaultError(new PassphraseVault(dir, passphrase).load(other));
     expect(e.code).toBe('tampered');
-    expect(e.message).toMatch(/belongs to key set/);
+    expect(e.message).toBe(`vault file ${passphraseVaultPath(dir, other)} belongs to key set ${fp.slice(0, 16)}, not ${other.slice(0, 16)}`);
   });
 
   it('refuses a short passphrase', async () => {
