@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createApi } from '../../src-main/app/api.ts';
+import { listAudit } from '../../src-main/audit/log.ts';
+import { Workspace } from '../../src-main/store/workspace.ts';
+import { mayUse } from '../../src-preload/roles.ts';
 import type { Channel, Req, Role } from '../../src-preload/contract.ts';
 import { PASSPHRASE } from '../helpers/workspace.ts';
 
@@ -119,6 +122,31 @@ describe('the role table, every channel under every role, through the API', () =
   it('lists every channel of the contract', () => {
     const contract = Object.keys(REQUESTS).concat(['keys.create', 'keys.unlock', 'keys.lock']).sort();
     expect(Object.keys(EXPECTED).concat(['keys.create', 'keys.unlock', 'keys.lock']).sort()).toEqual(contract);
+  });
+
+  it('shows the renderer the same table: what its navigation offers each role is what the API allows', () => {
+    for (const [channel, roles] of Object.entries(EXPECTED) as [keyof typeof EXPECTED, readonly Who[]][]) {
+      for (const who of ANYONE) expect(mayUse(channel, who === 'locked' ? null : who), `${channel} as ${who}`).toBe(roles.includes(who));
+    }
+  });
+
+  it('says which role to unlock as when locked, and records each refused attempt at per-patient results', async () => {
+    await become('locked');
+    const locked = await api.invoke('predict.run', REQUESTS['predict.run']);
+    expect(locked.ok ? null : locked.error.message).toBe('the key set is locked: unlock it as researcher to use predict.run');
+    await become('clinician');
+    const refused = await api.invoke('audit.list', REQUESTS['audit.list']);
+    expect(refused.ok ? null : refused.error.message).toBe('the clinician role may not use audit.list (allowed for: auditor)');
+    const decrypting = ['predictions.decrypt', 'predictions.page', 'predictions.exportCsv', 'evaluate.run'] as const;
+    const refusals = (): { role: string; detail: object }[] => {
+      using ws = Workspace.open(dir);
+      return listAudit(ws.db, { action: 'decrypt-refused' });
+    };
+    const before = refusals().length;
+    for (const channel of decrypting) await api.invoke(channel, REQUESTS[channel]);
+    // Refused too, but not an attempt at per-patient results: not recorded.
+    await api.invoke('predict.run', REQUESTS['predict.run']);
+    expect(refusals().slice(before).map((e) => [e.role, e.detail])).toEqual(decrypting.map((channel) => ['clinician', { purpose: 'role', channel, via: 'app' }]));
   });
 
   for (const who of ANYONE) {
