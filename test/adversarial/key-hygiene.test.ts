@@ -107,8 +107,26 @@ describe('key hygiene', () => {
       const r = await importCsv(caller(ws), samplePath(), { duplicates: 'allow' }, {}, { holder, pool });
       expect(r.encryption).toBe('seeded-symmetric');
       expect(await pool.heldKeys()).toEqual([[], []]);
+      // Forgotten, and known to be: the next import sends the key again, and forgets it again.
+      expect((await importCsv(caller(ws), samplePath(), { duplicates: 'allow' }, {}, { holder, pool })).rows).toBe(19);
+      expect(await pool.heldKeys()).toEqual([[], []]);
     } finally {
       holder.lock();
+      await pool.close();
+    }
+  });
+
+  it('a key a worker failed to load is sent again, not taken as loaded', async () => {
+    using ws = Workspace.open(tmp.dir);
+    const keySet = ws.requireKeySet();
+    const pool = new CkksPool('encryptor', 1);
+    try {
+      const ref = (publicKey: Uint8Array) => ({ preset: keySet.preset, keyId: 'k', key: { mode: 'public-key', publicKey } as const });
+      await expect(pool.encrypt(ref(new Uint8Array(16)), [new Float64Array(4)])).rejects.toThrow();
+      expect((await pool.encrypt(ref(keySet.publicKey), [new Float64Array(4)])).length).toBe(1);
+      await pool.forget('k');
+      expect(await pool.heldKeys()).toEqual([[]]);
+    } finally {
       await pool.close();
     }
   });
