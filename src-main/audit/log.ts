@@ -59,7 +59,8 @@ function entryHash(prevHash: string, e: Pick<AuditEntry, 'seq' | 'at' | 'actor' 
 
 // Errors name the key and the rule, never the value: a rejected value may be exactly the patient data kept out.
 function checkDetail(detail: unknown): asserts detail is Record<string, AuditDetailValue> {
-  if (detail === null || typeof detail !== 'object' || Array.isArray(detail) || Object.getPrototypeOf(detail) !== Object.prototype) {
+  // Only an object literal's prototype is Object.prototype: arrays, primitives, Maps and class instances are refused.
+  if (detail === null || detail === undefined || Object.getPrototypeOf(detail) !== Object.prototype) {
     throw new TypeError('audit detail must be a plain object');
   }
   for (const [key, value] of Object.entries(detail)) {

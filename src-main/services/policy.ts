@@ -87,6 +87,7 @@ export function minPatients(caller: Caller, policy: ReleasePolicy = releasePolic
       'below-policy',
       `k = ${asked} is below this workspace's k = ${policy.minPatients}: a command can raise k, never lower it ` +
         '(the workspace’s own k can only be raised too: homopai policy set --min-patients K)',
+      { minPatients: policy.minPatients },
     );
   }
   return asked;
@@ -194,6 +195,7 @@ function decide(caller: Caller, request: DecryptionRequest): Decision {
       'stored-input',
       'stored input ciphertexts are never decrypted: the key holder sees prediction vectors, and labels only as ' +
         `aggregates over at least ${k} patients`,
+      { minPatients: k },
     );
   }
   if (request.purpose === 'predictions') return { k, patients: request.run.patients, epsilon: null };
@@ -214,6 +216,7 @@ function decide(caller: Caller, request: DecryptionRequest): Decision {
         'budget',
         `the privacy budget is spent: ${spent.toFixed(2)} of ${dp.budget} used, and this release needs ${dp.epsilon}; ` +
           'no further aggregate can be released under this workspace’s differential-privacy setting',
+        { minPatients: k },
       );
     }
   }
@@ -270,7 +273,8 @@ export async function decryptUnderPolicy<T>(
   try {
     decision = decide(caller, request);
   } catch (e) {
-    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, undefined, undefined), reason: e.reason, ...refusalCounts(caller), ...e.counts });
+    // Every refusal decide() makes carries the k it applied (the workspace's, for a k lowered below it).
+    if (e instanceof PolicyError) audit('decrypt-refused', { ...describe(request, undefined, undefined), reason: e.reason, ...e.counts });
     throw e;
   }
   const { k, patients, epsilon } = decision;
@@ -291,13 +295,4 @@ export async function decryptUnderPolicy<T>(
   }
   audit('decrypt', { ...describe(request, k, patients), ...spent, ciphertexts: counted.ciphertexts });
   return result;
-}
-
-/** k as far as it could be read for a refused request's entry (a refusal for lowering k records the workspace's). */
-function refusalCounts(caller: Caller): { minPatients?: number } {
-  try {
-    return { minPatients: releasePolicy(caller.ws).minPatients };
-  } catch {
-    return {};
-  }
 }

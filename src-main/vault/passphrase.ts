@@ -72,7 +72,7 @@ export async function openWithPassphrase(text: string, fingerprint: string, pass
     throw new VaultError('tampered', `${what} is not valid JSON (damaged or altered)`);
   }
   const r = VaultFileSchema.safeParse(parsed);
-  if (!r.success) throw new VaultError('tampered', `${what} is malformed: ${r.error.issues[0]?.message}`);
+  if (!r.success) throw new VaultError('tampered', `${what} is malformed: ${r.error.issues.map((i) => i.message).join('; ')}`);
   const v = r.data;
   if (v.fingerprint !== fingerprint) {
     throw new VaultError('tampered', `${what} belongs to key set ${v.fingerprint.slice(0, 16)}, not ${fingerprint.slice(0, 16)}`);

@@ -7,7 +7,8 @@ import { Session } from '../../src-main/app/session.ts';
 import { type AuditEntry, listAudit, verifyAudit } from '../../src-main/audit/log.ts';
 import { importCsv } from '../../src-main/services/import.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
-import { decryptUnderPolicy, PolicyError } from '../../src-main/services/policy.ts';
+import type { SlotSumBytes } from '../../src-main/ckks/rotate.ts';
+import { type Decrypt, decryptUnderPolicy, PolicyError } from '../../src-main/services/policy.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { samplePath } from '../../src-main/common/resources.ts';
 import { decryptRun, decryptStoredInput } from '../../src-main/services/predictions.ts';
@@ -17,7 +18,7 @@ import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { blocksOf, ciphertextIds } from '../../src-main/store/ciphertexts.ts';
 import { getRun } from '../../src-main/store/predictions.ts';
-import { runOutputs, storedCiphertexts, taggedInput } from '../../src-main/services/provenance.ts';
+import { cohortTotal, runOutputs, storedCiphertexts, taggedInput } from '../../src-main/services/provenance.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { PASSPHRASE, tempDir } from '../helpers/workspace.ts';
 
@@ -139,9 +140,12 @@ describe('decryption policy', () => {
   });
 
   it('counts every patient for a run’s aggregates too: a batch of three without labels keeps the score histogram back', async () => {
+    const before = head(ws);
     const e = await refusal(evaluateRun(caller(ws), holder, mixedRun));
     expect(e.reason).toBe('too-few-patients');
-    expect(e.message).toMatch(new RegExp(`^batch ${unlabeledBatch} holds 3 patient\\(s\\), fewer than k = 5`));
+    expect(e.message).toMatch(new RegExp(`^batch ${unlabeledBatch} holds 3 patient\\(s\\), fewer than k = 5: .*; run ${mixedRun} was not computed$`));
+    // Refused from the request, before any ciphertext is decrypted: one refusal, no (incomplete) decryption.
+    expect(since(ws, before).map((e) => e.action)).toEqual(['decrypt-refused']);
   });
 
   it('names at most the first 100 ids of a request in its entry', async () => {
@@ -221,6 +225,10 @@ describe('decryption policy', () => {
     expect(since(ws, before).map((e) => [e.action, e.detail['purpose'], e.detail['reason']])).toEqual(
       attempts.map(([request]) => ['decrypt-refused', request.purpose, 'not-permitted']),
     );
+    // The refusal names what was refused: a stored ciphertext by provenance, kind, batch and block; a cohort total as such.
+    const named = async (c: Parameters<Decrypt>[0]) => (await refusal(decryptUnderPolicy(caller(ws), holder, { purpose: 'predictions', run }, (decrypt) => decrypt(c)))).message;
+    expect(await named(feature)).toBe(`the input feature ciphertext of batch ${run.batchIds[0]}, block 0 may not be decrypted for predictions`);
+    expect(await named(cohortTotal(new Uint8Array() as SlotSumBytes))).toBe('the cohort total may not be decrypted for predictions');
   });
 
   it('tags every stored ciphertext with its provenance, pinned to its table', () => {

@@ -6,7 +6,8 @@ import { listAudit } from '../../src-main/audit/log.ts';
 import { shortFingerprint } from '../../src-main/ckks/keys.ts';
 import { encryptBundle } from '../../src-main/services/bundle-encrypt.ts';
 import { BundleError, type BundleRefusal } from '../../src-main/federation/errors.ts';
-import { HospitalIdentity } from '../../src-main/federation/identity.ts';
+import { HospitalIdentity, keyIdOf } from '../../src-main/federation/identity.ts';
+import { parseBundle } from '../../src-main/federation/bundle.ts';
 import { importBundle } from '../../src-main/services/bundle-import.ts';
 import { type Kit, kitJson, parseKit } from '../../src-main/federation/kit.ts';
 import { readAll } from '../../src-main/ingest/index.ts';
@@ -268,6 +269,13 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       { file: 'impostor.bundle', reason: 'hospital-key-changed', via: 'cli' },
       { file: 'impostor.bundle', reason: 'hospital-key-changed', via: 'cli' },
     ]);
+
+    // Whoever holds the .db file points the pin's key id at the impostor's key and leaves the pinned key itself:
+    // the bundle is still checked against the pinned key, and refused.
+    const impostorKey = new Uint8Array(Buffer.from(parseBundle(readFileSync(impostor)).header.hospital.signingKey, 'base64'));
+    ws.db.prepare('UPDATE hospital_keys SET key_id = ? WHERE hospital = ?').run(keyIdOf(impostorKey), 'H-GAMMA');
+    expect(await refusal(importBundle(caller(ws), impostor))).toBe('signature');
+    expect(counts(ws.db)).toEqual(before);
   });
 
   it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {

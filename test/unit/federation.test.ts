@@ -116,8 +116,8 @@ describe('bundle format', async () => {
     expect(message(bytes.subarray(0, 16 + 10))).toMatch(/^truncated: /);
     const notJson = Buffer.concat([prefix, Buffer.from([0, 0, 0, 3]), Buffer.from('{"a')]);
     expect(message(notJson)).toBe('malformed: the bundle header is not valid JSON: the bundle was damaged or altered');
-    // Valid JSON but for one byte that is no UTF-8: refused as such, not read as a replacement character.
-    const badUtf8 = Buffer.concat([prefix, Buffer.from([0, 0, 0, 8]), Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('}')]);
+    // JSON whose one string holds a byte that is no UTF-8: refused as such, not read as a replacement character.
+    const badUtf8 = Buffer.concat([prefix, Buffer.from([0, 0, 0, 9]), Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}')]);
     expect(message(badUtf8)).toBe('malformed: the bundle header is not valid JSON: the bundle was damaged or altered');
     expect(message(withU32(at + 4 + cts[0]![0]!.length, 281))).toBe('malformed: ciphertext 2 of block 1 is 281 bytes, but the header says 280: damaged or altered');
     expect(message(withU32(bytes.length - 68, 63))).toBe('malformed: the signature is 63 bytes, not 64: damaged or altered');

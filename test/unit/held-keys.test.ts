@@ -48,6 +48,17 @@ describe("a worker's held keys", async () => {
     keys.forget('k');
   });
 
+  it('frees the evaluation keys a reload replaces', () => {
+    const keys = new HeldKeys('evaluator');
+    keys.loadEvaluationKeys('k', 'standard', ctx, ks.relinKeys);
+    const first = keys.evaluator('k').keys;
+    expect(first.relin.size()).toBe(1);
+    keys.loadEvaluationKeys('k', 'standard', ctx, ks.relinKeys);
+    expect(() => first.relin.size()).toThrow(/deleted object/);
+    expect(keys.evaluator('k').keys.relin.size()).toBe(1);
+    keys.forget('k');
+  });
+
   it('in an evaluator, refuses an encryption key (which could carry the secret key) and holds nothing after', () => {
     const keys = new HeldKeys('evaluator');
     expect(() => keys.loadEncryptionKey('k', ctx, secretKeyed)).toThrow(/an evaluator worker never takes an encryption key/);

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
 import { IntegrityKeyError, RowMac, tagJsonRow, taggedRowProblem } from '../../src-main/store/row-mac.ts';
 
 // The row tags as the attacker meets them: whoever edits the database file can write any tag bytes, or none,
@@ -56,5 +56,27 @@ describe('row tags', () => {
     expect(taggedRowProblem(mac, 'policies', ['p'], json, null)).toMatch(/carries no integrity tag/);
     expect(taggedRowProblem(mac, 'policies', ['p'], '{"k":2}', tag)).toMatch(/does not match/);
     expect(taggedRowProblem(mac, 'policies', ['q'], json, tag)).toMatch(/does not match/);
+  });
+
+  it('signs the log anchor with a key whose 32-byte public half verifies it, and zeroes the private key it built', () => {
+    const mac = RowMac.fromSecretKey(secret, 'fp-1');
+    const concat = vi.spyOn(Buffer, 'concat');
+    const message = Buffer.from('head of the activity log');
+    const { publicKey, signature } = mac.signAnchor(message);
+    // The PKCS#8 DER assembled around the derived seed, zeroed once the signature is made.
+    const der = concat.mock.results[0]!.value as Buffer;
+    concat.mockRestore();
+    expect(der.length).toBe(48);
+    expect(der.every((b) => b === 0)).toBe(true);
+    expect(publicKey.length).toBe(32);
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]);
+    expect(verify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature)).toBe(true);
+    expect(mac.signAnchor(message).publicKey.equals(publicKey)).toBe(true);
+  });
+
+  it('can be destroyed twice (a lock after a lock)', () => {
+    const mac = RowMac.fromSecretKey(secret, 'fp-1');
+    mac.destroy();
+    expect(() => mac.destroy()).not.toThrow();
   });
 });

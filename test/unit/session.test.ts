@@ -87,6 +87,12 @@ describe('the session', () => {
     const foreign = run(4);
     expect(() => s.holdDecrypted(foreign, holder)).toThrow(/locked while the run was being decrypted/);
     expect(foreign.held).toBe(false);
+    // And so is the run of a key holder still unlocked but no longer the session's.
+    const previous = await KeyHolder.unlock(s.workspace(), vault);
+    const stray = run(6);
+    expect(() => s.holdDecrypted(stray, previous)).toThrow(/locked while the run was being decrypted/);
+    expect(stray.held).toBe(false);
+    previous.lock();
   });
 
   it('cancels running jobs on lock, records how many, and refuses a second job under a running id', async () => {

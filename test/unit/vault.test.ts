@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keychainError, KeytarLoadError } from '../../src-main/vault/keychain-errors.ts';
 import { type KeychainBackend, keychainAvailable, KeychainVault, wrappedKeyPath } from '../../src-main/vault/keychain.ts';
-import { PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
+import { openWithPassphrase, PassphraseVault, passphraseVaultPath } from '../../src-main/vault/passphrase.ts';
 import { open, seal } from '../../src-main/vault/sealed-box.ts';
 import { VaultError } from '../../src-main/vault/vault.ts';
 import { vaultError } from '../helpers/vault.ts';
@@ -136,6 +136,8 @@ describe('PassphraseVault', () => {
   it('round-trips the secret key, and the file does not contain it', async () => {
     expect(Buffer.from(await new PassphraseVault(stored, passphrase).load(fp)).equals(secretKey)).toBe(true);
     const file = readFileSync(passphraseVaultPath(stored, fp));
+    // Readable by its owner only.
+    expect(statSync(passphraseVaultPath(stored, fp)).mode & 0o777).toBe(0o600);
     expect(file.includes(secretKey.subarray(1000, 1064))).toBe(false);
     expect(file.includes(secretKey.toString('base64').slice(0, 64))).toBe(false);
   });
@@ -199,8 +201,22 @@ describe('PassphraseVault', () => {
     expect(e.message).toBe(`vault file ${passphraseVaultPath(dir, other)} belongs to key set ${fp.slice(0, 16)}, not ${other.slice(0, 16)}`);
   });
 
-  it('refuses a short passphrase', async () => {
+  it('refuses a passphrase shorter than 10 characters, and takes one of 10', async () => {
     expect((await vaultError(new PassphraseVault(dir, 'short').store(fp, secretKey))).code).toBe('wrong-passphrase');
+    expect((await vaultError(new PassphraseVault(dir, '123456789').store(fp, secretKey))).message).toBe('the passphrase must be at least 10 characters');
+    await new PassphraseVault(dir, '1234567890').store(fp, secretKey.subarray(0, 32));
+    expect(Buffer.from(await new PassphraseVault(dir, '1234567890').load(fp)).equals(secretKey.subarray(0, 32))).toBe(true);
+  });
+
+  it('refuses a vault whose IV or tag has another length before any key is derived', async () => {
+    const text = readFileSync(passphraseVaultPath(stored, fp), 'utf8');
+    const file = JSON.parse(text) as { box: { iv: string; tag: string } };
+    const shortIv = JSON.stringify({ ...file, box: { ...file.box, iv: randomBytes(8).toString('base64') } });
+    const shortTag = JSON.stringify({ ...file, box: { ...file.box, tag: Buffer.from(file.box.tag, 'base64').subarray(0, 4).toString('base64') } });
+    for (const [altered, rule] of [[shortIv, 'the IV must be 12 bytes'], [shortTag, 'the tag must be 16 bytes']] as const) {
+      const e = await vaultError(openWithPassphrase(altered, fp, passphrase, 'the vault'));
+      expect([e.code, e.message]).toEqual(['tampered', `the vault is malformed: ${rule}`]);
+    }
   });
 });
 
