@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { ImportResult } from '../../src-preload/contract.ts';
 import { CsvValidationError, type IngestOptions, IssueLog, planError, type ReadSummary, readRecords, type RecordChunk, storedFeature } from '../ingest/index.ts';
 import { writeRejects } from './rejects.ts';
-import { createBatch, type FeatureMeta, finishBatch, hasPatients, insertPatients, type PatientMeta, storedPatientIds } from '../store/batches.ts';
+import { createBatch, deferPatientIdIndex, type FeatureMeta, finishBatch, hasPatients, insertPatients, type PatientMeta, storedPatientIds } from '../store/batches.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
 import { type CkksPool, type EncryptionKeyRef, OrderedWindow, sharedPool } from '../workers/pool.ts';
 import { contextFor } from '../ckks/contexts.ts';
@@ -254,6 +254,7 @@ export async function importRecords(
       };
 
       const duplicates = new DuplicateCheck(ws, keySet.fingerprint, batchId, source.name, source.duplicates ?? 'reject');
+      const rebuildIndex = deferPatientIdIndex(ws.db);
       let next = await chunks.next();
       while (!next.done) {
         throwIfCancelled(hooks, 'the import');
@@ -283,6 +284,7 @@ export async function importRecords(
               : 'no data rows to import';
         throw planError(source.name, null, message, 1);
       }
+      rebuildIndex?.();
       finishBatch(ws.db, batchId, { rows, dropped: summary.dropped, labeledRows, sourceSha256: summary.sha256 });
       const rejected = summary.rejected ?? { rows: 0, issues: [], cells: null };
       // Written before the batch commits: an import whose report could not be written stores nothing.
