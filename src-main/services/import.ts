@@ -322,7 +322,8 @@ export async function importRecords(
     throw e;
   } finally {
     buffer.wipe();
-    // The encryptor threads keep no copy of the secret key beyond the import that needed it.
-    if (key.key.mode === 'seeded-symmetric') await pool.forget(key.keyId);
+    // The encryptor threads keep no copy of the secret key beyond the import that needed it (nor, to keep one
+    // rule, the public key: sending it again costs one message per worker).
+    await pool.forget(key.keyId);
   }
 }

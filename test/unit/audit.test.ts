@@ -130,7 +130,7 @@ describe('audit log', () => {
       appendAudit(db, { actor: 'dr.ng', role: 'clinician', action: 'import', detail: {}, ...e } as Parameters<typeof appendAudit>[1]);
     const plain = /^audit detail must be a plain object$/;
     // Each of these would otherwise be read key by key (a Map or a Date has none): refused as a whole.
-    for (const detail of [null, 'text', 7, [1, 2], new Map([['a', 1]]), new Date(0), Object.create(null)]) {
+    for (const detail of [null, undefined, 'text', 7, [1, 2], new Map([['a', 1]]), new Date(0), Object.create(null)]) {
       expect(() => append({ detail })).toThrow(plain);
     }
     expect(() => append({ detail: { ['k'.repeat(100)]: 1 } })).toThrow(`audit detail key "${'k'.repeat(64)}" is not an identifier`);
