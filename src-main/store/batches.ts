@@ -101,11 +101,7 @@ function digestOf(tuples: readonly PatientTuple[]): string {
   return createHash('sha256').update(JSON.stringify(tuples)).digest('hex');
 }
 
-export function patientsDigest(patients: readonly { slot: number; hospital: string; patientId: string; labeled: boolean }[]): string {
-  return digestOf(patients.map((p) => [p.slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
-}
-
-/** Stores a block's patients in slot order; returns their digest (patientsDigest) for the block's row tags. */
+/** Stores a block's patients in slot order; returns their digest for the block's row tags. */
 export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): string {
   const ids = new Map<string, number>();
   const rows = patients.map((p) => {
@@ -122,7 +118,7 @@ export function insertPatients(db: Db, batchId: number, block: number, patients:
     `INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
      SELECT ?, ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
   ).run(batchId, block, JSON.stringify(rows));
-  return patientsDigest(patients.map((p, slot) => ({ ...p, slot })));
+  return digestOf(patients.map((p, slot) => [slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
 }
 
 /**
@@ -244,7 +240,7 @@ export class BlockPatients {
 }
 
 export function patientsOfBlock(db: Db, batchId: number, block: number): BlockPatients {
-  // `labeled = 1` gives the 0 | 1 the digest hashes, as rowsOf reads a flag (=== 1), whatever else a forger stored.
+  // `labeled = 1` gives the 0 | 1 the digest hashes, read as the rows read the flag (=== 1), whatever a forger stored.
   const tuples = db
     .prepare(
       `SELECT p.slot, h.name, p.patient_id, p.labeled = 1 FROM patients p JOIN hospitals h ON h.id = p.hospital_id

@@ -69,8 +69,8 @@ describe('row tags', () => {
     expect(der.length).toBe(48);
     expect(der.every((b) => b === 0)).toBe(true);
     expect(publicKey.length).toBe(32);
-    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]);
-    expect(verify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature)).toBe(true);
+    const raw = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') }, format: 'jwk' });
+    expect(verify(null, message, raw, signature)).toBe(true);
     expect(mac.signAnchor(message).publicKey.equals(publicKey)).toBe(true);
   });
 
