@@ -3,7 +3,8 @@ import type { CkksContext } from '../ckks/context.ts';
 import { sealCall } from '../ckks/errors.ts';
 import type { EncodedConstants } from '../ckks/encode.ts';
 import type { EvaluationKeys } from '../ckks/keys.ts';
-import { addAll, addConst, dotConst, mul, mulConst } from '../ckks/ops.ts';
+import { addAll, addConst, dotConst, modSwitchTo, mul, mulConst } from '../ckks/ops.ts';
+import { MAX_ENCRYPTABLE } from '../ckks/encrypt.ts';
 import { inferenceDepth } from '../ckks/presets.ts';
 import { Scope } from '../ckks/scope.ts';
 import { loadCiphertext, saveCiphertext } from '../ckks/serialize.ts';
@@ -77,6 +78,9 @@ export function evaluateLogistic(
       // The logit itself (interval 1): at the context scale its absolute error is ~1e-7, far below what a
       // probability printed to 4 decimals can show through the logistic's slope of at most 1/4.
       const z = linearPredictor(ctx, scope, x, plan, 1, constants);
+      // Decryption needs only the primes that hold |z| * scale: the others are dropped (a modulus switch, free in
+      // NTT form), so the stored result, its serialization and its decryption shrink by a third or more.
+      modSwitchTo(ctx, z, ctx.lowestLevelHolding(logitBound(plan) * z.scale(), ctx.levelOf(z)));
       return { bytes: saveCiphertext(ctx, z), level: ctx.levelOf(z) };
     }
     const t = linearPredictor(ctx, scope, x, plan, plan.sigmoid.interval, constants);
@@ -110,6 +114,16 @@ function linearPredictor(ctx: CkksContext, scope: Scope, x: Ciphertext[], plan: 
   const t = dotConst(ctx, scope, inputs, weights, ctx.scale, constants);
   addConst(ctx, t, bias, constants);
   return t;
+}
+
+/**
+ * The largest |w.x + b| any stored input can give: no value is encrypted beyond MAX_ENCRYPTABLE (the encryptor
+ * refuses it), whichever scaling runs. A CKKS coefficient is at most the largest of its slots, so this bounds
+ * the decrypted polynomial too. An input past it could only come from an encryptor that skipped that check (a
+ * hostile hospital's bundle); the blocks it garbles are its own, as a bundle's blocks hold its patients only.
+ */
+function logitBound(plan: EncryptedLrPlan): number {
+  return plan.weights.reduce((s, w, j) => s + (Math.abs(w) * (MAX_ENCRYPTABLE + Math.abs(plan.mean[j]!))) / plan.std[j]!, Math.abs(plan.bias));
 }
 
 /** Coefficients of the sigmoid polynomial in t = z / a: d_k = c_k a^k. */

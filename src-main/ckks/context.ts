@@ -74,6 +74,19 @@ export class CkksContext implements Disposable {
     return p;
   }
 
+  /**
+   * The lowest level whose modulus holds a value of up to `magnitude` (scale included) with a factor 4 to spare:
+   * one bit for the sign of the centred representation, one for the noise. Never above `from`.
+   */
+  lowestLevelHolding(magnitude: number, from: number): number {
+    let bits = 0;
+    for (let level = 0; level < from; level++) {
+      bits += Math.log2(this.primeAt(level));
+      if (bits > Math.log2(magnitude) + 2) return level;
+    }
+    return from;
+  }
+
   /** parms_id of the given level; caller deletes it. */
   parmsIdAt(level: number): ParmsIdType {
     let data = this.context.firstContextData();

@@ -111,8 +111,9 @@ async function runPrediction(
       },
     );
     const t0 = performance.now();
+    const names = model.features.map((f) => f.name);
     for (const batch of batches) {
-      for (const b of blocksOf(ws.db, mac, batch.id)) {
+      for (const b of blocksOf(ws.db, mac, batch.id, names)) {
         throwIfCancelled(hooks, 'the prediction');
         const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
         const meta = { batchId: batch.id, block: b.block, slots: b.slots, patients: b.patientsDigest };

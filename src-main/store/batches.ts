@@ -118,7 +118,18 @@ export function insertPatients(db: Db, batchId: number, block: number, patients:
     `INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
      SELECT ?, ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
   ).run(batchId, block, JSON.stringify(rows));
-  return digestOf(patients.map((p, slot) => [slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
+  const digest = digestOf(patients.map((p, slot) => [slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
+  db.prepare('INSERT INTO patient_blocks (batch_id, block, digest) VALUES (?, ?, ?)').run(batchId, block, digest);
+  return digest;
+}
+
+/**
+ * The digest written with a block's patients (undefined when none is stored). Not evidence by itself: it is what
+ * the block's row tags were computed over, so it counts once a tag verifies with it, and the block's patients,
+ * when read, must then match it.
+ */
+export function writtenDigest(db: Db, batchId: number, block: number): string | undefined {
+  return db.prepare('SELECT digest FROM patient_blocks WHERE batch_id = ? AND block = ?').pluck().get(batchId, block) as string | undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../common/files.ts';
 import type { Db } from './db.ts';
-import { type PatientRow, patientsOfBlock } from './batches.ts';
+import { type PatientRow, patientsOfBlock, writtenDigest } from './batches.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 export type CiphertextKind = 'feature' | 'label';
@@ -147,14 +147,33 @@ export interface VerifiedBlock {
   block: number;
   slots: number;
   columns: Map<string, StoredCiphertext>;
+  /** Read on first use, and refused unless they are the patients the block's tags bind. */
   patients: PatientRow[];
   /** The digest of `patients`, for the tags of what is computed from this block (prediction vectors). */
   patientsDigest: string;
 }
 
 /**
- * Blocks of a batch in order, each with its ciphertexts and patients, every row verified before use. Patients
- * are read here, with their block, so that no caller attributes or counts patients the tags did not vouch for.
+ * A block's patients, provided they are those its verified rows bind: ids swapped, a label flag flipped, a patient
+ * added or removed after the block was written, and nothing is attributed or counted.
+ */
+function patientsBound(db: Db, batchId: number, block: number, digest: string): PatientRow[] {
+  const patients = patientsOfBlock(db, batchId, block);
+  if (patients.digest !== digest) {
+    throw new IntegrityError(
+      `the patients of batch ${batchId}, block ${block} are not those its ciphertexts were written for (edited, added or removed outside HomoPAI); ` +
+        `re-import batch ${batchId} from its source`,
+    );
+  }
+  return patients.rows;
+}
+
+/**
+ * Blocks of a batch in order, each with its ciphertexts and patients, every row verified before use. Each row's
+ * tag binds its block's patient digest as written (writtenDigest), so a block is verified without reading its
+ * patients; they are read only for a caller that attributes or counts them, and checked against that digest
+ * then. Encrypted prediction never reads a patient: its output is tagged with the digest, and whoever decrypts
+ * it verifies the patients it attributes values to.
  */
 export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly string[]): Generator<VerifiedBlock> {
   const blocks = db
@@ -169,8 +188,8 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
   const wanted = only ? [JSON.stringify(only)] : [];
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
-    const patients = patientsOfBlock(db, batchId, block);
-    const digest = patients.digest;
+    // A digest deleted from the file leaves the rows nothing to verify against: they are refused as forged.
+    const digest = writtenDigest(db, batchId, block) ?? '';
     let slots = 0;
     for (const r of stmt.all(batchId, block, ...wanted) as CiphertextRow[]) {
       authenticCiphertext(mac, r, digest);
@@ -185,13 +204,14 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
         bytes: r.bytes,
       });
     }
+    let patients: PatientRow[] | null = null;
     yield {
       block,
       slots,
       columns,
-      // Built on first use: prediction tags its output with the digest and never reads a patient.
       get patients() {
-        return patients.rows;
+        patients ??= patientsBound(db, batchId, block, digest);
+        return patients;
       },
       patientsDigest: digest,
     };

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
 
@@ -23,8 +22,11 @@ function ownerOnly(dir: string): string {
   return path;
 }
 
-/** Opens (creating if needed) a workspace database and brings its schema up to date. */
-export function openDatabase(dir: string): Db {
+/**
+ * Opens (creating if needed) a workspace database; `upgrade` brings its schema up to date (store/migrations.ts,
+ * which depends on the store's modules and so is passed in rather than imported here).
+ */
+export function openDatabase(dir: string, upgrade: (db: Db) => void): Db {
   const db = new Database(ownerOnly(dir));
   try {
     // WAL: readers (the app's views) never block the importer; FULL sync so a commit survives power loss.
@@ -33,26 +35,11 @@ export function openDatabase(dir: string): Db {
     db.pragma('foreign_keys = ON');
     // Temp b-trees in memory: sorts over patient metadata must not spill anything to /tmp.
     db.pragma('temp_store = MEMORY');
-    migrate(db);
+    upgrade(db);
     return db;
   } catch (e) {
     db.close();
     throw e;
-  }
-}
-
-function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `workspace database schema v${current} is newer than this HomoPAI (v${MIGRATIONS.length}); upgrade the app`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
   }
 }
 

@@ -1,8 +1,11 @@
+import { patientsOfBlock } from './batches.ts';
+import type { Db } from './db.ts';
+
 /**
  * Schema versions, applied in order and recorded in PRAGMA user_version. Append only: a shipped migration
  * is never edited. Nothing here holds a plaintext vital or label: those exist only inside ciphertext blobs.
  */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   `
   CREATE TABLE key_sets (
     fingerprint TEXT PRIMARY KEY,
@@ -217,4 +220,40 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP INDEX patients_by_hospital;
   `,
+  // v12: each block's patient digest (store/batches.ts), kept as it was when the block was written. The row tags
+  // of the block's ciphertexts bind it, so it is verified with them, and a computation that attributes no value
+  // to a patient (encrypted prediction) verifies its inputs without reading 4,096 patient rows per block. A
+  // block's patients, when read, must match it. Existing blocks get the digest of their patients as stored: a
+  // block already tampered with keeps failing its tags.
+  (db) => {
+    db.exec(`
+    CREATE TABLE patient_blocks (
+      batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+      block INTEGER NOT NULL,
+      digest TEXT NOT NULL,
+      PRIMARY KEY (batch_id, block)
+    ) WITHOUT ROWID;
+    `);
+    const blocks = db.prepare('SELECT DISTINCT batch_id, block FROM patients').raw().all() as [number, number][];
+    const insert = db.prepare('INSERT INTO patient_blocks (batch_id, block, digest) VALUES (?, ?, ?)');
+    for (const [batchId, block] of blocks) insert.run(batchId, block, patientsOfBlock(db, batchId, block).digest);
+  },
 ];
+
+/** Applies the migrations a workspace database lacks, each in its own transaction. */
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `workspace database schema v${current} is newer than this HomoPAI (v${MIGRATIONS.length}); upgrade the app`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      const migration = MIGRATIONS[v]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, inTransaction, openDatabase } from './db.ts';
+import { migrate } from './migrations.ts';
 import { activeKeySet, type KeySetRow } from './keysets.ts';
 import { IntegrityKeyError, type RowMac } from './row-mac.ts';
 
@@ -41,7 +42,7 @@ export class Workspace implements Disposable {
   }
 
   static open(dir: string = defaultWorkspaceDir()): Workspace {
-    return new Workspace(dir, openDatabase(dir));
+    return new Workspace(dir, openDatabase(dir, migrate));
   }
 
   requireKeySet(): KeySetRow {

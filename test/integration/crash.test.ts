@@ -8,6 +8,7 @@ import { createKeySet } from '../../src-main/services/key-sets.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { listBatches } from '../../src-main/store/batches.ts';
 import { openDatabase } from '../../src-main/store/db.ts';
+import { migrate } from '../../src-main/store/migrations.ts';
 import { RowMac } from '../../src-main/store/row-mac.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
 import { partialBatches } from '../helpers/store.ts';
@@ -58,7 +59,7 @@ function startImport(dir: string, csv: string): { child: ChildProcess; started: 
 
 /** What a reader finds after the crash: the file opens, SQLite finds it sound, and no batch is partial. */
 function checkStore(dir: string, mac: RowMac): { batches: number[]; problems: string[] } {
-  const db = openDatabase(dir);
+  const db = openDatabase(dir, migrate);
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
     const batches = listBatches(db);

@@ -12,10 +12,12 @@ import { samplePath } from '../../src-main/common/resources.ts';
 import { PolicyError } from '../../src-main/services/policy.ts';
 import { decryptRun } from '../../src-main/services/predictions.ts';
 import { evaluateRun } from '../../src-main/services/evaluate.ts';
+import { computeCohortStats } from '../../src-main/services/stats.ts';
 import { registerModel } from '../../src-main/services/models.ts';
 import { trainFromCsv } from '../../src-main/services/train.ts';
 import { Workspace } from '../../src-main/store/workspace.ts';
 import { IntegrityError } from '../../src-main/store/ciphertexts.ts';
+import { patientsOfBlock } from '../../src-main/store/batches.ts';
 import { DB_FILE } from '../../src-main/store/db.ts';
 import { IntegrityKeyError } from '../../src-main/store/row-mac.ts';
 import { PassphraseVault } from '../../src-main/vault/passphrase.ts';
@@ -165,14 +167,60 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
       await expect(decryptRun(caller(ws), holder, runId)).rejects.toThrow(
         `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match (the row, or its block's patients`,
       );
+      // Prediction attributes nothing to a patient: it verifies its inputs against the digest written with the
+      // block and tags its output with that, so the swap is refused where values meet ids, at decryption.
+      const { runId: afterSwap } = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
+      await expect(decryptRun(caller(ws), holder, afterSwap)).rejects.toThrow(`prediction of run ${afterSwap}, batch ${batchId}, block 0 failed verification`);
+      // Evaluation reads the block's patients with its label column: they must match the digest the rows bind.
+      await expect(evaluateRun(caller(ws), holder, afterSwap)).rejects.toThrow(IntegrityError);
+      // A forger who also rewrites the written digest to the swapped patients', or deletes it, breaks every tag of
+      // the block's ciphertexts.
+      const written = (db: Database.Database): string => db.prepare('SELECT digest FROM patient_blocks WHERE batch_id = ? AND block = 0').pluck().get(batchId) as string;
+      let original = '';
+      editFile(tmp.dir, (db) => {
+        original = written(db);
+        db.prepare('UPDATE patient_blocks SET digest = ? WHERE batch_id = ? AND block = 0').run(patientsOfBlock(db, batchId, 0).digest, batchId);
+      });
       await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(/^ciphertext row \d+ \(batch 1, block 0, column "[a-z_0-9]+"\) failed verification/);
+      editFile(tmp.dir, (db) => db.prepare('DELETE FROM patient_blocks WHERE batch_id = ?').run(batchId));
+      await expect(predict(caller(ws), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(/^ciphertext row \d+ \(batch 1, block 0, column "[a-z_0-9]+"\) failed verification/);
+      editFile(tmp.dir, (db) => db.prepare('INSERT INTO patient_blocks (batch_id, block, digest) VALUES (?, 0, ?)').run(batchId, original));
       swap();
       await expect(decryptRun(caller(ws), holder, runId), 'swapped back, the run verifies again').resolves.toHaveLength(19);
       editFile(tmp.dir, (db) => db.exec('UPDATE patients SET labeled = 0 WHERE slot = 4'));
       await expect(evaluateRun(caller(ws), holder, runId)).rejects.toThrow(IntegrityError);
+      // Cohort statistics mask and count the block's patients, read after its rows verified: they must be the
+      // patients those rows bind.
+      await expect(computeCohortStats(caller(ws), holder, [batchId])).rejects.toThrow(
+        `the patients of batch ${batchId}, block 0 are not those its ciphertexts were written for`,
+      );
     } finally {
       holder.lock();
     }
+  });
+
+  it('gives a workspace written before v12 the digests of its patients as stored, so a block edited before still fails', async () => {
+    using tmp = tempDir();
+    const { ws, model, batchId } = await workspaceWithRun(tmp.dir);
+    ws[Symbol.dispose]();
+    // The file as a v11 HomoPAI left it: no written digests.
+    const toV11 = (): void =>
+      editFile(tmp.dir, (db) => {
+        db.exec('DROP TABLE patient_blocks');
+        db.pragma('user_version = 11');
+      });
+    toV11();
+    using reopened = Workspace.open(tmp.dir);
+    await loadRowKey(reopened, new PassphraseVault(tmp.dir, PASSPHRASE));
+    await expect(predict(caller(reopened), { modelId: model.id, batchIds: [batchId] })).resolves.toMatchObject({ patients: 19 });
+    reopened[Symbol.dispose]();
+
+    // Edited under v11, then migrated: the digest taken is the edited patients', which the tags do not bind.
+    toV11();
+    editFile(tmp.dir, (db) => db.exec("UPDATE patients SET patient_id = 'someone-else' WHERE slot = 0"));
+    using edited = Workspace.open(tmp.dir);
+    await loadRowKey(edited, new PassphraseVault(tmp.dir, PASSPHRASE));
+    await expect(predict(caller(edited), { modelId: model.id, batchIds: [batchId] })).rejects.toThrow(IntegrityError);
   });
 
   it('does not let patient rows without ciphertexts lift an aggregate over k', async () => {

@@ -13,13 +13,14 @@ import {
   verifyAudit,
 } from '../../src-main/audit/log.ts';
 import { DB_FILE, type Db, openDatabase } from '../../src-main/store/db.ts';
+import { migrate } from '../../src-main/store/migrations.ts';
 
 let dir: string;
 let db: Db;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'homopai-audit-'));
-  db = openDatabase(dir);
+  db = openDatabase(dir, migrate);
 });
 
 afterEach(() => {

@@ -105,9 +105,33 @@ describe('encrypted inference with a zero weight', () => {
     // Exact mode: the logit itself, one level down, to ~1e-6 of w.x + b, over a range the polynomial could not cover.
     const wide = [-9, -2.5, 0, 3.7, 11];
     const exact = evaluateLogistic(ctx, evalKeys, [enc.encrypt(wide.map(() => 0)), enc.encrypt(wide)], { ...plan, mode: 'exact' });
-    expect(exact.level).toBe(ctx.topLevel - 1);
+    expect(exact.level).toBeLessThan(ctx.topLevel);
     const z = dec.decrypt(exact.bytes, wide.length);
     wide.forEach((x, i) => expect(Math.abs(z[i]! - (1.2 * x + 0.1))).toBeLessThan(1e-5));
+  });
+});
+
+describe('the exact-mode logit keeps the primes its largest value needs, no more', () => {
+  it('drops to the level that still holds the logit of the largest encryptable inputs, and decrypts them exactly', async () => {
+    const { evaluateLogistic } = await import('../../src-main/circuits/inference.ts');
+    const { MAX_ENCRYPTABLE } = await import('../../src-main/ckks/encrypt.ts');
+    using e = await engine();
+    const { ctx, enc, evalKeys, dec } = e;
+    const sigmoid = { interval: 8, coefficients: [0.5, 0.15, 0, -0.0016] };
+    const plan = { weights: [1.2, -0.7], bias: 0.1, mean: [3, -2], std: [2, 0.5], sigmoid, scaling: 'folded' as const, mode: 'exact' as const };
+    const a = [MAX_ENCRYPTABLE, -MAX_ENCRYPTABLE, 0, 1.5];
+    const b = [MAX_ENCRYPTABLE, MAX_ENCRYPTABLE, -MAX_ENCRYPTABLE, -0.25];
+    const logit = (i: number): number => (1.2 * (a[i]! - 3)) / 2 + (-0.7 * (b[i]! + 2)) / 0.5 + 0.1;
+    const out = evaluateLogistic(ctx, evalKeys, [enc.encrypt(a), enc.encrypt(b)], plan);
+    // |z| reaches ~2e9 here: at 2^35 that needs ~66 bits, which the first two primes (50 + 35) hold and the
+    // first alone (50) does not; the third prime the rescale left is dropped.
+    expect(out.level).toBe(1);
+    const z = dec.decrypt(out.bytes, a.length);
+    a.forEach((_, i) => expect(Math.abs(z[i]! - logit(i)), `slot ${i}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(logit(i)))));
+
+    // Weights that could make |z| too large for two primes keep the third.
+    const steep = evaluateLogistic(ctx, evalKeys, [enc.encrypt(a), enc.encrypt(b)], { ...plan, weights: [1e6, 1], std: [1e-3, 1] });
+    expect(steep.level).toBe(2);
   });
 });
 
