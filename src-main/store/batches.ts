@@ -101,23 +101,44 @@ function digestOf(tuples: readonly PatientTuple[]): string {
   return createHash('sha256').update(JSON.stringify(tuples)).digest('hex');
 }
 
+/** Patients per INSERT statement: bound as parameters, a native call per 64 rows rather than per row. */
+const ROWS_PER_INSERT = 64;
+const PATIENT_COLUMNS = 6;
+
+function patientInsert(db: Db, rows: number) {
+  return db.prepare(`INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`);
+}
+
 /** Stores a block's patients in slot order; returns their digest for the block's row tags. */
 export function insertPatients(db: Db, batchId: number, block: number, patients: readonly PatientMeta[], now: string): string {
   const ids = new Map<string, number>();
-  const rows = patients.map((p) => {
-    let h = ids.get(p.hospital);
+  const hospitalOf = (name: string): number => {
+    let h = ids.get(name);
     if (h === undefined) {
-      h = hospitalId(db, p.hospital, now);
-      ids.set(p.hospital, h);
+      h = hospitalId(db, name, now);
+      ids.set(name, h);
     }
-    return [h, p.patientId, p.labeled ? 1 : 0];
-  });
-  // One statement per block, its rows as one JSON array (the slot is the array index): a native call per block
-  // instead of per patient, half the time of 4,096 single-row inserts.
-  db.prepare(
-    `INSERT INTO patients (batch_id, block, slot, hospital_id, patient_id, labeled)
-     SELECT ?, ?, key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
-  ).run(batchId, block, JSON.stringify(rows));
+    return h;
+  };
+  // 64 rows a statement: 40% less time than one JSON array per block through json_each, which was half the time
+  // of 4,096 single-row inserts.
+  const full = patientInsert(db, ROWS_PER_INSERT);
+  const args = new Array<string | number>(ROWS_PER_INSERT * PATIENT_COLUMNS);
+  for (let start = 0; start < patients.length; start += ROWS_PER_INSERT) {
+    const count = Math.min(ROWS_PER_INSERT, patients.length - start);
+    if (count < ROWS_PER_INSERT) args.length = count * PATIENT_COLUMNS;
+    for (let k = 0; k < count; k++) {
+      const p = patients[start + k]!;
+      const at = k * PATIENT_COLUMNS;
+      args[at] = batchId;
+      args[at + 1] = block;
+      args[at + 2] = start + k;
+      args[at + 3] = hospitalOf(p.hospital);
+      args[at + 4] = p.patientId;
+      args[at + 5] = p.labeled ? 1 : 0;
+    }
+    (count === ROWS_PER_INSERT ? full : patientInsert(db, count)).run(...args);
+  }
   const digest = digestOf(patients.map((p, slot) => [slot, p.hospital, p.patientId, p.labeled ? 1 : 0]));
   db.prepare('INSERT INTO patient_blocks (batch_id, block, digest) VALUES (?, ?, ?)').run(batchId, block, digest);
   return digest;
