@@ -117,7 +117,8 @@ async function runPrediction(
         throwIfCancelled(hooks, 'the prediction');
         const features = model.features.map((f) => b.columns.get(f.name)!.bytes);
         const meta = { batchId: batch.id, block: b.block, slots: b.slots, patients: b.patientsDigest };
-        await window.push(pool.evaluate(keys, features, plan).then((out) => ({ ...meta, out })));
+        // The block's bytes, verified, are not needed here again: they move to the worker.
+        await window.push(pool.evaluate(keys, features, plan, true).then((out) => ({ ...meta, out })));
       }
     }
     await window.drain();

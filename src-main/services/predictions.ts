@@ -18,9 +18,12 @@ export async function holdDecryptedRun(caller: Caller, holder: KeyHolder, runId:
   const { ws } = caller;
   const run = requireRun(ws, holder, runId);
   const outputs = runOutputs(ws.db, ws.rowMac(), runId);
-  const n = outputs.reduce((s, b) => s + b.patients.length, 0);
-  const hospitals = [...new Set(outputs.flatMap((b) => b.patients.map((p) => p.hospital)))];
-  const hospitalAt = new Map(hospitals.map((h, i) => [h, i]));
+  // Every block's patients are read and checked before anything is decrypted: a block edited in the file stops the
+  // run before a value is shown, not after some were.
+  const patients = outputs.map((b) => b.readPatients().tuples);
+  const n = patients.reduce((s, p) => s + p.length, 0);
+  const hospitals: string[] = [];
+  const hospitalAt = new Map<string, number>();
   const columns: RunColumns = {
     runId,
     batchIds: new Int32Array(n),
@@ -31,17 +34,22 @@ export async function holdDecryptedRun(caller: Caller, holder: KeyHolder, runId:
   };
   return decryptUnderPolicy(caller, holder, { purpose: 'predictions', run }, (decrypt) => {
     let i = 0;
-    for (const b of outputs) {
+    outputs.forEach((b, k) => {
       const probs = decrypt(b);
-      for (const p of b.patients) {
+      for (const [slot, hospital, patientId] of patients[k]!) {
+        let h = hospitalAt.get(hospital);
+        if (h === undefined) {
+          h = hospitals.push(hospital) - 1;
+          hospitalAt.set(hospital, h);
+        }
         columns.batchIds[i] = b.batchId;
-        columns.hospitalIndex[i] = hospitalAt.get(p.hospital)!;
-        (columns.patientIds as string[])[i] = p.patientId;
-        columns.probabilities[i] = releasedPrediction(probs[p.slot]!, run.sigmoid);
+        columns.hospitalIndex[i] = h;
+        (columns.patientIds as string[])[i] = patientId;
+        columns.probabilities[i] = releasedPrediction(probs[slot]!, run.sigmoid);
         i++;
       }
       probs.fill(0);
-    }
+    });
     return new DecryptedRun(columns);
   });
 }

@@ -1,8 +1,7 @@
 import { type CiphertextKind, ciphertextsById, type StoredCiphertext } from '../store/ciphertexts.ts';
 import type { SlotSumBytes } from '../ckks/rotate.ts';
-import type { PatientRow } from '../store/batches.ts';
 import type { Db } from '../store/db.ts';
-import { predictionBlocks } from '../store/predictions.ts';
+import { predictionBlocks, type VerifiedPrediction } from '../store/predictions.ts';
 import type { RowMac } from '../store/row-mac.ts';
 
 /**
@@ -42,8 +41,8 @@ export function taggedInput(c: StoredCiphertext): StoredTagged {
   return { provenance: 'input', kind: c.kind, batchId: c.batchId, block: c.block, slots: c.slots, bytes: c.bytes };
 }
 
-/** A run's prediction vectors, each verified, with the patients of its block. */
-export function runOutputs(db: Db, mac: RowMac, runId: number): (StoredTagged & { patients: PatientRow[] })[] {
+/** A run's prediction vectors, each verified, with the means to read (and check) the patients of its block. */
+export function runOutputs(db: Db, mac: RowMac, runId: number): (StoredTagged & Pick<VerifiedPrediction, 'readPatients'>)[] {
   return predictionBlocks(db, mac, runId).map((b) => ({ provenance: 'evaluator-output', kind: 'prediction', ...b }));
 }
 

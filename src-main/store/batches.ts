@@ -90,7 +90,7 @@ export interface PatientMeta {
 }
 
 /** A patient as the row tags see it: [slot, hospital, patient id, labeled 0 | 1]. */
-type PatientTuple = [slot: number, hospital: string, patientId: string, labeled: number];
+export type PatientTuple = [slot: number, hospital: string, patientId: string, labeled: number];
 
 /**
  * SHA-256 of a block's patients in slot order (slot, hospital, patient id, labeled): the row tags of the
@@ -263,6 +263,11 @@ export class BlockPatients {
     this.digest = digestOf(tuples);
   }
 
+  /** The patients as read, for a caller that attributes values by slot and needs no object per patient. */
+  get tuples(): readonly PatientTuple[] {
+    return this.#tuples;
+  }
+
   get rows(): PatientRow[] {
     const batchId = this.#batchId;
     const block = this.#block;
@@ -274,13 +279,15 @@ export class BlockPatients {
 export function patientsOfBlock(db: Db, batchId: number, block: number): BlockPatients {
   // `labeled = 1` gives the 0 | 1 the digest hashes, read as the rows read the flag (=== 1), whatever a forger stored.
   const tuples = db
-    .prepare(
-      `SELECT p.slot, h.name, p.patient_id, p.labeled = 1 FROM patients p JOIN hospitals h ON h.id = p.hospital_id
-       WHERE p.batch_id = ? AND p.block = ? ORDER BY p.slot`,
-    )
+    .prepare('SELECT slot, hospital_id, patient_id, labeled = 1 FROM patients WHERE batch_id = ? AND block = ? ORDER BY slot')
     .raw()
-    .all(batchId, block) as PatientTuple[];
-  return new BlockPatients(batchId, block, tuples);
+    .all(batchId, block) as [number, number | string, string, number][];
+  // Hospital names looked up here rather than joined row by row: a third less time for a block, and each name is
+  // one string shared by the block's rows. An id without a hospital (the file edited) reads as no name, which no
+  // digest was made of.
+  const names = new Map(db.prepare('SELECT id, name FROM hospitals').raw().all() as [number, string][]);
+  for (const t of tuples) t[1] = names.get(t[1] as number) ?? '';
+  return new BlockPatients(batchId, block, tuples as PatientTuple[]);
 }
 
 /** A batch's patients in slot order, all of them or one page (a listing: not verified against the row tags). */

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../common/files.ts';
 import type { Db } from './db.ts';
-import { type PatientRow, patientsOfBlock, writtenDigest } from './batches.ts';
+import { type BlockPatients, type PatientRow, patientsOfBlock, writtenDigest } from './batches.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 export type CiphertextKind = 'feature' | 'label';
@@ -108,25 +108,32 @@ export function ciphertextIds(db: Db): [number, number][] {
   return db.prepare('SELECT id, batch_id FROM ciphertexts ORDER BY id').raw().all() as [number, number][];
 }
 
+/**
+ * The digest every tag of a block binds: its patients' as written with them. A digest deleted from the file reads
+ * as none, with which no tag verifies.
+ */
 function blockDigest(db: Db, batchId: number, block: number): string {
-  return patientsOfBlock(db, batchId, block).digest;
+  return writtenDigest(db, batchId, block) ?? '';
 }
 
 /**
  * For a scan of the store one row at a time, by id: whether a row is damaged or forged (a row deleted meanwhile
- * is neither). Ids run block by block, so a block's patients are read and digested once, not once per column.
+ * is neither), or, with the key, its block's patients are not those its tags bind. Ids run block by block, so a
+ * block's patients are read and digested once, not once per column.
  */
 export function rowChecker(db: Db, mac: RowMac | null): (id: number) => boolean {
   const stmt = db.prepare('SELECT * FROM ciphertexts WHERE id = ?');
-  let last: { batchId: number; block: number; digest: string } | null = null;
+  let last: { batchId: number; block: number; digest: string; patientsBound: boolean } | null = null;
   return (id) => {
     const r = stmt.get(id) as CiphertextRow | undefined;
     if (r === undefined) return false;
     let digest = '';
     if (mac) {
       if (last?.batchId !== r.batch_id || last.block !== r.block) {
-        last = { batchId: r.batch_id, block: r.block, digest: blockDigest(db, r.batch_id, r.block) };
+        const written = blockDigest(db, r.batch_id, r.block);
+        last = { batchId: r.batch_id, block: r.block, digest: written, patientsBound: patientsOfBlock(db, r.batch_id, r.block).digest === written };
       }
+      if (!last.patientsBound) return true;
       digest = last.digest;
     }
     return rowProblem(mac, 'ciphertexts', fieldsOf(r, digest), r) !== null;
@@ -154,10 +161,11 @@ export interface VerifiedBlock {
 }
 
 /**
- * A block's patients, provided they are those its verified rows bind: ids swapped, a label flag flipped, a patient
- * added or removed after the block was written, and nothing is attributed or counted.
+ * A block's patients, provided they are those its verified rows bind (`digest`, as written with them): ids
+ * swapped, a label flag flipped, a patient added or removed after the block was written, and nothing is
+ * attributed or counted.
  */
-function patientsBound(db: Db, batchId: number, block: number, digest: string): PatientRow[] {
+export function patientsBound(db: Db, batchId: number, block: number, digest: string): BlockPatients {
   const patients = patientsOfBlock(db, batchId, block);
   if (patients.digest !== digest) {
     throw new IntegrityError(
@@ -165,7 +173,7 @@ function patientsBound(db: Db, batchId: number, block: number, digest: string): 
         `re-import batch ${batchId} from its source`,
     );
   }
-  return patients.rows;
+  return patients;
 }
 
 /**
@@ -188,8 +196,7 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
   const wanted = only ? [JSON.stringify(only)] : [];
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
-    // A digest deleted from the file leaves the rows nothing to verify against: they are refused as forged.
-    const digest = writtenDigest(db, batchId, block) ?? '';
+    const digest = blockDigest(db, batchId, block);
     let slots = 0;
     for (const r of stmt.all(batchId, block, ...wanted) as CiphertextRow[]) {
       authenticCiphertext(mac, r, digest);
@@ -210,7 +217,7 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
       slots,
       columns,
       get patients() {
-        patients ??= patientsBound(db, batchId, block, digest);
+        patients ??= patientsBound(db, batchId, block, digest).rows;
         return patients;
       },
       patientsDigest: digest,

@@ -1,7 +1,7 @@
 import type { Db } from './db.ts';
-import { type PatientRow, patientsOfBlock } from './batches.ts';
+import { type BlockPatients, writtenDigest } from './batches.ts';
 import { sha256Hex } from '../common/files.ts';
-import { IntegrityError, rowProblem } from './ciphertexts.ts';
+import { IntegrityError, patientsBound, rowProblem } from './ciphertexts.ts';
 import type { RowFields, RowMac } from './row-mac.ts';
 
 // Migration v4 pins every row of prediction_blocks to this provenance; the tag covers it all the same.
@@ -108,7 +108,7 @@ export function insertPredictionBlock(
 export function replacePredictionBlock(db: Db, mac: RowMac, b: { runId: number; batchId: number; block: number }, level: number, bytes: Uint8Array): void {
   const { slots } = db.prepare('SELECT slots FROM prediction_blocks WHERE run_id = ? AND batch_id = ? AND block = ?').get(b.runId, b.batchId, b.block) as { slots: number };
   const sha256 = sha256Hex(bytes);
-  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, patientsOfBlock(db, b.batchId, b.block).digest), sha256);
+  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, writtenDigest(db, b.batchId, b.block) ?? ''), sha256);
   db.prepare('UPDATE prediction_blocks SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE run_id = ? AND batch_id = ? AND block = ?').run(
     level,
     bytes,
@@ -133,25 +133,35 @@ export function moveRuns(db: Db, oldMac: RowMac, newMac: RowMac, from: string, t
 
 type BlockRow = { batch_id: number; block: number; slots: number; level: number; bytes: Buffer; sha256: string; mac: Buffer | null };
 
-/** A prediction vector verified against its tag, with the patients it belongs to. */
-function verifiedBlock(db: Db, mac: RowMac, runId: number, r: BlockRow): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] } {
+/** A prediction vector, verified; its patients are read, and checked, by whoever attributes values to them. */
+export interface VerifiedPrediction {
+  batchId: number;
+  block: number;
+  slots: number;
+  bytes: Uint8Array;
+  /** The block's patients, refused unless they are those the vector's tag binds (through the written digest). */
+  readPatients(): BlockPatients;
+}
+
+/**
+ * A prediction vector verified against its tag, which binds the digest of its block's patients as written
+ * (writtenDigest): verified without reading them, so a caller that needs the vector alone (evaluation, beside
+ * the labels' own blocks) reads no patient twice.
+ */
+function verifiedBlock(db: Db, mac: RowMac, runId: number, r: BlockRow): VerifiedPrediction {
   const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
-  const patients = patientsOfBlock(db, r.batch_id, r.block);
-  const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, patients.digest), r);
+  const digest = writtenDigest(db, r.batch_id, r.block) ?? '';
+  const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, digest), r);
   if (problem) {
     throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
   }
-  return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, patients: patients.rows };
+  return { batchId: r.batch_id, block: r.block, slots: r.slots, bytes: r.bytes, readPatients: () => patientsBound(db, r.batch_id, r.block, digest) };
 }
 
 const BLOCK_COLUMNS = 'batch_id, block, slots, level, bytes, sha256, mac';
 
-/** A run's encrypted prediction vectors in order, each verified before use with the patients it belongs to. */
-export function predictionBlocks(
-  db: Db,
-  mac: RowMac,
-  runId: number,
-): { batchId: number; block: number; slots: number; bytes: Uint8Array; patients: PatientRow[] }[] {
+/** A run's encrypted prediction vectors in order, each verified before use. */
+export function predictionBlocks(db: Db, mac: RowMac, runId: number): VerifiedPrediction[] {
   const rows = db.prepare(`SELECT ${BLOCK_COLUMNS} FROM prediction_blocks WHERE run_id = ? ORDER BY batch_id, block`).all(runId) as BlockRow[];
   return rows.map((r) => verifiedBlock(db, mac, runId, r));
 }

@@ -42,7 +42,8 @@ describe('the evaluator never holds the secret key', () => {
     const sent: WorkerRequest[] = [];
     const post = Worker.prototype.postMessage;
     vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer?: Parameters<Worker['postMessage']>[1]) {
-      sent.push(message as WorkerRequest);
+      // A copy, taken before the message moves its buffers to the worker (a prediction's blocks do).
+      sent.push(structuredClone(message) as WorkerRequest);
       post.call(this, message, transfer);
     });
     const evaluators = new CkksPool('evaluator', 2);

@@ -112,6 +112,23 @@ describe('key rotation', () => {
     expect(after).toEqual([...before, ...before]);
   });
 
+  it('carries no edit of a block’s patients through a rotation: the new tags bind the patients as written', async () => {
+    const dir = copyWorkspace(base, join(tmp.dir, 'patients-edited'));
+    // Two patients trade ids in the file; a rotation re-tags every row under the new key set.
+    const swap = (): void =>
+      editDb(dir, (db) => {
+        const [a, b] = db.prepare('SELECT patient_id FROM patients WHERE slot IN (0, 1) ORDER BY slot').pluck().all() as string[];
+        const set = db.prepare('UPDATE patients SET patient_id = ? WHERE slot = ?');
+        set.run(b, 0);
+        set.run(a, 1);
+      });
+    swap();
+    await cli(dir, ['keys', 'rotate', '--old', 'archive']);
+    await refused(dir, ['predict', '--batches', 'all', '--out', join(dir, 'swapped.csv')], /the patients of batch 1, block 0 are not those its ciphertexts were written for/);
+    swap();
+    expect(await predictions(dir, join(dir, 'restored.csv'))).toEqual(before);
+  });
+
   it('refuses a staged blob edited in the file between the stop and the resume, and --abort leaves the old key set as it was', async () => {
     const dir = copyWorkspace(base, join(tmp.dir, 'forged-stage'));
     {

@@ -164,13 +164,17 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     swap();
     const holder = await KeyHolder.unlock(ws, vault);
     try {
-      await expect(decryptRun(caller(ws), holder, runId)).rejects.toThrow(
-        `prediction of run ${runId}, batch ${batchId}, block 0 failed verification: its integrity tag does not match (the row, or its block's patients`,
-      );
+      const swapped = `the patients of batch ${batchId}, block 0 are not those its ciphertexts were written for`;
+      const decryptions = (): number => listAudit(ws.db, { action: 'decrypt' }).length;
+      const before = decryptions();
+      await expect(decryptRun(caller(ws), holder, runId)).rejects.toThrow(swapped);
+      expect(decryptions(), 'refused before a single vector was decrypted').toBe(before);
       // Prediction attributes nothing to a patient: it verifies its inputs against the digest written with the
       // block and tags its output with that, so the swap is refused where values meet ids, at decryption.
       const { runId: afterSwap } = await predict(caller(ws), { modelId: model.id, batchIds: [batchId] });
-      await expect(decryptRun(caller(ws), holder, afterSwap)).rejects.toThrow(`prediction of run ${afterSwap}, batch ${batchId}, block 0 failed verification`);
+      await expect(decryptRun(caller(ws), holder, afterSwap)).rejects.toThrow(swapped);
+      // Nor does the integrity scan with the key miss it.
+      expect(await damagedBatches(ws.db, ws.rowMac())).toEqual(new Set([batchId]));
       // Evaluation reads the block's patients with its label column: they must match the digest the rows bind.
       await expect(evaluateRun(caller(ws), holder, afterSwap)).rejects.toThrow(IntegrityError);
       // A forger who also rewrites the written digest to the swapped patients', or deletes it, breaks every tag of
