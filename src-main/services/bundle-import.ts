@@ -7,10 +7,11 @@ import { contextFor } from '../ckks/contexts.ts';
 import { type JobHooks, throwIfCancelled } from '../common/jobs.ts';
 import type { Workspace } from '../store/workspace.ts';
 import type { Caller } from './caller.ts';
+import { listAudit } from '../audit/log.ts';
 import { createBatch, finishBatch, insertPatients, storedPatientIds } from '../store/batches.ts';
 import { sha256Hex } from '../common/files.ts';
 import { insertCiphertext, LABEL_COLUMN } from '../store/ciphertexts.ts';
-import { bundleById, hospitalKey, insertBundle, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
+import { bundleById, bundleCount, hospitalKey, insertBundle, type PinnedKey, pinHospitalKey, replaceHospitalKey } from '../store/federation.ts';
 import { type ParsedBundle, parseBundle } from '../federation/bundle.ts';
 import { BundleError } from '../federation/errors.ts';
 import { keyIdOf, verifySignature } from '../federation/identity.ts';
@@ -83,6 +84,17 @@ export async function importBundle(
   }
 }
 
+/** What an accepted key took the place of: the pinned key, said unverified when its tag failed, or a deleted pin. */
+function replaced(pinned: PinnedKey | null): string {
+  if (pinned === null) return 'a deleted pin';
+  return pinned.problem === null ? shortFingerprint(pinned.keyId) : `${shortFingerprint(pinned.keyId)} (unverified pin)`;
+}
+
+/** Bundles of a hospital the activity log records as imported: the log outlives rows deleted from the store. */
+function bundleImportsLogged(ws: Workspace, hospital: string): number {
+  return listAudit(ws.db, { action: 'import' }).filter((e) => e.detail['origin'] === 'bundle' && e.detail['hospital'] === hospital).length;
+}
+
 async function storeBundle(caller: Caller, path: string, options: BundleImportOptions, hooks: JobHooks): Promise<BundleImportResult> {
   const { ws } = caller;
   const keySet = ws.requireKeySet();
@@ -112,17 +124,28 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
       shortFingerprint(keyId),
     );
   }
-  const pinned = hospitalKey(ws.db, hospital);
-  const repin = pinned !== null && pinned.keyId !== keyId;
-  if (repin && options.acceptKey === undefined) {
-    throw new BundleError(
-      'hospital-key-changed',
-      `hospital "${hospital}" is registered with signing key ${shortFingerprint(pinned.keyId)} (since ${pinned.registeredAt.slice(0, 10)}), ` +
-        `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
-        `confirm with the hospital, out of band, what happened to its key, and only then accept ${shortFingerprint(keyId)} ` +
-        `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`,
-      shortFingerprint(keyId),
-    );
+  const pinned = hospitalKey(ws.db, mac, hospital);
+  // A pin that fails its tag is no pin, and neither is a pin gone from a hospital whose bundles the store or the
+  // activity log records: whoever holds the file could otherwise swap or delete it, and have the next bundle
+  // signed by any key under that name pinned as a first one. Either way the key is accepted only when named.
+  const repin = pinned !== null && (pinned.problem !== null || pinned.keyId !== keyId);
+  const earlierBundles = pinned === null ? Math.max(bundleCount(ws.db, hospital), bundleImportsLogged(ws, hospital)) : 0;
+  const lost = earlierBundles > 0;
+  if ((repin || lost) && options.acceptKey === undefined) {
+    const accept =
+      `confirm with the hospital, out of band, that ${shortFingerprint(keyId)} is its key, and only then accept it ` +
+      `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`;
+    const why = lost
+      ? `hospital "${hospital}" sent ${earlierBundles} bundle(s) before, but its pinned signing key is gone from the store ` +
+        `(deleted outside HomoPAI): refused. A key is never pinned again silently; ${accept}`
+      : pinned!.problem !== null
+        ? `the signing key pinned for hospital "${hospital}" failed verification (${pinned!.problem}): refused. ` +
+          `A key is never trusted on an unverified pin; ${accept}`
+        : `hospital "${hospital}" is registered with signing key ${shortFingerprint(pinned!.keyId)} (since ${pinned!.registeredAt.slice(0, 10)}), ` +
+          `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
+          `confirm with the hospital, out of band, what happened to its key, and only then accept ${shortFingerprint(keyId)} ` +
+          `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`;
+    throw new BundleError('hospital-key-changed', why, shortFingerprint(keyId));
   }
   // Once a new key is accepted, the bundle must verify under that key, like a first bundle.
   const trusted = pinned && !repin ? pinned.publicKey : signingKey;
@@ -156,8 +179,8 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
   const level = (await contextFor(keySet.preset)).topLevel;
   const batchId = await ws.transaction(async () => {
     const key = { hospital, keyId, publicKey: signingKey, registeredAt: now };
-    if (!pinned) pinHospitalKey(ws.db, key);
-    else if (repin) replaceHospitalKey(ws.db, key);
+    if (!pinned) pinHospitalKey(ws.db, mac, key);
+    else if (repin) replaceHospitalKey(ws.db, mac, key);
     const id = createBatch(ws.db, {
       keyFingerprint: keySet.fingerprint,
       origin: 'bundle',
@@ -179,7 +202,7 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
     finishBatch(ws.db, id, { rows: h.rows, dropped: h.dropped, labeledRows, sourceSha256: sha256Hex(bytes) });
     insertBundle(ws.db, { bundleId: h.bundleId, hospital, batchId: id, sha256: sha256Hex(bytes), createdAt: h.createdAt, importedAt: now });
     // In the import's transaction: a changed hospital key, or a batch, is never in the store without its entry.
-    if (repin) caller.audit('hospital-key', { hospital, from: shortFingerprint(pinned.keyId), to: shortFingerprint(keyId), bundleId: h.bundleId });
+    if (repin || lost) caller.audit('hospital-key', { hospital, from: replaced(pinned), to: shortFingerprint(keyId), bundleId: h.bundleId });
     caller.audit('import', {
       batchId: id,
       origin: 'bundle',
@@ -199,8 +222,8 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
     file: basename(path),
     hospital,
     hospitalKey: shortFingerprint(keyId),
-    newHospital: !pinned,
-    replacedKey: repin ? shortFingerprint(pinned.keyId) : null,
+    newHospital: !pinned && !lost,
+    replacedKey: repin || lost ? replaced(pinned) : null,
     rows: h.rows,
     labeledRows,
     blocks: h.blocks.length,

@@ -9,6 +9,7 @@ import { moveCohortStats } from '../store/federation.ts';
 import { activateKeySet, insertKeySet, keySetByFingerprint, type KeySetRow } from '../store/keysets.ts';
 import { retagModels } from '../store/models.ts';
 import { retagNames } from '../store/names.ts';
+import { retagPins } from '../store/federation.ts';
 import { getPolicyRow, putPolicyRow } from '../store/policies.ts';
 import { moveRuns, predictionBlock, replacePredictionBlock } from '../store/predictions.ts';
 import {
@@ -231,6 +232,7 @@ async function commit(
     moveRuns(db, oldMac, newMac, from.fingerprint, to.fingerprint);
     retagModels(db, oldMac, newMac);
     retagNames(db, oldMac, newMac);
+    retagPins(db, oldMac, newMac);
     moveCohortStats(db, oldMac, newMac, from.fingerprint, to.fingerprint);
     const policy = getPolicyRow(db, oldMac, from.fingerprint);
     if (policy) putPolicyRow(db, newMac, to.fingerprint, policy);

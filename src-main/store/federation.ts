@@ -1,5 +1,6 @@
 import { IntegrityError } from './ciphertexts.ts';
 import type { Db } from './db.ts';
+import { sha256Hex } from '../common/files.ts';
 import { type RowMac, tagJsonRow, taggedRowProblem } from './row-mac.ts';
 
 export interface HospitalKeyRow {
@@ -9,29 +10,70 @@ export interface HospitalKeyRow {
   registeredAt: string;
 }
 
-export function hospitalKey(db: Db, hospital: string): HospitalKeyRow | null {
-  const r = db.prepare('SELECT * FROM hospital_keys WHERE hospital = ?').get(hospital) as
-    | { hospital: string; key_id: string; public_key: Buffer; registered_at: string }
-    | undefined;
-  return r ? { hospital: r.hospital, keyId: r.key_id, publicKey: r.public_key, registeredAt: r.registered_at } : null;
+/** A pinned key as stored, and why it may not be trusted: null when its tag verifies. */
+export interface PinnedKey extends HospitalKeyRow {
+  problem: string | null;
+}
+
+type PinRow = { hospital: string; key_id: string; public_key: Buffer; registered_at: string; mac: Buffer | null };
+
+// A pin steers which bundles are accepted under a hospital's name: its tag covers every field, the key by its hash.
+function pinTag(mac: RowMac, k: HospitalKeyRow): Buffer {
+  return mac.tag('hospital_keys', [k.hospital, k.keyId, k.registeredAt], sha256Hex(k.publicKey));
+}
+
+function pinProblem(mac: RowMac, k: HospitalKeyRow, tag: Buffer | null): string | null {
+  if (tag === null) return 'it carries no integrity tag (pinned before HomoPAI tagged pins, or inserted outside HomoPAI)';
+  if (!mac.verify('hospital_keys', [k.hospital, k.keyId, k.registeredAt], sha256Hex(k.publicKey), tag)) {
+    return 'its integrity tag does not match (edited or inserted outside HomoPAI)';
+  }
+  return null;
+}
+
+function fromPinRow(r: PinRow): HospitalKeyRow {
+  return { hospital: r.hospital, keyId: r.key_id, publicKey: r.public_key, registeredAt: r.registered_at };
+}
+
+export function hospitalKey(db: Db, mac: RowMac, hospital: string): PinnedKey | null {
+  const r = db.prepare('SELECT * FROM hospital_keys WHERE hospital = ?').get(hospital) as PinRow | undefined;
+  if (!r) return null;
+  const pin = fromPinRow(r);
+  return { ...pin, problem: pinProblem(mac, pin, r.mac) };
 }
 
 /** Pins a hospital's signing key at its first bundle. */
-export function pinHospitalKey(db: Db, k: HospitalKeyRow): void {
-  db.prepare('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at) VALUES (?, ?, ?, ?)').run(
+export function pinHospitalKey(db: Db, mac: RowMac, k: HospitalKeyRow): void {
+  db.prepare('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at, mac) VALUES (?, ?, ?, ?, ?)').run(
     k.hospital,
     k.keyId,
     k.publicKey,
     k.registeredAt,
+    pinTag(mac, k),
   );
 }
 
-/** Replaces a pinned key: only once the key holder has named the new key, confirmed out of band (federation/import.ts). */
-export function replaceHospitalKey(db: Db, k: HospitalKeyRow): void {
+/**
+ * Replaces a pinned key, or one that failed verification: only once the key holder has named the new key,
+ * confirmed out of band (services/bundle-import.ts).
+ */
+export function replaceHospitalKey(db: Db, mac: RowMac, k: HospitalKeyRow): void {
   const changed = db
-    .prepare('UPDATE hospital_keys SET key_id = ?, public_key = ?, registered_at = ? WHERE hospital = ?')
-    .run(k.keyId, k.publicKey, k.registeredAt, k.hospital).changes;
+    .prepare('UPDATE hospital_keys SET key_id = ?, public_key = ?, registered_at = ?, mac = ? WHERE hospital = ?')
+    .run(k.keyId, k.publicKey, k.registeredAt, pinTag(mac, k), k.hospital).changes;
   if (changed !== 1) throw new Error(`hospital "${k.hospital}" has no pinned key to replace`);
+}
+
+/** A rotation's commit: verified pins are tagged under the new key set; a pin that fails stays untrusted. */
+export function retagPins(db: Db, oldMac: RowMac, newMac: RowMac): void {
+  for (const r of db.prepare('SELECT * FROM hospital_keys').all() as PinRow[]) {
+    const pin = fromPinRow(r);
+    if (pinProblem(oldMac, pin, r.mac) === null) db.prepare('UPDATE hospital_keys SET mac = ? WHERE hospital = ?').run(pinTag(newMac, pin), pin.hospital);
+  }
+}
+
+/** How many bundles of a hospital the store records (their rows outlive their batches: see migration v3). */
+export function bundleCount(db: Db, hospital: string): number {
+  return db.prepare('SELECT COUNT(*) FROM bundles WHERE hospital = ?').pluck().get(hospital) as number;
 }
 
 export interface BundleRow {

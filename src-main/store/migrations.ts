@@ -238,6 +238,12 @@ export const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
     const insert = db.prepare('INSERT INTO patient_blocks (batch_id, block, digest) VALUES (?, ?, ?)');
     for (const [batchId, block] of blocks) insert.run(batchId, block, patientsOfBlock(db, batchId, block).digest);
   },
+  // v13: the hospitals' pinned signing keys carry a tag too: a pin decides which bundles are accepted under a
+  // hospital's name. Pins written before have none and are not trusted until the key holder accepts the key
+  // again, as for a changed key (services/bundle-import.ts).
+  `
+  ALTER TABLE hospital_keys ADD COLUMN mac BLOB;
+  `,
 ];
 
 /** Applies the migrations a workspace database lacks, each in its own transaction. */

@@ -18,6 +18,7 @@ import { evalPoly, fitSigmoidPoly } from '../../src-main/ml/sigmoid-poly.ts';
 import { balanceClasses, stratifiedSplit } from '../../src-main/ml/split.ts';
 import { trainEncrypted } from '../../src-main/services/train-encrypted.ts';
 import { createKeySet, KeyHolder } from '../../src-main/services/key-sets.ts';
+import { rotateKeys } from '../../src-main/services/key-rotation.ts';
 import { predict } from '../../src-main/services/predict.ts';
 import { PolicyError } from '../../src-main/services/policy.ts';
 import { decryptRun } from '../../src-main/services/predictions.ts';
@@ -270,12 +271,65 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       { file: 'impostor.bundle', reason: 'hospital-key-changed', via: 'cli' },
     ]);
 
-    // Whoever holds the .db file points the pin's key id at the impostor's key and leaves the pinned key itself:
-    // the bundle is still checked against the pinned key, and refused.
-    const impostorKey = new Uint8Array(Buffer.from(parseBundle(readFileSync(impostor)).header.hospital.signingKey, 'base64'));
-    ws.db.prepare('UPDATE hospital_keys SET key_id = ? WHERE hospital = ?').run(keyIdOf(impostorKey), 'H-GAMMA');
-    expect(await refusal(importBundle(caller(ws), impostor))).toBe('signature');
     expect(counts(ws.db)).toEqual(before);
+  });
+
+  it('trusts no pin edited, replaced, deleted or written untagged in the .db file: the key must be named again', async () => {
+    using pool = await pooled();
+    const { ws, scratch } = pool;
+    const small = join(scratch, 'small.csv');
+    writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
+    const impostor = await encryptAs('H-GAMMA', small, join(scratch, 'impostor.bundle'), kit, join(scratch, 'impostor-dir'));
+    const impostorKey = new Uint8Array(Buffer.from(parseBundle(readFileSync(impostor)).header.hospital.signingKey, 'base64'));
+    const genuine = await encryptAs('H-GAMMA', small, join(scratch, 'genuine.bundle'));
+    const genuineKey = shortFingerprint(hospitalKey(ws.db, ws.rowMac(), 'H-GAMMA')!.keyId);
+    const before = counts(ws.db);
+    // The attacker works on the file with SQL of their own, foreign keys off as the sqlite3 shell has them.
+    const attack = (sql: string, ...params: unknown[]): void => {
+      ws.db.pragma('foreign_keys = OFF');
+      try {
+        ws.db.prepare(sql).run(...params);
+      } finally {
+        ws.db.pragma('foreign_keys = ON');
+      }
+    };
+    const original = ws.db.prepare("SELECT * FROM hospital_keys WHERE hospital = 'H-GAMMA'").get() as Record<string, unknown>;
+    const restore = (): void => {
+      attack("DELETE FROM hospital_keys WHERE hospital = 'H-GAMMA'");
+      attack('INSERT INTO hospital_keys (hospital, key_id, public_key, registered_at, mac) VALUES (?, ?, ?, ?, ?)', ...['hospital', 'key_id', 'public_key', 'registered_at', 'mac'].map((c) => original[c]));
+    };
+
+    // The key id alone pointed at the impostor's key: the pin's tag fails.
+    attack("UPDATE hospital_keys SET key_id = ? WHERE hospital = 'H-GAMMA'", keyIdOf(impostorKey));
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/^the signing key pinned for hospital "H-GAMMA" failed verification \(its integrity tag does not match/);
+    // Key id and key replaced together by the impostor's, so the bundle would verify against the pin: refused too.
+    attack("UPDATE hospital_keys SET public_key = ? WHERE hospital = 'H-GAMMA'", Buffer.from(impostorKey));
+    expect(await refusal(importBundle(caller(ws), impostor))).toBe('hospital-key-changed');
+    // The pin deleted: the store still records the hospital's bundles.
+    attack("DELETE FROM hospital_keys WHERE hospital = 'H-GAMMA'");
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/^hospital "H-GAMMA" sent 1 bundle\(s\) before, but its pinned signing key is gone from the store/);
+    // The pin and the bundle rows deleted: the activity log still records the import.
+    const bundleRows = ws.db.prepare("SELECT * FROM bundles WHERE hospital = 'H-GAMMA'").all() as Record<string, unknown>[];
+    attack("DELETE FROM bundles WHERE hospital = 'H-GAMMA'");
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/^hospital "H-GAMMA" sent 1 bundle\(s\) before/);
+    for (const b of bundleRows) {
+      attack('INSERT INTO bundles (bundle_id, hospital, batch_id, sha256, created_at, imported_at) VALUES (?, ?, ?, ?, ?, ?)', b['bundle_id'], b['hospital'], b['batch_id'], b['sha256'], b['created_at'], b['imported_at']);
+    }
+    restore();
+    expect(counts(ws.db)).toEqual(before);
+
+    // A pin written without a tag (as every pin before v13): not trusted, even for the genuine key, until named.
+    attack("UPDATE hospital_keys SET mac = NULL WHERE hospital = 'H-GAMMA'");
+    await expect(importBundle(caller(ws), genuine)).rejects.toThrow(/failed verification \(it carries no integrity tag/);
+    expect(counts(ws.db)).toEqual(before);
+    const accepted = await importBundle(caller(ws), genuine, { acceptKey: genuineKey });
+    expect(accepted).toMatchObject({ hospitalKey: genuineKey, newHospital: false, replacedKey: `${genuineKey} (unverified pin)` });
+    expect(hospitalKey(ws.db, ws.rowMac(), 'H-GAMMA')).toMatchObject({ problem: null });
+    // Tagged again, the pin holds: the next bundle of the genuine key needs no flag, the impostor's is refused.
+    const later = join(scratch, 'later.csv');
+    writeCsv(later, trainX, trainY, [5, 6, 7, 8, 9]);
+    await expect(importBundle(caller(ws), await encryptAs('H-GAMMA', later, join(scratch, 'next.bundle')))).resolves.toMatchObject({ newHospital: false, replacedKey: null });
+    await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/is registered with signing key/);
   });
 
   it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {
@@ -287,7 +341,7 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     const { identity } = await HospitalIdentity.open(join(scratch, 'new-identity'), 'H-GAMMA', PASSPHRASE);
     const newKey = identity.shortKeyId;
     identity.lock();
-    const oldKey = hospitalKey(ws.db, 'H-GAMMA')!.keyId;
+    const oldKey = hospitalKey(ws.db, ws.rowMac(), 'H-GAMMA')!.keyId;
     const rekeyed = await encryptAs('H-GAMMA', small, join(scratch, 'rekeyed.bundle'), kit, join(scratch, 'new-identity'));
     const before = counts(ws.db);
 
@@ -309,10 +363,24 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
       ['hospital-key', shortFingerprint(oldKey)],
       ['import', null],
     ]);
-    expect(shortFingerprint(hospitalKey(ws.db, 'H-GAMMA')!.keyId)).toBe(newKey);
+    expect(shortFingerprint(hospitalKey(ws.db, ws.rowMac(), 'H-GAMMA')!.keyId)).toBe(newKey);
     // The old key is now the changed one.
     const oldSigned = await encryptAs('H-GAMMA', small, join(scratch, 'old-key.bundle'));
     expect(await refusal(importBundle(caller(ws), oldSigned))).toBe('hospital-key-changed');
+  });
+
+  it('keeps the hospitals’ pins through a key rotation, tagged under the new key set', async () => {
+    using pool = await pooled();
+    const { ws, holder, scratch } = pool;
+    await rotateKeys(caller(ws), holder, new PassphraseVault(join(scratch, 'ws'), PASSPHRASE), { old: 'archive', clinicians: null });
+    expect(HOSPITALS.map((h) => hospitalKey(ws.db, ws.rowMac(), h)?.problem)).toEqual([null, null, null]);
+    const small = join(scratch, 'small.csv');
+    writeCsv(small, trainX, trainY, [0, 1, 2, 3, 4]);
+    const rotatedKit = parseKit(kitJson(ws.requireKeySet()));
+    await expect(importBundle(caller(ws), await encryptAs('H-GAMMA', small, join(scratch, 'after.bundle'), rotatedKit))).resolves.toMatchObject({
+      newHospital: false,
+      replacedKey: null,
+    });
   });
 
   it('decrypts no total over fewer than k patients (the decryption policy)', async () => {

@@ -211,6 +211,7 @@ describe('per-row integrity tags (HMAC-SHA-256 under a key from the vault)', () 
     const toV11 = (): void =>
       editFile(tmp.dir, (db) => {
         db.exec('DROP TABLE patient_blocks');
+        db.exec('ALTER TABLE hospital_keys DROP COLUMN mac');
         db.pragma('user_version = 11');
       });
     toV11();
