@@ -77,10 +77,14 @@ export function evaluateLogistic(
     if (plan.mode === 'exact') {
       // The logit itself (interval 1): at the context scale its absolute error is ~1e-7, far below what a
       // probability printed to 4 decimals can show through the logistic's slope of at most 1/4.
+      // Decryption needs only the primes that hold |z| * scale (z lands at the context scale). The others are
+      // dropped from the inputs before any arithmetic (a modulus switch, free in NTT form), so the products, the
+      // rescale, the stored result and its decryption all work on fewer primes: a third fewer at the standard
+      // preset, where z needs two of the four.
+      const depth = logitDepth(plan.scaling);
+      const out = ctx.lowestLevelHolding(logitBound(plan) * ctx.scale, ctx.levelOf(x[0]!) - depth);
+      for (const ct of x) modSwitchTo(ctx, ct, out + depth);
       const z = linearPredictor(ctx, scope, x, plan, 1, constants);
-      // Decryption needs only the primes that hold |z| * scale: the others are dropped (a modulus switch, free in
-      // NTT form), so the stored result, its serialization and its decryption shrink by a third or more.
-      modSwitchTo(ctx, z, ctx.lowestLevelHolding(logitBound(plan) * z.scale(), ctx.levelOf(z)));
       return { bytes: saveCiphertext(ctx, z), level: ctx.levelOf(z) };
     }
     const t = linearPredictor(ctx, scope, x, plan, plan.sigmoid.interval, constants);
