@@ -34,6 +34,7 @@ export class Session {
   private decrypted: DecryptedRun | null = null;
   private readonly jobs = new Map<string, AbortController>();
   private writes: Promise<unknown> = Promise.resolve();
+  private disposed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private keychain: { at: number; state: Promise<KeychainState> } | null = null;
   /** Paths the user chose in the file dialog: the only files the renderer may have read. */
@@ -46,6 +47,9 @@ export class Session {
   }
 
   workspace(): Workspace {
+    // Once disposed (the app quitting), nothing opens the file again: a lock whose audit entry was still queued
+    // would otherwise reopen it and leave the connection behind.
+    if (this.disposed) throw new Error('the app is closing: its workspace is closed');
     this.ws ??= Workspace.open(this.workspaceDir);
     return this.ws;
   }
@@ -196,6 +200,7 @@ export class Session {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.idleTimer);
     this.cancelAll();
     this.active?.holder?.lock();

@@ -92,7 +92,8 @@ function replaced(pinned: PinnedKey | null): string {
 
 /** Bundles of a hospital the activity log records as imported: the log outlives rows deleted from the store. */
 function bundleImportsLogged(ws: Workspace, hospital: string): number {
-  return listAudit(ws.db, { action: 'import' }).filter((e) => e.detail['origin'] === 'bundle' && e.detail['hospital'] === hospital).length;
+  // Only a bundle's import entry names one hospital (a CSV's counts them).
+  return listAudit(ws.db, { action: 'import' }).filter((e) => e.detail['hospital'] === hospital).length;
 }
 
 async function storeBundle(caller: Caller, path: string, options: BundleImportOptions, hooks: JobHooks): Promise<BundleImportResult> {
@@ -147,9 +148,9 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
           `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`;
     throw new BundleError('hospital-key-changed', why, shortFingerprint(keyId));
   }
-  // Once a new key is accepted, the bundle must verify under that key, like a first bundle.
-  const trusted = pinned && !repin ? pinned.publicKey : signingKey;
-  if (!verifySignature(trusted, bundle.signed, bundle.signature)) {
+  // The bundle's own key is the trusted one by now: it hashes to the verified pin's key id (a key id is the key's
+  // SHA-256), or the key holder named it. Either way the bundle must verify under it.
+  if (!verifySignature(signingKey, bundle.signed, bundle.signature)) {
     throw new BundleError('signature', `the signature of hospital "${hospital}" does not verify: the bundle was altered or damaged after it was signed`);
   }
   const earlier = bundleById(ws.db, h.bundleId);

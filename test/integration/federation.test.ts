@@ -330,6 +330,15 @@ describe('three hospitals: kit, signed bundles, encrypted statistics, training a
     writeCsv(later, trainX, trainY, [5, 6, 7, 8, 9]);
     await expect(importBundle(caller(ws), await encryptAs('H-GAMMA', later, join(scratch, 'next.bundle')))).resolves.toMatchObject({ newHospital: false, replacedKey: null });
     await expect(importBundle(caller(ws), impostor)).rejects.toThrow(/is registered with signing key/);
+
+    // The pin deleted once more, after three bundles and a changed key on record: named, the key is pinned again.
+    attack("DELETE FROM hospital_keys WHERE hospital = 'H-GAMMA'");
+    const third = join(scratch, 'third.csv');
+    writeCsv(third, trainX, trainY, [10, 11, 12, 13, 14]);
+    const afterDeletion = await encryptAs('H-GAMMA', third, join(scratch, 'after-deletion.bundle'));
+    await expect(importBundle(caller(ws), afterDeletion)).rejects.toThrow(/^hospital "H-GAMMA" sent 3 bundle\(s\) before/);
+    await expect(importBundle(caller(ws), afterDeletion, { acceptKey: genuineKey })).resolves.toMatchObject({ newHospital: false, replacedKey: 'a deleted pin' });
+    expect(listAudit(ws.db, { action: 'hospital-key' }).at(-1)!.detail).toMatchObject({ hospital: 'H-GAMMA', from: 'a deleted pin', to: genuineKey });
   });
 
   it('replaces a pinned hospital key only with the new key named, then holds the new pin', async () => {

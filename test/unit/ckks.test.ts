@@ -124,7 +124,7 @@ describe('the exact-mode logit keeps the primes its largest value needs, no more
     const logit = (i: number): number => (1.2 * (a[i]! - 3)) / 2 + (-0.7 * (b[i]! + 2)) / 0.5 + 0.1;
     const out = evaluateLogistic(ctx, evalKeys, [enc.encrypt(a), enc.encrypt(b)], plan);
     // |z| reaches ~2e9 here: at 2^35 that needs ~66 bits, which the first two primes (50 + 35) hold and the
-    // first alone (50) does not; the third prime the rescale left is dropped.
+    // first alone (50) does not; the others are dropped.
     expect(out.level).toBe(1);
     const z = dec.decrypt(out.bytes, a.length);
     a.forEach((_, i) => expect(Math.abs(z[i]! - logit(i)), `slot ${i}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(logit(i)))));

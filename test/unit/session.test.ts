@@ -238,6 +238,17 @@ describe('the session', () => {
     expect(s.role).toBeNull();
   });
 
+  it('opens nothing once disposed: a lock whose audit entry is still queued when the app quits is refused', async () => {
+    const s = open();
+    const holder = await KeyHolder.unlock(s.workspace(), vault);
+    s.begin('researcher', holder);
+    const locking = s.lock('user');
+    s.dispose();
+    await expect(locking).rejects.toThrow('the app is closing: its workspace is closed');
+    expect(() => s.workspace()).toThrow('the app is closing');
+    expect(holder.unlocked).toBe(false);
+  });
+
   it('on dispose, locks the key holder, destroys the held run, cancels jobs and leaves no timer', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const s = new Session({ workspaceDir: tmp.dir, emit: () => undefined, idleLockMs: 60_000 });
