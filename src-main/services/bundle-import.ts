@@ -133,9 +133,9 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
   const earlierBundles = pinned === null ? Math.max(bundleCount(ws.db, hospital), bundleImportsLogged(ws, hospital)) : 0;
   const lost = earlierBundles > 0;
   if ((repin || lost) && options.acceptKey === undefined) {
-    const accept =
-      `confirm with the hospital, out of band, that ${shortFingerprint(keyId)} is its key, and only then accept it ` +
-      `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`;
+    const offered = shortFingerprint(keyId);
+    const how = `(homopai import-bundle --accept-key ${offered}, or "Accept new key" in the app)`;
+    const accept = `confirm with the hospital, out of band, that ${offered} is its key, and only then accept it ${how}`;
     const why = lost
       ? `hospital "${hospital}" sent ${earlierBundles} bundle(s) before, but its pinned signing key is gone from the store ` +
         `(deleted outside HomoPAI): refused. A key is never pinned again silently; ${accept}`
@@ -143,10 +143,9 @@ async function storeBundle(caller: Caller, path: string, options: BundleImportOp
         ? `the signing key pinned for hospital "${hospital}" failed verification (${pinned!.problem}): refused. ` +
           `A key is never trusted on an unverified pin; ${accept}`
         : `hospital "${hospital}" is registered with signing key ${shortFingerprint(pinned!.keyId)} (since ${pinned!.registeredAt.slice(0, 10)}), ` +
-          `but this bundle is signed with key ${shortFingerprint(keyId)}: refused. A changed key is never accepted silently; ` +
-          `confirm with the hospital, out of band, what happened to its key, and only then accept ${shortFingerprint(keyId)} ` +
-          `(homopai import-bundle --accept-key ${shortFingerprint(keyId)}, or "Accept new key" in the app)`;
-    throw new BundleError('hospital-key-changed', why, shortFingerprint(keyId));
+          `but this bundle is signed with key ${offered}: refused. A changed key is never accepted silently; ` +
+          `confirm with the hospital, out of band, what happened to its key, and only then accept ${offered} ${how}`;
+    throw new BundleError('hospital-key-changed', why, offered);
   }
   // The bundle's own key is the trusted one by now: it hashes to the verified pin's key id (a key id is the key's
   // SHA-256), or the key holder named it. Either way the bundle must verify under it.

@@ -145,12 +145,12 @@ export function insertPatients(db: Db, batchId: number, block: number, patients:
 }
 
 /**
- * The digest written with a block's patients (undefined when none is stored). Not evidence by itself: it is what
- * the block's row tags were computed over, so it counts once a tag verifies with it, and the block's patients,
- * when read, must then match it.
+ * The digest written with a block's patients, which every row tag of the block binds. Not evidence by itself: it
+ * counts once a tag verifies with it, and the block's patients, when read, must then match it. One deleted from
+ * the file reads as '', with which no tag verifies.
  */
-export function writtenDigest(db: Db, batchId: number, block: number): string | undefined {
-  return db.prepare('SELECT digest FROM patient_blocks WHERE batch_id = ? AND block = ?').pluck().get(batchId, block) as string | undefined;
+export function writtenDigest(db: Db, batchId: number, block: number): string {
+  return (db.prepare('SELECT digest FROM patient_blocks WHERE batch_id = ? AND block = ?').pluck().get(batchId, block) as string | undefined) ?? '';
 }
 
 /**

@@ -57,7 +57,7 @@ export function insertCiphertext(db: Db, mac: RowMac, c: StoredCiphertext, patie
 export function replaceCiphertext(db: Db, mac: RowMac, id: number, level: number, bytes: Uint8Array): void {
   const r = db.prepare('SELECT * FROM ciphertexts WHERE id = ?').get(id) as CiphertextRow;
   const sha256 = sha256Hex(bytes);
-  const tag = mac.tag('ciphertexts', fieldsOf({ ...r, level }, blockDigest(db, r.batch_id, r.block)), sha256);
+  const tag = mac.tag('ciphertexts', fieldsOf({ ...r, level }, writtenDigest(db, r.batch_id, r.block)), sha256);
   db.prepare('UPDATE ciphertexts SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE id = ?').run(level, bytes, sha256, tag, id);
 }
 
@@ -109,14 +109,6 @@ export function ciphertextIds(db: Db): [number, number][] {
 }
 
 /**
- * The digest every tag of a block binds: its patients' as written with them. A digest deleted from the file reads
- * as none, with which no tag verifies.
- */
-function blockDigest(db: Db, batchId: number, block: number): string {
-  return writtenDigest(db, batchId, block) ?? '';
-}
-
-/**
  * For a scan of the store one row at a time, by id: whether a row is damaged or forged (a row deleted meanwhile
  * is neither), or, with the key, its block's patients are not those its tags bind. Ids run block by block, so a
  * block's patients are read and digested once, not once per column.
@@ -130,7 +122,7 @@ export function rowChecker(db: Db, mac: RowMac | null): (id: number) => boolean 
     let digest = '';
     if (mac) {
       if (last?.batchId !== r.batch_id || last.block !== r.block) {
-        const written = blockDigest(db, r.batch_id, r.block);
+        const written = writtenDigest(db, r.batch_id, r.block);
         last = { batchId: r.batch_id, block: r.block, digest: written, patientsBound: patientsOfBlock(db, r.batch_id, r.block).digest === written };
       }
       if (!last.patientsBound) return true;
@@ -145,7 +137,7 @@ export function ciphertextsById(db: Db, mac: RowMac, ids: readonly number[]): Ci
   const stmt = db.prepare('SELECT * FROM ciphertexts WHERE id = ?');
   return ids.flatMap((id) => {
     const r = stmt.get(id) as CiphertextRow | undefined;
-    return r ? [authenticCiphertext(mac, r, blockDigest(db, r.batch_id, r.block))] : [];
+    return r ? [authenticCiphertext(mac, r, writtenDigest(db, r.batch_id, r.block))] : [];
   });
 }
 
@@ -196,7 +188,7 @@ export function* blocksOf(db: Db, mac: RowMac, batchId: number, only?: readonly 
   const wanted = only ? [JSON.stringify(only)] : [];
   for (const block of blocks) {
     const columns = new Map<string, StoredCiphertext>();
-    const digest = blockDigest(db, batchId, block);
+    const digest = writtenDigest(db, batchId, block);
     let slots = 0;
     for (const r of stmt.all(batchId, block, ...wanted) as CiphertextRow[]) {
       authenticCiphertext(mac, r, digest);

@@ -108,7 +108,7 @@ export function insertPredictionBlock(
 export function replacePredictionBlock(db: Db, mac: RowMac, b: { runId: number; batchId: number; block: number }, level: number, bytes: Uint8Array): void {
   const { slots } = db.prepare('SELECT slots FROM prediction_blocks WHERE run_id = ? AND batch_id = ? AND block = ?').get(b.runId, b.batchId, b.block) as { slots: number };
   const sha256 = sha256Hex(bytes);
-  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, writtenDigest(db, b.batchId, b.block) ?? ''), sha256);
+  const tag = mac.tag('prediction_blocks', fieldsOf({ ...b, slots, level }, writtenDigest(db, b.batchId, b.block)), sha256);
   db.prepare('UPDATE prediction_blocks SET level = ?, bytes = ?, sha256 = ?, mac = ? WHERE run_id = ? AND batch_id = ? AND block = ?').run(
     level,
     bytes,
@@ -150,7 +150,7 @@ export interface VerifiedPrediction {
  */
 function verifiedBlock(db: Db, mac: RowMac, runId: number, r: BlockRow): VerifiedPrediction {
   const b = { runId, batchId: r.batch_id, block: r.block, slots: r.slots, level: r.level };
-  const digest = writtenDigest(db, r.batch_id, r.block) ?? '';
+  const digest = writtenDigest(db, r.batch_id, r.block);
   const problem = rowProblem(mac, 'prediction_blocks', fieldsOf(b, digest), r);
   if (problem) {
     throw new IntegrityError(`prediction of run ${runId}, batch ${r.batch_id}, block ${r.block} failed verification: ${problem}; run the prediction again`);
